@@ -23,7 +23,7 @@ const (
 
 // AntreaSpec says where Antrea runs and what to change in its configuration.
 // +kubebuilder:validation:XValidation:rule="self.namespace == oldSelf.namespace",message="spec.antrea.namespace is immutable: delete this AntreaMonitoring (its changes to Antrea are restored) and create a new one for the other namespace"
-// +kubebuilder:validation:XValidation:rule="(has(self.configMapName) ? self.configMapName : '') == (has(oldSelf.configMapName) ? oldSelf.configMapName : '')",message="spec.antrea.configMapName is immutable: delete this AntreaMonitoring (its changes to Antrea are restored) and create a new one for the other ConfigMap"
+// +kubebuilder:validation:XValidation:rule="has(self.configMapName) == has(oldSelf.configMapName) && (!has(self.configMapName) || self.configMapName == oldSelf.configMapName)",message="spec.antrea.configMapName is immutable: delete this AntreaMonitoring (its changes to Antrea are restored) and create a new one for the other ConfigMap"
 type AntreaSpec struct {
 	// namespace is the namespace Antrea is installed in.
 	// +optional

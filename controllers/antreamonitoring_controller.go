@@ -1,0 +1,152 @@
+// Package controllers holds the operator's reconcile loops.
+package controllers
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+)
+
+const (
+	// FieldOwner is the server-side apply field manager of every write.
+	FieldOwner = "antrea-monitoring-operator"
+	// Finalizer makes deletion restore Antrea's configuration first.
+	Finalizer = "monitoring.antrea.io/restore-antrea-config"
+)
+
+// AntreaMonitoringReconciler enables Antrea's metrics and the RBAC Prometheus
+// needs, and reports it in the AntreaMonitoring status.
+type AntreaMonitoringReconciler struct {
+	// Client reads from the cache and writes to the API server.
+	client.Client
+	// APIReader reads the API server directly: fresh reads before a write
+	// with a resourceVersion precondition.
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Recorder  recorder.EventRecorder
+	// AntreaNamespaces are the namespaces the cache holds Antrea's
+	// ConfigMaps and workloads for (flag --antrea-namespaces).
+	AntreaNamespaces []string
+}
+
+// +kubebuilder:rbac:groups=monitoring.antrea.io,resources=antreamonitorings,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=monitoring.antrea.io,resources=antreamonitorings/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=monitoring.antrea.io,resources=antreamonitorings/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=apps,resources=daemonsets;deployments,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// The operator holds every permission it grants Prometheus (Kubernetes refuses escalation otherwise):
+// +kubebuilder:rbac:groups="",resources=nodes;nodes/proxy;services;endpoints;pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
+// +kubebuilder:rbac:urls=/metrics,verbs=get
+
+// Reconcile gathers the state of Antrea and the operator's objects, enables
+// metrics, applies RBAC and writes the status when it changed.
+func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	var am monitoringv1alpha1.AntreaMonitoring
+	if err := r.Get(ctx, req.NamespacedName, &am); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	all, err := r.listMonitorings(ctx)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !am.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.finalize(ctx, &am, all)
+	}
+	if !controllerutil.ContainsFinalizer(&am, Finalizer) {
+		patch := client.MergeFrom(am.DeepCopy())
+		controllerutil.AddFinalizer(&am, Finalizer)
+		if err := r.Patch(ctx, &am, patch); err != nil {
+			return ctrl.Result{}, err
+		}
+		log.Info("Added finalizer", "finalizer", Finalizer)
+	}
+
+	status := am.Status.DeepCopy()
+	metrics, metricsErr := r.reconcileAntreaMetrics(ctx, &am, all)
+	status.AntreaConfigMap = metrics.configMap
+	rbacCond, rbacErr := r.reconcileRBAC(ctx, all)
+	status.Mode = resolveMode(am.Spec.Prometheus.Mode, r.prometheusOperatorServed())
+
+	setConditions(status, am.Generation, metrics.condition, rbacCond)
+	reconcileErr := errors.Join(metricsErr, rbacErr)
+	if reconcileErr == nil {
+		status.ObservedGeneration = am.Generation
+	}
+	if err := r.patchStatus(ctx, &am, status); err != nil {
+		return ctrl.Result{}, errors.Join(reconcileErr, err)
+	}
+	return ctrl.Result{}, reconcileErr
+}
+
+// listMonitorings returns every AntreaMonitoring: their wishes are combined.
+func (r *AntreaMonitoringReconciler) listMonitorings(ctx context.Context) ([]monitoringv1alpha1.AntreaMonitoring, error) {
+	var list monitoringv1alpha1.AntreaMonitoringList
+	if err := r.List(ctx, &list); err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+func (r *AntreaMonitoringReconciler) watches(namespace string) bool {
+	return slices.Contains(r.AntreaNamespaces, namespace)
+}
+
+// SetupWithManager registers the controller: AntreaMonitoring objects, and
+// every change to Antrea's ConfigMaps and workloads or to the operator's
+// ClusterRoles, which concern all AntreaMonitoring objects.
+func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	all := handler.EnqueueRequestsFromMapFunc(r.enqueueAll)
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&monitoringv1alpha1.AntreaMonitoring{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
+			deletionPredicate()))).
+		Watches(&corev1.ConfigMap{}, all).
+		Watches(&appsv1.DaemonSet{}, all).
+		Watches(&appsv1.Deployment{}, all).
+		Watches(&rbacv1.ClusterRole{}, all).
+		Named("antreamonitoring").
+		Complete(r)
+}
+
+// deletionPredicate passes updates that start a deletion (deletionTimestamp
+// set), which do not change the generation of every kind.
+func deletionPredicate() predicate.Funcs {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		return e.ObjectOld.GetDeletionTimestamp().IsZero() != e.ObjectNew.GetDeletionTimestamp().IsZero()
+	}}
+}
+
+func (r *AntreaMonitoringReconciler) enqueueAll(ctx context.Context, _ client.Object) []reconcile.Request {
+	var list monitoringv1alpha1.AntreaMonitoringList
+	if err := r.List(ctx, &list); err != nil {
+		logf.FromContext(ctx).Error(err, "Failed to list AntreaMonitoring objects to enqueue")
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, am := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: am.Name}})
+	}
+	return reqs
+}

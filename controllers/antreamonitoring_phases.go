@@ -1,0 +1,385 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
+)
+
+// metricsResult is what the Antrea metrics phase found and did.
+type metricsResult struct {
+	condition metav1.Condition // without ObservedGeneration
+	configMap *monitoringv1alpha1.ObjectReference
+}
+
+// gatherAntrea reads Antrea's ConfigMaps and workloads from the cache.
+func (r *AntreaMonitoringReconciler) gatherAntrea(ctx context.Context, namespace string) (antrea.Inputs, error) {
+	in := antrea.Inputs{ConfigMaps: map[string]*corev1.ConfigMap{}}
+	var cms corev1.ConfigMapList
+	if err := r.List(ctx, &cms, client.InNamespace(namespace)); err != nil {
+		return in, fmt.Errorf("listing ConfigMaps in %s: %w", namespace, err)
+	}
+	for i := range cms.Items {
+		in.ConfigMaps[cms.Items[i].Name] = &cms.Items[i]
+	}
+	var err error
+	if in.Agent, err = getOptional[appsv1.DaemonSet](ctx, r.Client, namespace, antrea.AgentDaemonSet); err != nil {
+		return in, err
+	}
+	if in.WindowsAgent, err = getOptional[appsv1.DaemonSet](ctx, r.Client, namespace, antrea.WindowsAgentDaemonSet); err != nil {
+		return in, err
+	}
+	if in.Controller, err = getOptional[appsv1.Deployment](ctx, r.Client, namespace, antrea.ControllerDeployment); err != nil {
+		return in, err
+	}
+	return in, nil
+}
+
+// getOptional reads an object that may not exist (nil, nil when absent).
+func getOptional[T any, PT interface {
+	*T
+	client.Object
+}](ctx context.Context, c client.Reader, namespace, name string) (PT, error) {
+	obj := PT(new(T))
+	if err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading %s/%s: %w", namespace, name, err)
+	}
+	return obj, nil
+}
+
+// metricsWanted says whether any live AntreaMonitoring asks for metrics in
+// the given ConfigMap: metrics stay enabled while any of them does.
+func metricsWanted(all []monitoringv1alpha1.AntreaMonitoring, in antrea.Inputs, namespace, configMap string) bool {
+	for i := range all {
+		am := &all[i]
+		if !am.MetricsWanted() || am.AntreaNamespace() != namespace {
+			continue
+		}
+		own := in
+		own.ConfigMapName = am.Spec.Antrea.ConfigMapName
+		if antrea.ResolveConfigMap(own).Name == configMap {
+			return true
+		}
+	}
+	return false
+}
+
+// reconcileAntreaMetrics resolves Antrea's ConfigMap, enables metrics in
+// every conf (or restores them when nobody asks any more) and rolls Antrea out.
+func (r *AntreaMonitoringReconciler) reconcileAntreaMetrics(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, all []monitoringv1alpha1.AntreaMonitoring) (metricsResult, error) {
+	ns := am.AntreaNamespace()
+	if !r.watches(ns) {
+		return metricsResult{condition: falseCond(monitoringv1alpha1.ConditionAntreaMetricsEnabled, monitoringv1alpha1.ReasonNamespaceNotWatched,
+			fmt.Sprintf("The operator watches Antrea in namespaces %s only; start it with --antrea-namespaces including %s.", strings.Join(r.AntreaNamespaces, ","), ns))}, nil
+	}
+	in, err := r.gatherAntrea(ctx, ns)
+	if err != nil {
+		return metricsResult{condition: falseCond(monitoringv1alpha1.ConditionAntreaMetricsEnabled, monitoringv1alpha1.ReasonUpdateFailed, err.Error())}, err
+	}
+	in.ConfigMapName = am.Spec.Antrea.ConfigMapName
+	res := antrea.ResolveConfigMap(in)
+	ref := &monitoringv1alpha1.ObjectReference{Namespace: ns, Name: res.Name}
+	if !res.Found {
+		return metricsResult{configMap: ref, condition: falseCond(monitoringv1alpha1.ConditionAntreaMetricsEnabled, monitoringv1alpha1.ReasonConfigMapNotFound,
+			fmt.Sprintf("ConfigMap %s/%s (%s) was not found; the operator waits for it to be created.", ns, res.Name, res.How))}, nil
+	}
+	targets := antrea.Targets(in, res.Name)
+	want := metricsWanted(all, in, ns, res.Name)
+	outcome, err := r.syncConfigMaps(ctx, am, ns, targets, want)
+	return metricsResult{configMap: ref, condition: metricsCondition(am, ns, targets, outcome)}, err
+}
+
+// syncOutcome is what syncConfigMaps found across the target ConfigMaps.
+type syncOutcome struct {
+	effective map[string]bool // per "configmap/key"
+	reverted  []string        // "configmap/key" found reverted and re-enabled
+	managedBy string          // who else manages a reverted ConfigMap
+	pending   []string        // workloads whose rollout is due but not allowed
+	invalid   error           // a conf that cannot be used (nothing was written)
+	failed    error           // an API error
+}
+
+// syncConfigMaps brings each target ConfigMap to the wanted state, then rolls
+// out the workloads whose conf changed.
+func (r *AntreaMonitoringReconciler) syncConfigMaps(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, ns string, targets []antrea.Target, want bool) (syncOutcome, error) {
+	out := syncOutcome{effective: map[string]bool{}}
+	for _, cmName := range targetConfigMaps(targets) {
+		keys := targetKeys(targets, cmName)
+		cm, plan, err := r.writeConfigMap(ctx, ns, cmName, keys, want)
+		var invalid *antrea.InvalidConfError
+		switch {
+		case errors.As(err, &invalid):
+			out.invalid = err
+			continue
+		case err != nil:
+			out.failed = err
+			return out, err
+		}
+		eff, err := antrea.Effective(cm, keys)
+		if err != nil {
+			out.invalid = err
+			continue
+		}
+		for k, v := range eff {
+			out.effective[cmName+"/"+k] = v
+		}
+		if len(plan.Reverted) > 0 {
+			for _, k := range plan.Reverted {
+				out.reverted = append(out.reverted, cmName+"/"+k)
+			}
+			out.managedBy = antrea.ManagedBy(cm, FieldOwner)
+			r.Recorder.Eventf(am, nil, corev1.EventTypeWarning, monitoringv1alpha1.ReasonMetricsReapplied, "ReapplyAntreaConfig",
+				"enablePrometheusMetrics was turned off again in %s of ConfigMap %s/%s by another writer%s; the operator re-applied it.",
+				strings.Join(plan.Reverted, ", "), ns, cmName, withManager(out.managedBy))
+		}
+		pending, err := r.rollout(ctx, am, ns, cm, targets)
+		out.pending = append(out.pending, pending...)
+		if err != nil {
+			out.failed = err
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func withManager(m string) string {
+	if m == "" {
+		return ""
+	}
+	return " (" + m + ")"
+}
+
+func targetConfigMaps(ts []antrea.Target) []string {
+	var out []string
+	for _, t := range ts {
+		if !slices.Contains(out, t.ConfigMap) {
+			out = append(out, t.ConfigMap)
+		}
+	}
+	return out
+}
+
+func targetKeys(ts []antrea.Target, cm string) []string {
+	var out []string
+	for _, t := range ts {
+		if t.ConfigMap == cm {
+			out = append(out, t.Key)
+		}
+	}
+	return out
+}
+
+// writeConfigMap plans the edit on a fresh read and writes it with the read
+// resourceVersion as precondition; on a conflict (someone else wrote in
+// between) it reads again and re-plans, so their edit is never lost.
+func (r *AntreaMonitoringReconciler) writeConfigMap(ctx context.Context, ns, name string, keys []string, want bool) (*corev1.ConfigMap, antrea.Plan, error) {
+	var cached corev1.ConfigMap
+	if err := r.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &cached); err != nil {
+		return nil, antrea.Plan{}, fmt.Errorf("reading ConfigMap %s/%s: %w", ns, name, err)
+	}
+	plan, err := planFor(&cached, keys, want)
+	if err != nil || !plan.Write {
+		return &cached, plan, err // the common, unchanged case: no API call
+	}
+	cm := &corev1.ConfigMap{}
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, cm); err != nil {
+			return err
+		}
+		if plan, err = planFor(cm, keys, want); err != nil || !plan.Write {
+			return err
+		}
+		cm.Data, cm.Annotations = plan.Data, plan.Annotations
+		return r.Update(ctx, cm, client.FieldOwner(FieldOwner))
+	})
+	if err != nil {
+		var invalid *antrea.InvalidConfError
+		if errors.As(err, &invalid) {
+			return cm, plan, err
+		}
+		return nil, plan, fmt.Errorf("writing ConfigMap %s/%s: %w", ns, name, err)
+	}
+	if plan.Write {
+		logf.FromContext(ctx).Info("Updated Antrea ConfigMap", "configMap", klog.KObj(cm), "enable", want, "changed", plan.Changed, "reverted", plan.Reverted)
+	}
+	return cm, plan, nil
+}
+
+func planFor(cm *corev1.ConfigMap, keys []string, want bool) (antrea.Plan, error) {
+	if want {
+		return antrea.PlanEnable(cm, keys)
+	}
+	return antrea.PlanRestore(cm)
+}
+
+// rollout makes the pod template of each workload reading a conf of cm
+// carry the conf's wanted hash, which restarts Antrea with the new conf. It
+// writes only when the hash differs. When restarts are not allowed it
+// returns the workloads left pending.
+func (r *AntreaMonitoringReconciler) rollout(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, ns string, cm *corev1.ConfigMap, targets []antrea.Target) ([]string, error) {
+	hashes := antrea.WantedHashes(cm)
+	var pending []string
+	for _, t := range targets {
+		hash, ok := hashes[t.Key]
+		if t.ConfigMap != cm.Name || !ok {
+			continue
+		}
+		for _, w := range t.Workloads {
+			current, exists, err := r.templateHash(ctx, ns, w)
+			if err != nil {
+				return pending, err
+			}
+			if !exists || current == hash {
+				continue
+			}
+			if !am.RestartWanted() {
+				pending = append(pending, w.Kind+"/"+w.Name)
+				continue
+			}
+			if err := r.Apply(ctx, rolloutApplyConfiguration(ns, w, hash), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+				return pending, fmt.Errorf("rolling out %s %s/%s: %w", w.Kind, ns, w.Name, err)
+			}
+			logf.FromContext(ctx).Info("Rolled out Antrea to apply its new configuration", "kind", w.Kind, "workload", klog.KRef(ns, w.Name), "configHash", hash)
+		}
+	}
+	return pending, nil
+}
+
+// templateHash reads the hash a workload's pod template carries.
+func (r *AntreaMonitoringReconciler) templateHash(ctx context.Context, ns string, w antrea.Workload) (string, bool, error) {
+	var tmpl *corev1.PodTemplateSpec
+	switch w.Kind {
+	case "DaemonSet":
+		ds, err := getOptional[appsv1.DaemonSet](ctx, r.Client, ns, w.Name)
+		if err != nil || ds == nil {
+			return "", false, err
+		}
+		tmpl = &ds.Spec.Template
+	default:
+		d, err := getOptional[appsv1.Deployment](ctx, r.Client, ns, w.Name)
+		if err != nil || d == nil {
+			return "", false, err
+		}
+		tmpl = &d.Spec.Template
+	}
+	return tmpl.Annotations[antrea.ConfigHashAnnotation], true, nil
+}
+
+// rolloutApplyConfiguration is the one field the operator owns on Antrea's
+// workloads: the config-hash annotation of the pod template.
+func rolloutApplyConfiguration(ns string, w antrea.Workload, hash string) runtime.ApplyConfiguration {
+	tmpl := corev1ac.PodTemplateSpec().WithAnnotations(map[string]string{antrea.ConfigHashAnnotation: hash})
+	if w.Kind == "DaemonSet" {
+		return appsv1ac.DaemonSet(w.Name, ns).WithSpec(appsv1ac.DaemonSetSpec().WithTemplate(tmpl))
+	}
+	return appsv1ac.Deployment(w.Name, ns).WithSpec(appsv1ac.DeploymentSpec().WithTemplate(tmpl))
+}
+
+// reconcileRBAC applies the ClusterRoles Prometheus needs, owned by every
+// live AntreaMonitoring. It compares what the operator owns (from the
+// object's managedFields) with the desired state and writes only on a difference.
+func (r *AntreaMonitoringReconciler) reconcileRBAC(ctx context.Context, all []monitoringv1alpha1.AntreaMonitoring) (metav1.Condition, error) {
+	for _, desired := range render.ClusterRoles(owners(all)) {
+		var existing rbacv1.ClusterRole
+		err := r.Get(ctx, types.NamespacedName{Name: *desired.Name}, &existing)
+		switch {
+		case err == nil:
+			current, err := rbacv1ac.ExtractClusterRole(&existing, FieldOwner)
+			if err == nil && equality.Semantic.DeepEqual(current, desired) {
+				continue
+			}
+		case !apierrors.IsNotFound(err):
+			return falseCond(monitoringv1alpha1.ConditionRBACReady, monitoringv1alpha1.ReasonClusterRolesFailed, err.Error()), err
+		}
+		if err := r.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			err = fmt.Errorf("applying ClusterRole %s: %w", *desired.Name, err)
+			return falseCond(monitoringv1alpha1.ConditionRBACReady, monitoringv1alpha1.ReasonClusterRolesFailed, err.Error()), err
+		}
+		logf.FromContext(ctx).Info("Applied ClusterRole", "clusterRole", *desired.Name)
+	}
+	return metav1.Condition{Type: monitoringv1alpha1.ConditionRBACReady, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonClusterRolesApplied,
+		Message: fmt.Sprintf("ClusterRoles %s and %s hold the rules of Antrea's Prometheus guide.", render.PrometheusClusterRole, render.PrometheusAntreaClusterRole)}, nil
+}
+
+// owners are the live AntreaMonitoring objects, as owners of cluster-wide objects.
+func owners(all []monitoringv1alpha1.AntreaMonitoring) []render.Owner {
+	var out []render.Owner
+	for _, am := range all {
+		if am.DeletionTimestamp.IsZero() {
+			out = append(out, render.Owner{APIVersion: monitoringv1alpha1.GroupVersion.String(), Kind: "AntreaMonitoring", Name: am.Name, UID: am.UID})
+		}
+	}
+	return out
+}
+
+// finalize restores Antrea's configuration when no other AntreaMonitoring
+// wants metrics, drops this object from the ClusterRoles' owners, and removes
+// the finalizer.
+func (r *AntreaMonitoringReconciler) finalize(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, all []monitoringv1alpha1.AntreaMonitoring) error {
+	if !controllerutil.ContainsFinalizer(am, Finalizer) {
+		return nil
+	}
+	if ns := am.AntreaNamespace(); r.watches(ns) {
+		in, err := r.gatherAntrea(ctx, ns)
+		if err != nil {
+			return err
+		}
+		in.ConfigMapName = am.Spec.Antrea.ConfigMapName
+		if res := antrea.ResolveConfigMap(in); res.Found && !metricsWanted(all, in, ns, res.Name) {
+			outcome, err := r.syncConfigMaps(ctx, am, ns, antrea.Targets(in, res.Name), false)
+			if err != nil {
+				return err
+			}
+			if outcome.invalid != nil {
+				logf.FromContext(ctx).Info("Left Antrea's configuration as it is: it cannot be restored safely", "reason", outcome.invalid.Error())
+			}
+		}
+	}
+	if len(owners(all)) > 0 {
+		if _, err := r.reconcileRBAC(ctx, all); err != nil {
+			return err
+		}
+	}
+	patch := client.MergeFrom(am.DeepCopy())
+	controllerutil.RemoveFinalizer(am, Finalizer)
+	if err := r.Patch(ctx, am, patch); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	logf.FromContext(ctx).Info("Removed finalizer after restoring Antrea's configuration")
+	return nil
+}
+
+// prometheusOperatorServed says whether the API server serves
+// prometheus-operator's Prometheus kind.
+func (r *AntreaMonitoringReconciler) prometheusOperatorServed() bool {
+	_, err := r.RESTMapper().RESTMapping(schema.GroupKind{Group: "monitoring.coreos.com", Kind: "Prometheus"}, "v1")
+	return err == nil && !meta.IsNoMatchError(err)
+}

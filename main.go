@@ -1,0 +1,41 @@
+// Command manager runs the antrea-monitoring-operator.
+package main
+
+import (
+	"flag"
+	"os"
+	"strings"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/manager"
+)
+
+func main() {
+	var (
+		o          manager.Options
+		namespaces string
+	)
+	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "Address of the operator's own metrics endpoint (0 disables it).")
+	flag.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
+	flag.BoolVar(&o.LeaderElect, "leader-elect", true, "Elect a leader so that only one replica reconciles.")
+	flag.StringVar(&namespaces, "antrea-namespaces", "kube-system", "Comma-separated namespaces where Antrea may run; the cache holds Antrea's objects there only.")
+	zo := zap.Options{}
+	zo.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
+	log := ctrl.Log.WithName("setup")
+	o.AntreaNamespaces = strings.Split(namespaces, ",")
+
+	mgr, _, err := manager.New(ctrl.GetConfigOrDie(), o)
+	if err != nil {
+		log.Error(err, "Failed to set up the manager")
+		os.Exit(1)
+	}
+	log.Info("Starting the manager", "antreaNamespaces", o.AntreaNamespaces, "leaderElection", o.LeaderElect)
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		log.Error(err, "The manager stopped with an error")
+		os.Exit(1)
+	}
+}
