@@ -133,7 +133,7 @@ func (r *AntreaMonitoringReconciler) syncConfigMaps(ctx context.Context, am *mon
 	out := syncOutcome{effective: map[string]bool{}}
 	for _, cmName := range targetConfigMaps(targets) {
 		keys := targetKeys(targets, cmName)
-		cm, plan, err := r.writeConfigMap(ctx, ns, cmName, keys, want)
+		cm, plan, managedBy, err := r.writeConfigMap(ctx, ns, cmName, keys, want)
 		var invalid *antrea.InvalidConfError
 		switch {
 		case errors.As(err, &invalid):
@@ -155,7 +155,7 @@ func (r *AntreaMonitoringReconciler) syncConfigMaps(ctx context.Context, am *mon
 			for _, k := range plan.Reverted {
 				out.reverted = append(out.reverted, cmName+"/"+k)
 			}
-			out.managedBy = antrea.ManagedBy(cm, FieldOwner)
+			out.managedBy = managedBy
 			r.Recorder.Eventf(am, nil, corev1.EventTypeWarning, monitoringv1alpha1.ReasonMetricsReapplied, "ReapplyAntreaConfig",
 				"enablePrometheusMetrics was turned off again in %s of ConfigMap %s/%s by another writer%s; the operator re-applied it.",
 				strings.Join(plan.Reverted, ", "), ns, cmName, withManager(out.managedBy))
@@ -199,17 +199,19 @@ func targetKeys(ts []antrea.Target, cm string) []string {
 
 // writeConfigMap plans the edit on a fresh read and writes it with the read
 // resourceVersion as precondition; on a conflict (someone else wrote in
-// between) it reads again and re-plans, so their edit is never lost.
-func (r *AntreaMonitoringReconciler) writeConfigMap(ctx context.Context, ns, name string, keys []string, want bool) (*corev1.ConfigMap, antrea.Plan, error) {
+// between) it reads again and re-plans, so their edit is never lost. When the
+// plan re-enables reverted confs it also says who else manages the ConfigMap.
+func (r *AntreaMonitoringReconciler) writeConfigMap(ctx context.Context, ns, name string, keys []string, want bool) (*corev1.ConfigMap, antrea.Plan, string, error) {
 	var cached corev1.ConfigMap
 	if err := r.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &cached); err != nil {
-		return nil, antrea.Plan{}, fmt.Errorf("reading ConfigMap %s/%s: %w", ns, name, err)
+		return nil, antrea.Plan{}, "", fmt.Errorf("reading ConfigMap %s/%s: %w", ns, name, err)
 	}
 	plan, err := planFor(&cached, keys, want)
 	if err != nil || !plan.Write {
-		return &cached, plan, err // the common, unchanged case: no API call
+		return &cached, plan, "", err // the common, unchanged case: no API call
 	}
 	cm := &corev1.ConfigMap{}
+	var managedBy string
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, cm); err != nil {
 			return err
@@ -217,20 +219,21 @@ func (r *AntreaMonitoringReconciler) writeConfigMap(ctx context.Context, ns, nam
 		if plan, err = planFor(cm, keys, want); err != nil || !plan.Write {
 			return err
 		}
+		managedBy = antrea.ManagedBy(cm, FieldOwner, plan.Reverted)
 		cm.Data, cm.Annotations = plan.Data, plan.Annotations
 		return r.Update(ctx, cm, client.FieldOwner(FieldOwner))
 	})
 	if err != nil {
 		var invalid *antrea.InvalidConfError
 		if errors.As(err, &invalid) {
-			return cm, plan, err
+			return cm, plan, "", err
 		}
-		return nil, plan, fmt.Errorf("writing ConfigMap %s/%s: %w", ns, name, err)
+		return nil, plan, "", fmt.Errorf("writing ConfigMap %s/%s: %w", ns, name, err)
 	}
 	if plan.Write {
 		logf.FromContext(ctx).Info("Updated Antrea ConfigMap", "configMap", klog.KObj(cm), "enable", want, "changed", plan.Changed, "reverted", plan.Reverted)
 	}
-	return cm, plan, nil
+	return cm, plan, managedBy, nil
 }
 
 func planFor(cm *corev1.ConfigMap, keys []string, want bool) (antrea.Plan, error) {

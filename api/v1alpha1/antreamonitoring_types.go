@@ -22,8 +22,7 @@ const (
 )
 
 // AntreaSpec says where Antrea runs and what to change in its configuration.
-// +kubebuilder:validation:XValidation:rule="self.namespace == oldSelf.namespace",message="spec.antrea.namespace is immutable: delete this AntreaMonitoring (its changes to Antrea are restored) and create a new one for the other namespace"
-// +kubebuilder:validation:XValidation:rule="has(self.configMapName) == has(oldSelf.configMapName) && (!has(self.configMapName) || self.configMapName == oldSelf.configMapName)",message="spec.antrea.configMapName is immutable: delete this AntreaMonitoring (its changes to Antrea are restored) and create a new one for the other ConfigMap"
+// +kubebuilder:validation:XValidation:rule="has(self.configMapName) == has(oldSelf.configMapName)",message="spec.antrea.configMapName is immutable: delete this AntreaMonitoring (its changes to Antrea are restored) and create a new one for the other ConfigMap"
 type AntreaSpec struct {
 	// namespace is the namespace Antrea is installed in.
 	// +optional
@@ -31,6 +30,7 @@ type AntreaSpec struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.antrea.namespace is immutable: delete this AntreaMonitoring (its changes to Antrea are restored) and create a new one for the other namespace"
 	Namespace string `json:"namespace,omitempty"`
 
 	// configMapName is the name of Antrea's ConfigMap (the one holding
@@ -42,6 +42,7 @@ type AntreaSpec struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.antrea.configMapName is immutable: delete this AntreaMonitoring (its changes to Antrea are restored) and create a new one for the other ConfigMap"
 	ConfigMapName string `json:"configMapName,omitempty"`
 
 	// enableMetrics makes the operator ensure enablePrometheusMetrics is true

@@ -178,9 +178,11 @@ func WantedHashes(cm *corev1.ConfigMap) map[string]string {
 	return h
 }
 
-// ManagedBy describes who else manages a ConfigMap, from its labels,
-// annotations and managedFields ("" when nothing says).
-func ManagedBy(cm *corev1.ConfigMap, ownManager string) string {
+// ManagedBy describes who else manages a ConfigMap, from its labels and
+// annotations and from the managedFields entries that own the given data
+// keys ("" when nothing says). Call it on the ConfigMap as read before the
+// operator's own write, which takes those fields over.
+func ManagedBy(cm *corev1.ConfigMap, ownManager string, keys []string) string {
 	var parts []string
 	if m := cm.Labels["app.kubernetes.io/managed-by"]; m != "" {
 		s := "managed by " + m
@@ -191,14 +193,25 @@ func ManagedBy(cm *corev1.ConfigMap, ownManager string) string {
 	}
 	var writers []string
 	for _, mf := range cm.ManagedFields {
-		if mf.Manager == ownManager || mf.FieldsV1 == nil || !strings.Contains(string(mf.FieldsV1.Raw), `"f:data"`) {
+		if mf.Manager == ownManager || mf.FieldsV1 == nil || slices.Contains(writers, mf.Manager) {
 			continue
 		}
-		writers = append(writers, mf.Manager)
+		var fields struct {
+			Data map[string]any `json:"f:data"`
+		}
+		if json.Unmarshal(mf.FieldsV1.Raw, &fields) != nil {
+			continue
+		}
+		for _, k := range keys {
+			if _, ok := fields.Data["f:"+k]; ok {
+				writers = append(writers, mf.Manager)
+				break
+			}
+		}
 	}
 	sort.Strings(writers)
 	if len(writers) > 0 {
-		parts = append(parts, "data written by "+strings.Join(writers, ", "))
+		parts = append(parts, "last written by "+strings.Join(writers, ", "))
 	}
 	return strings.Join(parts, "; ")
 }
