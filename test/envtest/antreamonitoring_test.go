@@ -124,7 +124,7 @@ var _ = Describe("AntreaMonitoring", func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(res).To(Equal(reconcile.Result{}))
 		}
-		Expect(writes.Load() - start).To(BeZero(), "writes during 20 resyncs")
+		Expect(writes.Load()-start).To(BeZero(), "writes during 20 resyncs")
 		Expect(getCM(Default, ctx, ns, "antrea-config").ResourceVersion).To(Equal(cmBefore))
 		Expect(getAM(Default, ctx, "enable").ResourceVersion).To(Equal(amBefore))
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: "antrea-agent"}, &ds)).To(Succeed())
