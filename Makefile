@@ -74,3 +74,9 @@ run: manifests generate ## Run the operator against the current kubeconfig.
 .PHONY: docker-build
 docker-build: ## Build the image (needs a Docker engine).
 	docker build -t $(IMG) .
+
+##@ Local
+
+.PHONY: run-local
+run-local: ## Run the operator on a local control plane with a simulated Antrea and the sample CR (Ctrl-C stops it all).
+	@assets=$$(hack/tools.sh envtest); KUBEBUILDER_ASSETS=$$assets go run ./hack/localcluster

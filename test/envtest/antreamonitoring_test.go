@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 )
 
 const (
@@ -51,15 +52,15 @@ var _ = Describe("AntreaMonitoring", func() {
 
 	It("enables metrics in both confs, rolls Antrea out once, applies the RBAC, makes no write on resync and restores everything on deletion", func() {
 		const ns = "antrea-enable"
-		antrea(ctx, ns, "antrea-config", agentConfOff, controllerConfOff)
+		antrea(ctx, ns, "antrea-config", fixtures.AgentConfOff, fixtures.ControllerConfOff)
 		am := monitoring("enable", ns)
 		Expect(k8sClient.Create(ctx, am)).To(Succeed())
 
 		By("editing exactly the one setting in each conf")
 		Eventually(func(g Gomega) {
 			cm := getCM(g, ctx, ns, "antrea-config")
-			g.Expect(cm.Data[agentKey]).To(Equal(agentConfOn))
-			g.Expect(cm.Data[controllerKey]).To(Equal(controllerConfOn))
+			g.Expect(cm.Data[agentKey]).To(Equal(fixtures.AgentConfOn))
+			g.Expect(cm.Data[controllerKey]).To(Equal(fixtures.ControllerConfOn))
 			g.Expect(cm.Data["antrea-cni.conflist"]).To(Equal(`{"cniVersion": "0.3.0", "name": "antrea"}`))
 		}, timeout, interval).Should(Succeed())
 
@@ -133,8 +134,8 @@ var _ = Describe("AntreaMonitoring", func() {
 		By("restoring the original confs byte for byte on deletion, and rolling out again")
 		deleteAndWaitGone(ctx, "enable")
 		cm = getCM(Default, ctx, ns, "antrea-config")
-		Expect(cm.Data[agentKey]).To(Equal(agentConfOff))
-		Expect(cm.Data[controllerKey]).To(Equal(controllerConfOff))
+		Expect(cm.Data[agentKey]).To(Equal(fixtures.AgentConfOff))
+		Expect(cm.Data[controllerKey]).To(Equal(fixtures.ControllerConfOff))
 		Expect(cm.Annotations).NotTo(HaveKey("monitoring.antrea.io/original-enable-prometheus-metrics"))
 		Expect(json.Unmarshal([]byte(cm.Annotations[hashKey]), &hashes)).To(Succeed())
 		Eventually(func(g Gomega) {
@@ -156,36 +157,36 @@ var _ = Describe("AntreaMonitoring", func() {
 			expectCondition(g, got, monitoringv1alpha1.ConditionReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotReady)
 		}, timeout, interval).Should(Succeed())
 
-		Expect(k8sClient.Create(ctx, configMap(ns, "antrea-config", agentConfOff, controllerConfOff))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fixtures.ConfigMap(ns, "antrea-config", fixtures.AgentConfOff, fixtures.ControllerConfOff))).To(Succeed())
 		Eventually(func(g Gomega) {
 			got := getAM(g, ctx, "missing")
 			expectCondition(g, got, monitoringv1alpha1.ConditionAntreaMetricsEnabled, metav1.ConditionTrue, monitoringv1alpha1.ReasonMetricsEnabled)
 			expectCondition(g, got, monitoringv1alpha1.ConditionReady, metav1.ConditionTrue, monitoringv1alpha1.ReasonReady)
-			g.Expect(getCM(g, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(agentConfOn))
+			g.Expect(getCM(g, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(fixtures.AgentConfOn))
 		}, timeout, interval).Should(Succeed())
 		deleteAndWaitGone(ctx, "missing")
 	})
 
 	It("discovers a hashed ConfigMap name from the workloads, among several", func() {
 		const ns = "antrea-hashed"
-		Expect(k8sClient.Create(ctx, configMap(ns, "antrea-config-old9x7", agentConfOff, controllerConfOff))).To(Succeed())
-		antrea(ctx, ns, "antrea-config-hk4f8b", agentConfOff, controllerConfOff)
+		Expect(k8sClient.Create(ctx, fixtures.ConfigMap(ns, "antrea-config-old9x7", fixtures.AgentConfOff, fixtures.ControllerConfOff))).To(Succeed())
+		antrea(ctx, ns, "antrea-config-hk4f8b", fixtures.AgentConfOff, fixtures.ControllerConfOff)
 		Expect(k8sClient.Create(ctx, monitoring("hashed", ns))).To(Succeed())
 		Eventually(func(g Gomega) {
 			got := getAM(g, ctx, "hashed")
 			g.Expect(got.Status.AntreaConfigMap).To(Equal(&monitoringv1alpha1.ObjectReference{Namespace: ns, Name: "antrea-config-hk4f8b"}))
 			expectCondition(g, got, monitoringv1alpha1.ConditionAntreaMetricsEnabled, metav1.ConditionTrue, monitoringv1alpha1.ReasonMetricsEnabled)
-			g.Expect(getCM(g, ctx, ns, "antrea-config-hk4f8b").Data[agentKey]).To(Equal(agentConfOn))
+			g.Expect(getCM(g, ctx, ns, "antrea-config-hk4f8b").Data[agentKey]).To(Equal(fixtures.AgentConfOn))
 		}, timeout, interval).Should(Succeed())
 		old := getCM(Default, ctx, ns, "antrea-config-old9x7")
-		Expect(old.Data[agentKey]).To(Equal(agentConfOff), "the unreferenced ConfigMap must stay untouched")
+		Expect(old.Data[agentKey]).To(Equal(fixtures.AgentConfOff), "the unreferenced ConfigMap must stay untouched")
 		Expect(old.Annotations).To(BeEmpty())
 		deleteAndWaitGone(ctx, "hashed")
 	})
 
 	It("reports a malformed conf and leaves the ConfigMap byte for byte untouched", func() {
 		const ns = "antrea-invalid"
-		antrea(ctx, ns, "antrea-config", agentConfBroken, controllerConfOff)
+		antrea(ctx, ns, "antrea-config", fixtures.AgentConfBroken, fixtures.ControllerConfOff)
 		before := getCM(Default, ctx, ns, "antrea-config")
 		Expect(k8sClient.Create(ctx, monitoring("invalid", ns))).To(Succeed())
 		Eventually(func(g Gomega) {
@@ -205,18 +206,18 @@ var _ = Describe("AntreaMonitoring", func() {
 
 		By("recovering once the conf is fixed")
 		fixed := getCM(Default, ctx, ns, "antrea-config")
-		fixed.Data[agentKey] = agentConfOff
+		fixed.Data[agentKey] = fixtures.AgentConfOff
 		Expect(k8sClient.Update(ctx, fixed)).To(Succeed())
 		Eventually(func(g Gomega) {
 			expectCondition(g, getAM(g, ctx, "invalid"), monitoringv1alpha1.ConditionAntreaMetricsEnabled, metav1.ConditionTrue, monitoringv1alpha1.ReasonMetricsEnabled)
-			g.Expect(getCM(g, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(agentConfOn))
+			g.Expect(getCM(g, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(fixtures.AgentConfOn))
 		}, timeout, interval).Should(Succeed())
 		deleteAndWaitGone(ctx, "invalid")
 	})
 
 	It("writes and restarts nothing where Antrea's default already enables metrics", func() {
 		const ns = "antrea-default"
-		antrea(ctx, ns, "antrea-config", agentConfCommented, "apiPort: 10349\n")
+		antrea(ctx, ns, "antrea-config", fixtures.AgentConfCommented, "apiPort: 10349\n")
 		before := getCM(Default, ctx, ns, "antrea-config")
 		Expect(k8sClient.Create(ctx, monitoring("default", ns))).To(Succeed())
 		Eventually(func(g Gomega) {
@@ -232,25 +233,25 @@ var _ = Describe("AntreaMonitoring", func() {
 
 	It("notices a revert through the watch, re-applies, says who manages the ConfigMap and rolls out again", func() {
 		const ns = "antrea-revert"
-		antrea(ctx, ns, "antrea-config", agentConfOff, controllerConfOff)
+		antrea(ctx, ns, "antrea-config", fixtures.AgentConfOff, fixtures.ControllerConfOff)
 		Expect(k8sClient.Create(ctx, monitoring("revert", ns))).To(Succeed())
 		var firstHash string
 		Eventually(func(g Gomega) {
-			g.Expect(getCM(g, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(agentConfOn))
+			g.Expect(getCM(g, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(fixtures.AgentConfOn))
 			firstHash = templateHash(g, ctx, ns, true, "antrea-agent")
 			g.Expect(firstHash).NotTo(BeEmpty())
 		}, timeout, interval).Should(Succeed())
 
 		By("a Helm upgrade putting the old conf back")
 		cm := getCM(Default, ctx, ns, "antrea-config")
-		cm.Data[agentKey] = agentConfOff
+		cm.Data[agentKey] = fixtures.AgentConfOff
 		cm.Labels["app.kubernetes.io/managed-by"] = "Helm"
 		cm.Annotations["meta.helm.sh/release-name"] = "antrea"
 		cm.Annotations["meta.helm.sh/release-namespace"] = ns
 		Expect(k8sClient.Update(ctx, cm, client.FieldOwner("helm"))).To(Succeed())
 
 		Eventually(func(g Gomega) {
-			g.Expect(getCM(g, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(agentConfOn))
+			g.Expect(getCM(g, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(fixtures.AgentConfOn))
 			h := templateHash(g, ctx, ns, true, "antrea-agent")
 			g.Expect(h).NotTo(BeEmpty())
 			g.Expect(h).NotTo(Equal(firstHash), "a re-enable after a revert must roll Antrea out again")
@@ -270,12 +271,12 @@ var _ = Describe("AntreaMonitoring", func() {
 				ContainSubstring("last written by helm"))))
 		}, timeout, interval).Should(Succeed())
 		deleteAndWaitGone(ctx, "revert")
-		Expect(getCM(Default, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(agentConfOff))
+		Expect(getCM(Default, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(fixtures.AgentConfOff))
 	})
 
 	It("keeps metrics enabled while any AntreaMonitoring asks for them", func() {
 		const ns = "antrea-multi"
-		antrea(ctx, ns, "antrea-config", agentConfOff, controllerConfOff)
+		antrea(ctx, ns, "antrea-config", fixtures.AgentConfOff, fixtures.ControllerConfOff)
 		Expect(k8sClient.Create(ctx, monitoring("multi-a", ns))).To(Succeed())
 		Expect(k8sClient.Create(ctx, monitoring("multi-b", ns))).To(Succeed())
 		Eventually(func(g Gomega) {
@@ -292,7 +293,7 @@ var _ = Describe("AntreaMonitoring", func() {
 
 		deleteAndWaitGone(ctx, "multi-a")
 		Consistently(func(g Gomega) {
-			g.Expect(getCM(g, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(agentConfOn))
+			g.Expect(getCM(g, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(fixtures.AgentConfOn))
 		}, 2*time.Second, 200*time.Millisecond).Should(Succeed())
 		Eventually(func(g Gomega) {
 			var role rbacv1.ClusterRole
@@ -303,12 +304,12 @@ var _ = Describe("AntreaMonitoring", func() {
 		}, timeout, interval).Should(Succeed())
 
 		deleteAndWaitGone(ctx, "multi-b")
-		Expect(getCM(Default, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(agentConfOff))
+		Expect(getCM(Default, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(fixtures.AgentConfOff))
 	})
 
 	It("leaves Antrea alone with enableMetrics false and reports what it finds", func() {
 		const ns = "antrea-unmanaged"
-		antrea(ctx, ns, "antrea-config", agentConfOff, controllerConfOff)
+		antrea(ctx, ns, "antrea-config", fixtures.AgentConfOff, fixtures.ControllerConfOff)
 		before := getCM(Default, ctx, ns, "antrea-config")
 		Expect(k8sClient.Create(ctx, monitoring("unmanaged", ns, func(am *monitoringv1alpha1.AntreaMonitoring) {
 			am.Spec.Antrea.EnableMetrics = ptr.To(false)
@@ -324,14 +325,14 @@ var _ = Describe("AntreaMonitoring", func() {
 
 	It("does not restart Antrea when restartOnChange is false, and says so", func() {
 		const ns = "antrea-norestart"
-		antrea(ctx, ns, "antrea-config", agentConfOff, controllerConfOff)
+		antrea(ctx, ns, "antrea-config", fixtures.AgentConfOff, fixtures.ControllerConfOff)
 		Expect(k8sClient.Create(ctx, monitoring("norestart", ns, func(am *monitoringv1alpha1.AntreaMonitoring) {
 			am.Spec.Antrea.RestartOnChange = ptr.To(false)
 		}))).To(Succeed())
 		Eventually(func(g Gomega) {
 			c := expectCondition(g, getAM(g, ctx, "norestart"), monitoringv1alpha1.ConditionAntreaMetricsEnabled, metav1.ConditionTrue, monitoringv1alpha1.ReasonMetricsEnabledRestartRequired)
 			g.Expect(c.Message).To(ContainSubstring("DaemonSet/antrea-agent, Deployment/antrea-controller apply it at their next restart"))
-			g.Expect(getCM(g, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(agentConfOn))
+			g.Expect(getCM(g, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(fixtures.AgentConfOn))
 		}, timeout, interval).Should(Succeed())
 		Expect(templateHash(Default, ctx, ns, true, "antrea-agent")).To(BeEmpty())
 		Expect(templateHash(Default, ctx, ns, false, "antrea-controller")).To(BeEmpty())
@@ -340,22 +341,22 @@ var _ = Describe("AntreaMonitoring", func() {
 
 	It("edits and rolls out the Windows agent's conf when antrea-agent-windows exists", func() {
 		const ns = "antrea-windows"
-		antrea(ctx, ns, "antrea-config", agentConfOff, controllerConfOff)
+		antrea(ctx, ns, "antrea-config", fixtures.AgentConfOff, fixtures.ControllerConfOff)
 		win := &corev1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "antrea-windows-config", Labels: map[string]string{"app": "antrea"}},
-			Data:       map[string]string{agentKey: agentConfOff},
+			Data:       map[string]string{agentKey: fixtures.AgentConfOff},
 		}
 		Expect(k8sClient.Create(ctx, win)).To(Succeed())
-		Expect(k8sClient.Create(ctx, agentDaemonSet(ns, "antrea-agent-windows", "antrea-windows-config"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, fixtures.AgentDaemonSet(ns, "antrea-agent-windows", "antrea-windows-config"))).To(Succeed())
 		Expect(k8sClient.Create(ctx, monitoring("windows", ns))).To(Succeed())
 		Eventually(func(g Gomega) {
-			g.Expect(getCM(g, ctx, ns, "antrea-windows-config").Data[agentKey]).To(Equal(agentConfOn))
+			g.Expect(getCM(g, ctx, ns, "antrea-windows-config").Data[agentKey]).To(Equal(fixtures.AgentConfOn))
 			g.Expect(templateHash(g, ctx, ns, true, "antrea-agent-windows")).NotTo(BeEmpty())
 			c := expectCondition(g, getAM(g, ctx, "windows"), monitoringv1alpha1.ConditionAntreaMetricsEnabled, metav1.ConditionTrue, monitoringv1alpha1.ReasonMetricsEnabled)
 			g.Expect(c.Message).To(ContainSubstring("antrea-windows/antrea-windows-config/antrea-agent.conf"))
 		}, timeout, interval).Should(Succeed())
 		deleteAndWaitGone(ctx, "windows")
-		Expect(getCM(Default, ctx, ns, "antrea-windows-config").Data[agentKey]).To(Equal(agentConfOff))
+		Expect(getCM(Default, ctx, ns, "antrea-windows-config").Data[agentKey]).To(Equal(fixtures.AgentConfOff))
 	})
 
 	It("reports a namespace the operator does not watch", func() {

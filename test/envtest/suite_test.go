@@ -23,6 +23,7 @@ import (
 
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/controllers"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/manager"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 )
 
 // The Antrea namespaces the operator is started to watch; each scenario
@@ -64,7 +65,7 @@ var _ = BeforeSuite(func() {
 	k8sClient, err = client.New(cfg, client.Options{Scheme: manager.Scheme()})
 	Expect(err).NotTo(HaveOccurred())
 	for _, ns := range watched[1:] {
-		Expect(k8sClient.Create(context.Background(), namespace(ns))).To(Succeed())
+		Expect(k8sClient.Create(context.Background(), fixtures.Namespace(ns))).To(Succeed())
 	}
 
 	mgr, r, err := manager.New(cfg, manager.Options{
