@@ -46,7 +46,7 @@ lint: ## golangci-lint (pinned, installed into bin/).
 .PHONY: test
 test: verify-gen vet ## Unit tests and the envtest suite against a real kube-apiserver and etcd.
 	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets ($$($$assets/kube-apiserver --version))"; \
-	KUBEBUILDER_ASSETS=$$assets go test ./... -count=1 -coverprofile cover.out $(TEST_ARGS)
+	KUBEBUILDER_ASSETS=$$assets go test ./... -count=1 -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out $(TEST_ARGS)
 	@go tool cover -func cover.out | tail -1
 
 .PHONY: test-envtest

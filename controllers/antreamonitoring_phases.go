@@ -114,7 +114,7 @@ func (r *AntreaMonitoringReconciler) reconcileAntreaMetrics(ctx context.Context,
 	targets := antrea.Targets(in, res.Name)
 	want := metricsWanted(all, in, ns, res.Name)
 	outcome, err := r.syncConfigMaps(ctx, am, ns, targets, want)
-	return metricsResult{configMap: ref, condition: metricsCondition(am, ns, targets, outcome)}, err
+	return metricsResult{configMap: ref, condition: metricsCondition(am, ns, outcome)}, err
 }
 
 // syncOutcome is what syncConfigMaps found across the target ConfigMaps.

@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
-	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
 )
 
 // falseCond is a False condition (ObservedGeneration is set by setConditions).
@@ -25,7 +24,7 @@ func falseCond(condType, reason, message string) metav1.Condition {
 // metricsCondition turns the outcome of the Antrea phase into the
 // AntreaMetricsEnabled condition. Messages name objects and settings only,
 // never times or revisions, so an unchanged world gives an unchanged condition.
-func metricsCondition(am *monitoringv1alpha1.AntreaMonitoring, ns string, targets []antrea.Target, o syncOutcome) metav1.Condition {
+func metricsCondition(am *monitoringv1alpha1.AntreaMonitoring, ns string, o syncOutcome) metav1.Condition {
 	t := monitoringv1alpha1.ConditionAntreaMetricsEnabled
 	switch {
 	case o.failed != nil:

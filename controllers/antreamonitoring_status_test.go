@@ -48,7 +48,7 @@ func TestMetricsCondition(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := metricsCondition(tt.am, "kube-system", nil, tt.o)
+			got := metricsCondition(tt.am, "kube-system", tt.o)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("metricsCondition() mismatch (-want +got):\n%s", diff)
 			}

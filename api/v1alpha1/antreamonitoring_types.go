@@ -153,10 +153,6 @@ type AntreaMonitoringList struct {
 	Items           []AntreaMonitoring `json:"items"`
 }
 
-func init() {
-	SchemeBuilder.Register(&AntreaMonitoring{}, &AntreaMonitoringList{})
-}
-
 // MetricsWanted reports whether this AntreaMonitoring asks for Antrea's
 // metrics to be enabled (defaults applied).
 func (m *AntreaMonitoring) MetricsWanted() bool {

@@ -52,6 +52,11 @@ func run() error {
 	// Warnings and errors only: the command prints its own progress.
 	logf.SetLogger(zap.New(zap.Level(zapcore.WarnLevel)))
 
+	tmp, err := os.MkdirTemp("", "antrea-monitoring-local-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
 	step("Starting a local control plane (kube-apiserver + etcd)")
 	env := &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
@@ -65,25 +70,10 @@ func run() error {
 		step("Stopping the control plane and removing its files")
 		_ = env.Stop()
 	}()
-
-	tmp, err := os.MkdirTemp("", "antrea-monitoring-local-")
+	kubeconfig, err := writeKubeconfig(env, tmp)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	kubeconfig := filepath.Join(tmp, "kubeconfig")
-	admin, err := env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		return err
-	}
-	kc, err := admin.KubeConfig()
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
-		return err
-	}
-
 	c, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
 	if err != nil {
 		return err
@@ -101,27 +91,64 @@ func run() error {
 	mgrErr := make(chan error, 1)
 	go func() { mgrErr <- mgr.Start(ctx) }()
 
-	sample := filepath.Join(root, "config", "samples", "monitoring_v1alpha1_antreamonitoring.yaml")
-	step("Applying " + sample)
-	raw, err := os.ReadFile(sample)
+	name, err := applySample(ctx, c, filepath.Join(root, "config", "samples", "monitoring_v1alpha1_antreamonitoring.yaml"))
 	if err != nil {
 		return err
 	}
+	if err := waitReady(ctx, c, name); err != nil {
+		return err
+	}
+	if err := printSummary(ctx, c, name, kubeconfig); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-mgrErr:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeKubeconfig writes an admin kubeconfig for the control plane into dir.
+func writeKubeconfig(env *envtest.Environment, dir string) (string, error) {
+	admin, err := env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return "", err
+	}
+	kc, err := admin.KubeConfig()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "kubeconfig")
+	return path, os.WriteFile(path, kc, 0o600)
+}
+
+// applySample creates the sample AntreaMonitoring and returns its name.
+func applySample(ctx context.Context, c client.Client, path string) (string, error) {
+	step("Applying " + path)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
 	var am monitoringv1alpha1.AntreaMonitoring
 	if err := yaml.UnmarshalStrict(raw, &am); err != nil {
-		return err
+		return "", err
 	}
-	if err := c.Create(ctx, &am); err != nil {
-		return err
-	}
+	return am.Name, c.Create(ctx, &am)
+}
 
-	if err := waitReady(ctx, c, am.Name); err != nil {
+// printSummary prints the status, the edited setting and what to try.
+func printSummary(ctx context.Context, c client.Client, name, kubeconfig string) error {
+	var am monitoringv1alpha1.AntreaMonitoring
+	if err := c.Get(ctx, types.NamespacedName{Name: name}, &am); err != nil {
 		return err
 	}
-	if err := c.Get(ctx, types.NamespacedName{Name: am.Name}, &am); err != nil {
+	out, err := yaml.Marshal(map[string]any{"status": am.Status})
+	if err != nil {
 		return err
 	}
-	out, _ := yaml.Marshal(map[string]any{"status": am.Status})
 	fmt.Printf("\n%s\n", out)
 	cm := fixtures.ConfigMap("kube-system", "antrea-config", "", "")
 	if err := c.Get(ctx, client.ObjectKeyFromObject(cm), cm); err != nil {
@@ -136,17 +163,9 @@ Try, in another shell:
   kubectl get configmap -n kube-system antrea-config -o yaml
   kubectl get clusterrole prometheus prometheus-antrea -o yaml
   kubectl edit configmap -n kube-system antrea-config   # set enablePrometheusMetrics: false and watch it come back
-  kubectl delete antreamonitoring antrea                  # the original conf is restored
+  kubectl delete antreamonitoring %s                      # the original conf is restored
 Press Ctrl-C to stop everything.
-`, kubeconfig, kubeconfig)
-
-	select {
-	case <-ctx.Done():
-	case err := <-mgrErr:
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-	}
+`, kubeconfig, kubeconfig, name)
 	return nil
 }
 
@@ -166,7 +185,7 @@ func grepLine(s, sub string) string {
 // waitReady prints the AntreaMonitoring like kubectl get until it is Ready.
 func waitReady(ctx context.Context, c client.Client, name string) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tMODE\tREADY\tMETRICS\tRBAC")
+	_, _ = fmt.Fprintln(w, "NAME\tMODE\tREADY\tMETRICS\tRBAC")
 	deadline := time.After(2 * time.Minute)
 	last := ""
 	for {
@@ -177,7 +196,7 @@ func waitReady(ctx context.Context, c client.Client, name string) error {
 		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", am.Name, am.Status.Mode, status(am, monitoringv1alpha1.ConditionReady),
 			status(am, monitoringv1alpha1.ConditionAntreaMetricsEnabled), status(am, monitoringv1alpha1.ConditionRBACReady))
 		if line != last {
-			fmt.Fprintln(w, line)
+			_, _ = fmt.Fprintln(w, line)
 			_ = w.Flush()
 			last = line
 		}

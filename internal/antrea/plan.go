@@ -199,7 +199,7 @@ func ManagedBy(cm *corev1.ConfigMap, ownManager string, keys []string) string {
 		var fields struct {
 			Data map[string]any `json:"f:data"`
 		}
-		if json.Unmarshal(mf.FieldsV1.Raw, &fields) != nil {
+		if json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields) != nil {
 			continue
 		}
 		for _, k := range keys {

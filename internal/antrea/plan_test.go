@@ -125,10 +125,10 @@ func TestManagedBy(t *testing.T) {
 		Labels:      map[string]string{"app.kubernetes.io/managed-by": "Helm"},
 		Annotations: map[string]string{"meta.helm.sh/release-name": "antrea", "meta.helm.sh/release-namespace": "kube-system"},
 		ManagedFields: []metav1.ManagedFieldsEntry{
-			{Manager: "helm", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:data":{"f:antrea-agent.conf":{}}}`)}},
-			{Manager: "kubectl", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:data":{"f:antrea-cni.conflist":{}}}`)}},
-			{Manager: "antrea-monitoring-operator", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:data":{"f:antrea-agent.conf":{}}}`)}},
-			{Manager: "labeler", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{}}}`)}},
+			{Manager: "helm", FieldsV1: metav1.NewFieldsV1(`{"f:data":{"f:antrea-agent.conf":{}}}`)},
+			{Manager: "kubectl", FieldsV1: metav1.NewFieldsV1(`{"f:data":{"f:antrea-cni.conflist":{}}}`)},
+			{Manager: "antrea-monitoring-operator", FieldsV1: metav1.NewFieldsV1(`{"f:data":{"f:antrea-agent.conf":{}}}`)},
+			{Manager: "labeler", FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{"f:labels":{}}}`)},
 		},
 	}}
 	if got, want := ManagedBy(cm, "antrea-monitoring-operator", []string{AgentConfKey}), "managed by Helm (release kube-system/antrea); last written by helm"; got != want {

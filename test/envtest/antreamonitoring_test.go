@@ -117,6 +117,12 @@ var _ = Describe("AntreaMonitoring", func() {
 		Expect(dep.Generation).To(Equal(int64(2)))
 
 		By("making zero writes over 20 resyncs of an unchanged world")
+		// Let the manager's own reconciles (triggered by the writes above) settle.
+		Eventually(func() bool {
+			before := writes.Load()
+			time.Sleep(time.Second)
+			return writes.Load() == before
+		}, timeout, 10*time.Millisecond).Should(BeTrue(), "the operator kept writing in an unchanged world")
 		cmBefore := getCM(Default, ctx, ns, "antrea-config").ResourceVersion
 		amBefore := getAM(Default, ctx, "enable").ResourceVersion
 		start := writes.Load()
@@ -397,13 +403,25 @@ var _ = Describe("AntreaMonitoring admission", func() {
 		Expect(am.Spec.Prometheus.Mode).To(Equal(monitoringv1alpha1.ModeAuto))
 
 		By("refusing a change of the Antrea namespace or ConfigMap with the CEL message")
-		am.Spec.Antrea.Namespace = "antrea"
-		err := k8sClient.Update(ctx, am)
+		// The operator adds its finalizer meanwhile: retry on conflicts only.
+		updateErr := func(mutate func(*monitoringv1alpha1.AntreaMonitoring)) func(Gomega) error {
+			return func(g Gomega) error {
+				am := getAM(g, ctx, "defaults")
+				mutate(am)
+				err := k8sClient.Update(ctx, am)
+				g.Expect(apierrors.IsConflict(err)).To(BeFalse())
+				return err
+			}
+		}
+		var err error
+		Eventually(func(g Gomega) {
+			err = updateErr(func(am *monitoringv1alpha1.AntreaMonitoring) { am.Spec.Antrea.Namespace = "antrea" })(g)
+		}, timeout, interval).Should(Succeed())
 		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
 		Expect(err.Error()).To(ContainSubstring("spec.antrea.namespace is immutable: delete this AntreaMonitoring"))
-		am = getAM(Default, ctx, "defaults")
-		am.Spec.Antrea.ConfigMapName = "antrea-config-x"
-		err = k8sClient.Update(ctx, am)
+		Eventually(func(g Gomega) {
+			err = updateErr(func(am *monitoringv1alpha1.AntreaMonitoring) { am.Spec.Antrea.ConfigMapName = "antrea-config-x" })(g)
+		}, timeout, interval).Should(Succeed())
 		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "got %v", err)
 		Expect(err.Error()).To(ContainSubstring("spec.antrea.configMapName is immutable"))
 		deleteAndWaitGone(ctx, "defaults")

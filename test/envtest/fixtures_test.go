@@ -70,3 +70,5 @@ func templateHash(g Gomega, ctx context.Context, ns string, ds bool, name string
 	g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &d)).To(Succeed())
 	return d.Spec.Template.Annotations[hashKey]
 }
+
+func clientKey(name string) types.NamespacedName { return types.NamespacedName{Name: name} }

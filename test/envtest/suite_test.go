@@ -5,13 +5,15 @@ package envtest
 
 import (
 	"context"
-	"fmt"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
@@ -20,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/yaml"
 
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/controllers"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/manager"
@@ -59,7 +62,7 @@ var _ = BeforeSuite(func() {
 	version, err := discovery.NewDiscoveryClientForConfigOrDie(cfg).ServerVersion()
 	Expect(err).NotTo(HaveOccurred())
 	Expect(version.GitVersion).To(Equal("v1.37.2"))
-	fmt.Fprintf(GinkgoWriter, "envtest: real kube-apiserver %s at %s\n", version.GitVersion, cfg.Host)
+	GinkgoWriter.Printf("envtest: real kube-apiserver %s at %s\n", version.GitVersion, cfg.Host)
 	AddReportEntry("kube-apiserver", version.GitVersion+" at "+cfg.Host)
 
 	k8sClient, err = client.New(cfg, client.Options{Scheme: manager.Scheme()})
@@ -68,7 +71,14 @@ var _ = BeforeSuite(func() {
 		Expect(k8sClient.Create(context.Background(), fixtures.Namespace(ns))).To(Succeed())
 	}
 
-	mgr, r, err := manager.New(cfg, manager.Options{
+	// The operator runs as its own ServiceAccount, with exactly the
+	// ClusterRole generated into config/rbac/role.yaml: a missing permission,
+	// or a grant the API server sees as escalation, fails the suite.
+	Expect(installOperatorRBAC(context.Background())).To(Succeed())
+	operatorCfg := rest.CopyConfig(cfg)
+	operatorCfg.Impersonate = rest.ImpersonationConfig{UserName: operatorUser}
+
+	mgr, r, err := manager.New(operatorCfg, manager.Options{
 		MetricsAddr: "0", ProbeAddr: "0", LeaderElect: false,
 		AntreaNamespaces: watched,
 		WrapClient:       func(c client.Client) client.Client { return &countingClient{Client: c, writes: &writes} },
@@ -91,6 +101,29 @@ var _ = AfterSuite(func() {
 		Expect(testEnv.Stop()).To(Succeed())
 	}
 })
+
+const operatorUser = "system:serviceaccount:antrea-monitoring-system:antrea-monitoring-controller-manager"
+
+// installOperatorRBAC creates the generated manager-role and binds it to the
+// operator's ServiceAccount user.
+func installOperatorRBAC(ctx context.Context) error {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "config", "rbac", "role.yaml"))
+	if err != nil {
+		return err
+	}
+	var role rbacv1.ClusterRole
+	if err := yaml.UnmarshalStrict(raw, &role); err != nil {
+		return err
+	}
+	if err := k8sClient.Create(ctx, &role); err != nil {
+		return err
+	}
+	return k8sClient.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "antrea-monitoring-manager"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: operatorUser}},
+	})
+}
 
 // countingClient counts every write the reconciler makes.
 type countingClient struct {
