@@ -3,6 +3,7 @@ package envtest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -278,6 +279,50 @@ var _ = Describe("AntreaMonitoring", func() {
 		}, timeout, interval).Should(Succeed())
 		deleteAndWaitGone(ctx, "revert")
 		Expect(getCM(Default, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(fixtures.AgentConfOff))
+	})
+
+	It("never loses a concurrent edit of the ConfigMap: the write is preconditioned and retried", func() {
+		const ns = "antrea-conflict"
+		antrea(ctx, ns, "antrea-config", fixtures.AgentConfOff, fixtures.ControllerConfOff)
+		// Someone edits the ConfigMap between the operator's read and its write.
+		hook := func(client.Object) {
+			defer GinkgoRecover()
+			cm := getCM(Default, ctx, ns, "antrea-config")
+			cm.Data[agentKey] = strings.Replace(cm.Data[agentKey], "ovsBridge: br-int", "ovsBridge: br-edited", 1)
+			cm.Data["added-by-someone"] = "kept"
+			Expect(k8sClient.Update(ctx, cm)).To(Succeed())
+		}
+		beforeUpdate.Store(&hook)
+		Expect(k8sClient.Create(ctx, monitoring("conflict", ns))).To(Succeed())
+		Eventually(func(g Gomega) {
+			cm := getCM(g, ctx, ns, "antrea-config")
+			g.Expect(cm.Data[agentKey]).To(Equal(strings.Replace(fixtures.AgentConfOn, "ovsBridge: br-int", "ovsBridge: br-edited", 1)))
+			g.Expect(cm.Data["added-by-someone"]).To(Equal("kept"))
+			g.Expect(cm.Data[controllerKey]).To(Equal(fixtures.ControllerConfOn))
+		}, timeout, interval).Should(Succeed())
+		Expect(beforeUpdate.Load()).To(BeNil(), "the concurrent edit did not run")
+		deleteAndWaitGone(ctx, "conflict")
+	})
+
+	It("caches only Antrea's namespaces and its own objects", func() {
+		Expect(k8sClient.Create(ctx, fixtures.Namespace("unrelated"))).To(Succeed())
+		for i := range 50 {
+			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "unrelated", Name: fmt.Sprintf("app-%d", i)}}
+			Expect(k8sClient.Create(ctx, cm)).To(Succeed())
+		}
+		var list corev1.ConfigMapList
+		err := mgrCache.List(ctx, &list, client.InNamespace("unrelated"))
+		Expect(err).To(HaveOccurred(), "the cache must refuse namespaces outside --antrea-namespaces")
+		Expect(err.Error()).To(ContainSubstring("unable to list"))
+		Expect(mgrCache.List(ctx, &list)).To(Succeed())
+		for _, cm := range list.Items {
+			Expect(watched).To(ContainElement(cm.Namespace))
+		}
+		var ds appsv1.DaemonSetList
+		Expect(mgrCache.List(ctx, &ds)).To(Succeed())
+		for _, d := range ds.Items {
+			Expect(d.Labels).To(HaveKeyWithValue("app", "antrea"))
+		}
 	})
 
 	It("keeps metrics enabled while any AntreaMonitoring asks for them", func() {

@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -32,13 +33,14 @@ import (
 // The Antrea namespaces the operator is started to watch; each scenario
 // uses its own, so scenarios do not see each other's Antrea.
 var watched = []string{"kube-system", "antrea-enable", "antrea-missing", "antrea-hashed", "antrea-invalid",
-	"antrea-default", "antrea-revert", "antrea-multi", "antrea-unmanaged", "antrea-norestart", "antrea-windows"}
+	"antrea-default", "antrea-revert", "antrea-multi", "antrea-unmanaged", "antrea-norestart", "antrea-windows", "antrea-conflict"}
 
 var (
 	cfg        *rest.Config
 	k8sClient  client.Client // uncached: every assertion reads the API server
 	testEnv    *envtest.Environment
 	reconciler *controllers.AntreaMonitoringReconciler
+	mgrCache   cache.Cache
 	writes     atomic.Int64 // writes the reconciler made through its client
 	cancel     context.CancelFunc
 )
@@ -85,6 +87,7 @@ var _ = BeforeSuite(func() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	reconciler = r
+	mgrCache = mgr.GetCache()
 	var ctx context.Context
 	ctx, cancel = context.WithCancel(ctrl.SetupSignalHandler())
 	go func() {
@@ -125,11 +128,15 @@ func installOperatorRBAC(ctx context.Context) error {
 	})
 }
 
-// countingClient counts every write the reconciler makes.
+// countingClient counts every write the reconciler makes, and lets a spec
+// run something just before the reconciler's next Update (beforeUpdate).
 type countingClient struct {
 	client.Client
 	writes *atomic.Int64
 }
+
+// beforeUpdate, when set, runs once before the reconciler's next Update.
+var beforeUpdate atomic.Pointer[func(client.Object)]
 
 func (c *countingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
 	c.writes.Add(1)
@@ -138,6 +145,9 @@ func (c *countingClient) Create(ctx context.Context, obj client.Object, opts ...
 
 func (c *countingClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
 	c.writes.Add(1)
+	if hook := beforeUpdate.Swap(nil); hook != nil {
+		(*hook)(obj)
+	}
 	return c.Client.Update(ctx, obj, opts...)
 }
 
