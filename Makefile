@@ -43,15 +43,24 @@ vet: ## go vet.
 lint: ## golangci-lint (pinned, installed into bin/).
 	$(GOLANGCI_LINT) run ./...
 
+# prometheus-operator's CRDs, generated from the API module the operator
+# imports (so schema and Go types agree), for the envtest suite.
+PROMETHEUS_OPERATOR_CRDS := $(BIN)/crds/monitoring.coreos.com
+.PHONY: prometheus-operator-crds
+prometheus-operator-crds:
+	@mkdir -p $(PROMETHEUS_OPERATOR_CRDS)
+	$(CONTROLLER_GEN) crd:crdVersions=v1,maxDescLen=0 paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/... output:crd:dir=$(PROMETHEUS_OPERATOR_CRDS)
+
 .PHONY: test
-test: verify-gen vet ## Unit tests and the envtest suite against a real kube-apiserver and etcd.
+test: verify-gen vet prometheus-operator-crds ## Unit tests, golden files checked by promtool, and the envtest suite on a real kube-apiserver and etcd.
 	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets ($$($$assets/kube-apiserver --version))"; \
-	KUBEBUILDER_ASSETS=$$assets go test ./... -count=1 -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out $(TEST_ARGS)
+	promtool=$$(hack/tools.sh promtool); echo "==> promtool: $$promtool ($$($$promtool --version 2>&1 | head -1))"; \
+	PROMTOOL=$$promtool PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets go test ./... -count=1 -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out $(TEST_ARGS)
 	@go tool cover -func cover.out | tail -1
 
 .PHONY: test-envtest
-test-envtest: ## Only the envtest suite, verbose.
-	KUBEBUILDER_ASSETS=$$(hack/tools.sh envtest) go test ./test/envtest/... -count=1 -v -ginkgo.v
+test-envtest: prometheus-operator-crds ## Only the envtest suite, verbose.
+	PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$(hack/tools.sh envtest) go test ./test/envtest/... -count=1 -v -ginkgo.v
 
 .PHONY: fuzz
 fuzz: ## Fuzz the Antrea conf editor (FUZZTIME=1m).

@@ -4,6 +4,7 @@
 #   hack/tools.sh envtest          # prints the KUBEBUILDER_ASSETS folder (kube-apiserver + etcd)
 #   hack/tools.sh controller-gen   # bin/controller-gen
 #   hack/tools.sh golangci-lint    # bin/golangci-lint
+#   hack/tools.sh promtool         # bin/promtool
 #
 # Built binaries are cached outside the clone, keyed by tool and version, in
 # ${XDG_CACHE_HOME:-$HOME/.cache}/antrea-monitoring-operator, and linked into
@@ -21,6 +22,8 @@ K8S_VERSION=1.37.2
 ETCD_VERSION=3.7.3
 CONTROLLER_GEN_VERSION=v0.23.0
 GOLANGCI_LINT_VERSION=v2.15.0
+# Prometheus 3.16.0 (module versions are v0.3xx.y); promtool checks the rendered configs.
+PROMETHEUS_VERSION=v0.316.0
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -158,8 +161,9 @@ case "${1:-}" in
 envtest) envtest_assets ;;
 controller-gen) go_install controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen "$CONTROLLER_GEN_VERSION" ;;
 golangci-lint) go_install golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint "$GOLANGCI_LINT_VERSION" ;;
+promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
 *)
-  echo "usage: $0 envtest|controller-gen|golangci-lint" >&2
+  echo "usage: $0 envtest|controller-gen|golangci-lint|promtool" >&2
   exit 2
   ;;
 esac

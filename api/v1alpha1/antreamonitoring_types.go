@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -65,16 +67,123 @@ type AntreaSpec struct {
 	RestartOnChange *bool `json:"restartOnChange,omitempty"`
 }
 
-// PrometheusSpec says which Prometheus setup to provision for.
+// Duration is a Prometheus duration such as 30s, 5m or 15d.
+// +kubebuilder:validation:Pattern=`^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$`
+// +kubebuilder:validation:MinLength=2
+// +kubebuilder:validation:MaxLength=32
+type Duration string
+
+// PrometheusSpec says which Prometheus setup scrapes Antrea, and how.
+// +kubebuilder:validation:XValidation:rule="!has(self.managed) || self.mode in ['Auto', 'Managed']",message="spec.prometheus.managed applies to mode Managed (or Auto) only"
+// +kubebuilder:validation:XValidation:rule="!has(self.scrapeConfig) || self.mode == 'ScrapeConfig'",message="spec.prometheus.scrapeConfig applies to mode ScrapeConfig only"
+// +kubebuilder:validation:XValidation:rule="self.mode != 'ScrapeConfig' || has(self.scrapeConfig)",message="mode ScrapeConfig needs spec.prometheus.scrapeConfig (the namespace to deliver the jobs to and your Prometheus's ServiceAccount)"
+// +kubebuilder:validation:XValidation:rule="!has(self.prometheusOperator) || self.mode in ['Auto', 'PrometheusOperator']",message="spec.prometheus.prometheusOperator applies to mode PrometheusOperator (or Auto) only"
 type PrometheusSpec struct {
 	// mode is the kind of Prometheus setup to serve: Auto (default) picks
-	// PrometheusOperator when prometheus-operator's API is served and Managed
-	// otherwise; Managed runs a Prometheus; ScrapeConfig hands scrape jobs to a
-	// plain Prometheus; PrometheusOperator creates ServiceMonitor and PodMonitor
-	// objects.
+	// PrometheusOperator when prometheus-operator's CRDs are installed and a
+	// Prometheus object exists, and Managed otherwise; Managed runs a
+	// Prometheus; ScrapeConfig hands scrape jobs to a plain Prometheus;
+	// PrometheusOperator creates ServiceMonitor and PodMonitor objects.
 	// +optional
 	// +kubebuilder:default=Auto
 	Mode PrometheusMode `json:"mode,omitempty"`
+
+	// scrapeInterval is how often Prometheus scrapes Antrea.
+	// +optional
+	// +kubebuilder:default="30s"
+	ScrapeInterval Duration `json:"scrapeInterval,omitempty"`
+
+	// managed configures the Prometheus the operator runs (mode Managed).
+	// +optional
+	Managed *ManagedPrometheus `json:"managed,omitempty"`
+
+	// scrapeConfig says where to deliver scrape jobs for your own Prometheus
+	// (mode ScrapeConfig).
+	// +optional
+	ScrapeConfig *ScrapeConfigTarget `json:"scrapeConfig,omitempty"`
+
+	// prometheusOperator configures the objects made for prometheus-operator
+	// (mode PrometheusOperator).
+	// +optional
+	PrometheusOperator *PrometheusOperatorTarget `json:"prometheusOperator,omitempty"`
+}
+
+// ManagedPrometheus configures the Prometheus the operator runs.
+type ManagedPrometheus struct {
+	// namespace to run Prometheus in; created when missing.
+	// +optional
+	// +kubebuilder:default=monitoring
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace,omitempty"`
+
+	// image of Prometheus; the default is the version Antrea's guide validates.
+	// +optional
+	// +kubebuilder:default="quay.io/prometheus/prometheus:v2.46.0"
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	Image string `json:"image,omitempty"`
+
+	// retention is how long Prometheus keeps samples.
+	// +optional
+	// +kubebuilder:default="15d"
+	Retention Duration `json:"retention,omitempty"`
+
+	// resources of the Prometheus container.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// storage for Prometheus's data: an emptyDir (lost when the pod is
+	// replaced) when absent, a PersistentVolumeClaim of this size otherwise.
+	// +optional
+	Storage *PrometheusStorage `json:"storage,omitempty"`
+}
+
+// PrometheusStorage asks for a PersistentVolumeClaim.
+type PrometheusStorage struct {
+	// size of the claim.
+	// +required
+	Size resource.Quantity `json:"size"`
+	// storageClassName of the claim; the cluster's default when empty.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	StorageClassName string `json:"storageClassName,omitempty"`
+}
+
+// ScrapeConfigTarget says where a plain Prometheus gets its jobs.
+type ScrapeConfigTarget struct {
+	// namespace to create the Secret and ConfigMap holding
+	// antrea-scrape-configs.yaml in (it must exist).
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace"`
+	// serviceAccount your Prometheus runs as; it is bound to ClusterRoles
+	// prometheus and prometheus-antrea.
+	// +required
+	ServiceAccount ObjectReference `json:"serviceAccount"`
+}
+
+// PrometheusOperatorTarget configures the prometheus-operator objects.
+type PrometheusOperatorTarget struct {
+	// prometheus is the Prometheus object that must select the monitors;
+	// empty means the only one in the cluster.
+	// +optional
+	Prometheus *ObjectReference `json:"prometheus,omitempty"`
+	// namespace of the monitors; the Prometheus object's namespace when empty.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace,omitempty"`
+	// labels added to the monitors so the Prometheus selects them, for
+	// example release: kube-prometheus-stack.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=16
+	Labels map[string]string `json:"labels,omitempty"`
+	// useScrapeConfig creates ScrapeConfig objects (monitoring.coreos.com/v1alpha1)
+	// instead of a ServiceMonitor and a PodMonitor.
+	// +optional
+	UseScrapeConfig bool `json:"useScrapeConfig,omitempty"`
 }
 
 // AntreaMonitoringSpec is the desired monitoring of Antrea.
@@ -124,6 +233,11 @@ type AntreaMonitoringStatus struct {
 	// mode is the Prometheus mode in effect (Auto resolved).
 	// +optional
 	Mode PrometheusMode `json:"mode,omitempty"`
+
+	// prometheus is the Prometheus the operator provisioned for or found:
+	// the managed Deployment, or the prometheus-operator Prometheus object.
+	// +optional
+	Prometheus *ObjectReference `json:"prometheus,omitempty"`
 }
 
 // AntreaMonitoring enables, scrapes and checks Antrea's Prometheus metrics.

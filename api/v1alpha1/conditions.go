@@ -58,3 +58,58 @@ const (
 	// ReasonNotReady: at least one condition is not True; the message lists them.
 	ReasonNotReady = "NotReady"
 )
+
+// Condition types of the Prometheus side.
+const (
+	// ConditionModeResolved says which Prometheus mode is in effect and why.
+	ConditionModeResolved = "ModeResolved"
+	// ConditionScrapeConfigured says whether the scrape jobs (or monitors) are
+	// in place and would be picked up by the Prometheus.
+	ConditionScrapeConfigured = "ScrapeConfigured"
+	// ConditionPrometheusReady (mode Managed) says whether the managed
+	// Prometheus Deployment is available.
+	ConditionPrometheusReady = "PrometheusReady"
+)
+
+// Reasons of ModeResolved.
+const (
+	// ReasonModeExplicit: spec.prometheus.mode names the mode.
+	ReasonModeExplicit = "ModeExplicit"
+	// ReasonAutoPrometheusOperator: mode Auto found prometheus-operator's CRDs
+	// and a Prometheus object.
+	ReasonAutoPrometheusOperator = "AutoFoundPrometheusOperator"
+	// ReasonAutoManaged: mode Auto found no prometheus-operator (CRDs or
+	// Prometheus object missing), so the operator runs a Prometheus.
+	ReasonAutoManaged = "AutoNoPrometheusOperator"
+)
+
+// Reasons of ScrapeConfigured.
+const (
+	// ReasonScrapeApplied: the jobs or monitors are applied (and, for
+	// prometheus-operator, selected by the Prometheus).
+	ReasonScrapeApplied = "ScrapeApplied"
+	// ReasonNotSelectedByPrometheus: the Prometheus object's selectors do not
+	// select the monitors; the message names the labels or namespace missing.
+	ReasonNotSelectedByPrometheus = "NotSelectedByPrometheus"
+	// ReasonPrometheusNotFound: the referenced Prometheus object (or any, when
+	// none is referenced) does not exist, or prometheus-operator's CRDs are missing.
+	ReasonPrometheusNotFound = "PrometheusNotFound"
+	// ReasonAmbiguousPrometheus: several Prometheus objects exist and none is
+	// named in spec.prometheus.prometheusOperator.prometheus.
+	ReasonAmbiguousPrometheus = "AmbiguousPrometheus"
+	// ReasonNamespaceNotFound: the namespace to deliver to does not exist.
+	ReasonNamespaceNotFound = "NamespaceNotFound"
+	// ReasonServiceAccountNotFound: the ServiceAccount to bind does not exist.
+	ReasonServiceAccountNotFound = "ServiceAccountNotFound"
+	// ReasonApplyFailed: applying or pruning an object failed (see message).
+	ReasonApplyFailed = "ApplyFailed"
+)
+
+// Reasons of PrometheusReady.
+const (
+	// ReasonPrometheusAvailable: the managed Prometheus Deployment is Available.
+	ReasonPrometheusAvailable = "DeploymentAvailable"
+	// ReasonPrometheusUnavailable: the managed Prometheus Deployment is not
+	// Available yet (pulling the image, scheduling, crashing).
+	ReasonPrometheusUnavailable = "DeploymentUnavailable"
+)

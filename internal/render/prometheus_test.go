@@ -1,0 +1,288 @@
+package render
+
+import (
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"gopkg.in/yaml.v3"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+var owner = Owner{APIVersion: "monitoring.antrea.io/v1alpha1", Kind: "AntreaMonitoring", Name: "antrea", UID: types.UID("6d1f4a52-0000-4000-8000-000000000001")}
+
+func managedDefaults() v1alpha1.ManagedPrometheus {
+	return v1alpha1.ManagedPrometheus{Namespace: "monitoring", Image: "quay.io/prometheus/prometheus:v2.46.0", Retention: "15d"}
+}
+
+// goldenCases are one rendering per mode (and per notable option).
+var goldenCases = []struct {
+	name string
+	in   Input
+}{
+	{"managed", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: v1alpha1.ModeManaged, Managed: managedDefaults()}},
+	{"managed-pvc", Input{Owner: owner, AntreaNamespace: "antrea", ScrapeInterval: "1m", Mode: v1alpha1.ModeManaged, Managed: func() v1alpha1.ManagedPrometheus {
+		m := managedDefaults()
+		m.Namespace, m.Image, m.Retention = "observability", "quay.io/prometheus/prometheus:v3.16.0", "30d"
+		m.Storage = &v1alpha1.PrometheusStorage{Size: resource.MustParse("20Gi"), StorageClassName: "fast"}
+		m.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi")}}
+		return m
+	}()}},
+	{"scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: v1alpha1.ModeScrapeConfig,
+		ScrapeConfig: v1alpha1.ScrapeConfigTarget{Namespace: "prom", ServiceAccount: v1alpha1.ObjectReference{Namespace: "prom", Name: "prometheus-server"}}}},
+	{"prometheus-operator", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: v1alpha1.ModePrometheusOperator,
+		PrometheusOperator: PrometheusOperatorInput{Namespace: "monitoring", Labels: map[string]string{"release": "kube-prometheus-stack"},
+			PrometheusServiceAccount: v1alpha1.ObjectReference{Namespace: "monitoring", Name: "kube-prometheus-stack-prometheus"}}}},
+	{"prometheus-operator-scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "15s", Mode: v1alpha1.ModePrometheusOperator,
+		PrometheusOperator: PrometheusOperatorInput{Namespace: "monitoring", UseScrapeConfig: true,
+			PrometheusServiceAccount: v1alpha1.ObjectReference{Namespace: "monitoring", Name: "prometheus"}}}},
+}
+
+// TestGolden compares every rendering with its golden file (go test
+// ./internal/render -update rewrites them) and writes each Prometheus
+// configuration it contains beside it for promtool.
+func TestGolden(t *testing.T) {
+	for _, tc := range goldenCases {
+		t.Run(tc.name, func(t *testing.T) {
+			objs, err := Prometheus(tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := toYAML(t, objs)
+			golden(t, tc.name+".yaml", got)
+			if cfg := prometheusConfigOf(t, objs); cfg != "" {
+				golden(t, tc.name+".prometheus.yml", cfg)
+			}
+		})
+	}
+}
+
+// TestPromtoolCheckConfig runs a real promtool over every golden Prometheus
+// configuration.
+func TestPromtoolCheckConfig(t *testing.T) {
+	promtool := os.Getenv("PROMTOOL")
+	if promtool == "" {
+		t.Fatal("PROMTOOL is not set: run the tests through 'make test', which builds promtool into bin/")
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "golden", "*.prometheus.yml"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("expected golden Prometheus configs for managed, managed-pvc and scrapeconfig, got %v (%v)", files, err)
+	}
+	for _, f := range files {
+		out, err := exec.Command(promtool, "check", "config", "--syntax-only", f).CombinedOutput()
+		if err != nil {
+			t.Errorf("promtool check config %s: %v\n%s", f, err, out)
+		}
+	}
+	// promtool must be able to fail: a broken job is refused.
+	bad := filepath.Join(t.TempDir(), "bad.yml")
+	if err := os.WriteFile(bad, []byte("scrape_configs:\n- job_name: x\n  scrape_intervall: 30s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(promtool, "check", "config", "--syntax-only", bad).CombinedOutput(); err == nil {
+		t.Errorf("promtool accepted an invalid config:\n%s", out)
+	}
+}
+
+// TestJobsEqualSeedButDiscovery shows the jobs are Antrea's guide's in every
+// field except the added discovery restriction (namespaces, selectors) and
+// the explicit scrape interval.
+func TestJobsEqualSeedButDiscovery(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "seed-jobs.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seed []map[string]any
+	if err := yaml.Unmarshal(raw, &seed); err != nil {
+		t.Fatal(err)
+	}
+	out, err := ScrapeJobsYAML(ScrapeJobs("kube-system", "30s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ours []map[string]any
+	if err := yaml.Unmarshal([]byte(out), &ours); err != nil {
+		t.Fatal(err)
+	}
+	for i, job := range ours {
+		if job["scrape_interval"] != "30s" {
+			t.Errorf("job %d: scrape_interval = %v", i, job["scrape_interval"])
+		}
+		delete(job, "scrape_interval")
+		for _, sd := range job["kubernetes_sd_configs"].([]any) {
+			m := sd.(map[string]any)
+			if !reflect.DeepEqual(m["namespaces"], map[string]any{"names": []any{"kube-system"}}) {
+				t.Errorf("job %d: namespaces = %v", i, m["namespaces"])
+			}
+			delete(m, "namespaces")
+			delete(m, "selectors")
+		}
+	}
+	if diff := cmp.Diff(seed, ours); diff != "" {
+		t.Errorf("jobs differ from the guide's beyond discovery (-seed +ours):\n%s", diff)
+	}
+}
+
+func TestScrapeJobSelectors(t *testing.T) {
+	jobs := ScrapeJobs("antrea", "30s")
+	want := map[string]KubernetesSD{
+		ControllersJob: {Role: "endpoints", Namespaces: &Namespaces{Names: []string{"antrea"}}, Selectors: []Selector{{Role: "endpoints", Label: "app=antrea"}}},
+		AgentsJob:      {Role: "pod", Namespaces: &Namespaces{Names: []string{"antrea"}}, Selectors: []Selector{{Role: "pod", Label: "app=antrea,component=antrea-agent"}}},
+	}
+	for _, j := range jobs {
+		if diff := cmp.Diff([]KubernetesSD{want[j.JobName]}, j.KubernetesSDConfigs); diff != "" {
+			t.Errorf("%s discovery (-want +got):\n%s", j.JobName, diff)
+		}
+		if j.RelabelConfigs[0].Regex != "antrea;"+map[string]string{ControllersJob: "antrea-controller", AgentsJob: "antrea-agent"}[j.JobName] {
+			t.Errorf("%s keep rule = %+v", j.JobName, j.RelabelConfigs[0])
+		}
+	}
+}
+
+func TestManagedConfigChangeRollsOut(t *testing.T) {
+	in := goldenCases[0].in
+	a := deploymentOf(t, in)
+	in.ScrapeInterval = "10s"
+	b := deploymentOf(t, in)
+	if a.Spec.Template.Annotations[ConfigHashAnnotation] == b.Spec.Template.Annotations[ConfigHashAnnotation] {
+		t.Errorf("a changed prometheus.yml must change the pod template's config hash")
+	}
+	in.Managed.Image = "other:1"
+	c := deploymentOf(t, in)
+	if b.Spec.Template.Annotations[ConfigHashAnnotation] != c.Spec.Template.Annotations[ConfigHashAnnotation] {
+		t.Errorf("the config hash must depend on the config only")
+	}
+}
+
+func TestEveryObjectIsLabelledAndOwned(t *testing.T) {
+	for _, tc := range goldenCases {
+		objs, err := Prometheus(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			if o.GetLabels()[OwnerLabel] != "antrea" || o.GetLabels()[ManagedByLabel] != ManagedByValue {
+				t.Errorf("%s: %T %s lacks the operator's labels: %v", tc.name, o, o.GetName(), o.GetLabels())
+			}
+			if refs := o.GetOwnerReferences(); len(refs) != 1 || refs[0].UID != owner.UID {
+				t.Errorf("%s: %T %s owner references = %v", tc.name, o, o.GetName(), refs)
+			}
+			if o.GetObjectKind().GroupVersionKind().Kind == "" {
+				t.Errorf("%s: %T %s has no kind", tc.name, o, o.GetName())
+			}
+		}
+	}
+	if _, err := Prometheus(Input{Mode: v1alpha1.ModeAuto}); err == nil {
+		t.Errorf("rendering mode Auto must fail: it is resolved before rendering")
+	}
+}
+
+func TestPodMonitorUsesTokenSecret(t *testing.T) {
+	objs, err := Prometheus(goldenCases[3].in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pm *monitoringv1.PodMonitor
+	var token *corev1.Secret
+	for _, o := range objs {
+		switch v := o.(type) {
+		case *monitoringv1.PodMonitor:
+			pm = v
+		case *corev1.Secret:
+			token = v
+		}
+	}
+	if pm == nil || token == nil {
+		t.Fatalf("PodMonitor or token Secret missing")
+	}
+	cred := pm.Spec.PodMetricsEndpoints[0].Authorization.Credentials
+	if cred.Name != token.Name || token.Type != corev1.SecretTypeServiceAccountToken || token.Namespace != pm.Namespace {
+		t.Errorf("PodMonitor credentials %s/%s do not point at the token Secret %s/%s (%s)", pm.Namespace, cred.Name, token.Namespace, token.Name, token.Type)
+	}
+	if pm.Labels["release"] != "kube-prometheus-stack" {
+		t.Errorf("PodMonitor lacks the user's labels: %v", pm.Labels)
+	}
+}
+
+func deploymentOf(t *testing.T, in Input) *appsv1.Deployment {
+	t.Helper()
+	objs, err := Prometheus(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if d, ok := o.(*appsv1.Deployment); ok {
+			return d
+		}
+	}
+	t.Fatal("no Deployment rendered")
+	return nil
+}
+
+func toYAML(t *testing.T, objs []client.Object) string {
+	t.Helper()
+	var docs []string
+	for _, o := range objs {
+		b, err := sigsyaml.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, string(b))
+	}
+	return strings.Join(docs, "---\n")
+}
+
+// prometheusConfigOf returns the Prometheus configuration an object set
+// carries: the managed prometheus.yml, or the delivered jobs wrapped in a
+// minimal configuration.
+func prometheusConfigOf(t *testing.T, objs []client.Object) string {
+	t.Helper()
+	for _, o := range objs {
+		cm, ok := o.(*corev1.ConfigMap)
+		if !ok {
+			continue
+		}
+		if cfg, ok := cm.Data[PrometheusConfigKey]; ok {
+			return cfg
+		}
+		if jobs, ok := cm.Data[ScrapeConfigsKey]; ok {
+			return "scrape_configs:\n" + jobs
+		}
+	}
+	return ""
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/render -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs from the golden file (-want +got):\n%s", name, diff)
+	}
+}
