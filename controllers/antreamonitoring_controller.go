@@ -4,16 +4,24 @@ package controllers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
+
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -21,8 +29,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
 const (
@@ -45,6 +55,13 @@ type AntreaMonitoringReconciler struct {
 	// AntreaNamespaces are the namespaces the cache holds Antrea's
 	// ConfigMaps and workloads for (flag --antrea-namespaces).
 	AntreaNamespaces []string
+
+	// controller and cache let the Prometheus watch start once
+	// prometheus-operator's CRD exists.
+	controller         controller.Controller
+	cache              cache.Cache
+	watchMu            sync.Mutex
+	watchingPrometheus bool
 }
 
 // +kubebuilder:rbac:groups=monitoring.antrea.io,resources=antreamonitorings,verbs=get;list;watch;update;patch
@@ -54,6 +71,16 @@ type AntreaMonitoringReconciler struct {
 // +kubebuilder:rbac:groups=apps,resources=daemonsets;deployments,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// Prometheus provisioning (objects the operator creates, labelled, pruned by label):
+// +kubebuilder:rbac:groups="",resources=serviceaccounts;secrets;services,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=create;delete
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;create
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=create;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterrolebindings,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=monitoring.coreos.com,resources=servicemonitors;podmonitors;scrapeconfigs,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=monitoring.coreos.com,resources=prometheuses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch
 // The operator holds every permission it grants Prometheus (Kubernetes refuses escalation otherwise):
 // +kubebuilder:rbac:groups="",resources=nodes;nodes/proxy;services;endpoints;pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
@@ -87,10 +114,11 @@ func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	metrics, metricsErr := r.reconcileAntreaMetrics(ctx, &am, all)
 	status.AntreaConfigMap = metrics.configMap
 	rbacCond, rbacErr := r.reconcileRBAC(ctx, all)
-	status.Mode = resolveMode(am.Spec.Prometheus.Mode, r.prometheusOperatorServed())
+	prom, promErr := r.reconcilePrometheus(ctx, &am)
+	status.Mode, status.Prometheus = prom.mode, prom.prometheus
 
-	setConditions(status, am.Generation, metrics.condition, rbacCond)
-	reconcileErr := errors.Join(metricsErr, rbacErr)
+	setConditions(status, am.Generation, append([]metav1.Condition{metrics.condition, rbacCond}, prom.conditions...)...)
+	reconcileErr := errors.Join(metricsErr, rbacErr, promErr)
 	if reconcileErr == nil {
 		status.ObservedGeneration = am.Generation
 	}
@@ -118,7 +146,9 @@ func (r *AntreaMonitoringReconciler) watches(namespace string) bool {
 // ClusterRoles, which concern all AntreaMonitoring objects.
 func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	all := handler.EnqueueRequestsFromMapFunc(r.enqueueAll)
-	return ctrl.NewControllerManagedBy(mgr).
+	owner := handler.EnqueueRequestsFromMapFunc(enqueueOwner)
+	r.cache = mgr.GetCache()
+	c, err := ctrl.NewControllerManagedBy(mgr).
 		For(&monitoringv1alpha1.AntreaMonitoring{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
 			deletionPredicate()))).
@@ -126,8 +156,45 @@ func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&appsv1.DaemonSet{}, all).
 		Watches(&appsv1.Deployment{}, all).
 		Watches(&rbacv1.ClusterRole{}, all).
+		Watches(&apiextensionsv1.CustomResourceDefinition{}, all).
+		Watches(&corev1.ServiceAccount{}, owner).
+		Watches(&corev1.Secret{}, owner).
+		Watches(&corev1.Service{}, owner).
+		Watches(&rbacv1.ClusterRoleBinding{}, owner).
 		Named("antreamonitoring").
-		Complete(r)
+		Build(r)
+	if err != nil {
+		return err
+	}
+	r.controller = c
+	return nil
+}
+
+// ensurePrometheusWatch starts watching Prometheus objects once
+// prometheus-operator's CRD is established (a watch on a kind the API
+// server does not serve cannot start).
+func (r *AntreaMonitoringReconciler) ensurePrometheusWatch(ctx context.Context) error {
+	r.watchMu.Lock()
+	defer r.watchMu.Unlock()
+	if r.watchingPrometheus || r.controller == nil {
+		return nil
+	}
+	src := source.Kind(r.cache, client.Object(&promv1.Prometheus{}), handler.EnqueueRequestsFromMapFunc(r.enqueueAll))
+	if err := r.controller.Watch(src); err != nil {
+		return fmt.Errorf("watching Prometheus objects: %w", err)
+	}
+	r.watchingPrometheus = true
+	logf.FromContext(ctx).Info("Started watching Prometheus objects: prometheus-operator's CRD is established")
+	return nil
+}
+
+// enqueueOwner maps an object the operator created to its AntreaMonitoring.
+func enqueueOwner(_ context.Context, obj client.Object) []reconcile.Request {
+	name := obj.GetLabels()[render.OwnerLabel]
+	if name == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
 }
 
 // deletionPredicate passes updates that start a deletion (deletionTimestamp

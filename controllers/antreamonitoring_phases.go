@@ -12,10 +12,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -378,11 +376,4 @@ func (r *AntreaMonitoringReconciler) finalize(ctx context.Context, am *monitorin
 	}
 	logf.FromContext(ctx).Info("Removed finalizer after restoring Antrea's configuration")
 	return nil
-}
-
-// prometheusOperatorServed says whether the API server serves
-// prometheus-operator's Prometheus kind.
-func (r *AntreaMonitoringReconciler) prometheusOperatorServed() bool {
-	_, err := r.RESTMapper().RESTMapping(schema.GroupKind{Group: "monitoring.coreos.com", Kind: "Prometheus"}, "v1")
-	return err == nil && !meta.IsNoMatchError(err)
 }

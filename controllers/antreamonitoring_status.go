@@ -80,12 +80,15 @@ func readyCondition(conds []metav1.Condition) metav1.Condition {
 		sort.Strings(notReady)
 		return falseCond(monitoringv1alpha1.ConditionReady, monitoringv1alpha1.ReasonNotReady, strings.Join(notReady, "; ")+".")
 	}
-	return trueCond(monitoringv1alpha1.ConditionReady, monitoringv1alpha1.ReasonReady, "Antrea's metrics are enabled and Prometheus's RBAC is in place.")
+	return trueCond(monitoringv1alpha1.ConditionReady, monitoringv1alpha1.ReasonReady, "Antrea's metrics are enabled, Prometheus's RBAC is in place and the scrape configuration is applied.")
 }
 
 // setConditions sets the given conditions and Ready on status, each with the
-// generation they were computed for.
+// generation they were computed for. PrometheusReady exists in mode Managed only.
 func setConditions(status *monitoringv1alpha1.AntreaMonitoringStatus, generation int64, conds ...metav1.Condition) {
+	if !slices.ContainsFunc(conds, func(c metav1.Condition) bool { return c.Type == monitoringv1alpha1.ConditionPrometheusReady }) {
+		meta.RemoveStatusCondition(&status.Conditions, monitoringv1alpha1.ConditionPrometheusReady)
+	}
 	for _, c := range conds {
 		c.ObservedGeneration = generation
 		meta.SetStatusCondition(&status.Conditions, c)
@@ -93,18 +96,6 @@ func setConditions(status *monitoringv1alpha1.AntreaMonitoringStatus, generation
 	ready := readyCondition(status.Conditions)
 	ready.ObservedGeneration = generation
 	meta.SetStatusCondition(&status.Conditions, ready)
-}
-
-// resolveMode resolves Auto: PrometheusOperator when prometheus-operator's
-// API is served, Managed otherwise.
-func resolveMode(mode monitoringv1alpha1.PrometheusMode, prometheusOperatorServed bool) monitoringv1alpha1.PrometheusMode {
-	if mode != "" && mode != monitoringv1alpha1.ModeAuto {
-		return mode
-	}
-	if prometheusOperatorServed {
-		return monitoringv1alpha1.ModePrometheusOperator
-	}
-	return monitoringv1alpha1.ModeManaged
 }
 
 // patchStatus writes the status only when it changed.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -80,27 +81,46 @@ func TestSetConditions(t *testing.T) {
 
 	setConditions(status, 4, trueCond(v1.ConditionAntreaMetricsEnabled, v1.ReasonMetricsEnabled, "on"), rbac)
 	wantReady := metav1.Condition{Type: v1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1.ReasonReady,
-		Message: "Antrea's metrics are enabled and Prometheus's RBAC is in place.", ObservedGeneration: 4}
+		Message: "Antrea's metrics are enabled, Prometheus's RBAC is in place and the scrape configuration is applied.", ObservedGeneration: 4}
 	if diff := cmp.Diff(wantReady, status.Conditions[2], ignoreTime); diff != "" {
 		t.Errorf("Ready mismatch (-want +got):\n%s", diff)
 	}
 }
 
 func TestResolveMode(t *testing.T) {
+	withMode := func(m v1.PrometheusMode) *v1.AntreaMonitoring {
+		return &v1.AntreaMonitoring{Spec: v1.AntreaMonitoringSpec{Prometheus: v1.PrometheusSpec{Mode: m}}}
+	}
+	one := []monitoringv1.Prometheus{{}}
 	tests := []struct {
-		mode   v1.PrometheusMode
-		served bool
-		want   v1.PrometheusMode
+		name string
+		am   *v1.AntreaMonitoring
+		po   promOperatorState
+		want v1.PrometheusMode
+		cond metav1.Condition
 	}{
-		{v1.ModeAuto, false, v1.ModeManaged},
-		{v1.ModeAuto, true, v1.ModePrometheusOperator},
-		{"", true, v1.ModePrometheusOperator},
-		{v1.ModeScrapeConfig, true, v1.ModeScrapeConfig},
-		{v1.ModeManaged, true, v1.ModeManaged},
+		{"auto without CRDs", withMode(v1.ModeAuto), promOperatorState{}, v1.ModeManaged,
+			metav1.Condition{Type: v1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: v1.ReasonAutoManaged,
+				Message: "Mode Auto chose Managed: prometheus-operator's CRDs are not installed."}},
+		{"auto with CRDs but no Prometheus", withMode(""), promOperatorState{served: true}, v1.ModeManaged,
+			metav1.Condition{Type: v1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: v1.ReasonAutoManaged,
+				Message: "Mode Auto chose Managed: no Prometheus object exists."}},
+		{"auto with a Prometheus", withMode(v1.ModeAuto), promOperatorState{served: true, prometheuses: one}, v1.ModePrometheusOperator,
+			metav1.Condition{Type: v1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: v1.ReasonAutoPrometheusOperator,
+				Message: "Mode Auto chose PrometheusOperator: prometheus-operator's CRDs are installed and a Prometheus object exists."}},
+		{"explicit", withMode(v1.ModeScrapeConfig), promOperatorState{served: true, prometheuses: one}, v1.ModeScrapeConfig,
+			metav1.Condition{Type: v1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: v1.ReasonModeExplicit,
+				Message: "spec.prometheus.mode is ScrapeConfig."}},
 	}
 	for _, tt := range tests {
-		if got := resolveMode(tt.mode, tt.served); got != tt.want {
-			t.Errorf("resolveMode(%q, %v) = %q, want %q", tt.mode, tt.served, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			got, cond := resolveMode(tt.am, tt.po)
+			if got != tt.want {
+				t.Errorf("resolveMode() = %q, want %q", got, tt.want)
+			}
+			if diff := cmp.Diff(tt.cond, cond); diff != "" {
+				t.Errorf("condition (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

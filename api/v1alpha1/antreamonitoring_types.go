@@ -74,10 +74,10 @@ type AntreaSpec struct {
 type Duration string
 
 // PrometheusSpec says which Prometheus setup scrapes Antrea, and how.
-// +kubebuilder:validation:XValidation:rule="!has(self.managed) || self.mode in ['Auto', 'Managed']",message="spec.prometheus.managed applies to mode Managed (or Auto) only"
-// +kubebuilder:validation:XValidation:rule="!has(self.scrapeConfig) || self.mode == 'ScrapeConfig'",message="spec.prometheus.scrapeConfig applies to mode ScrapeConfig only"
-// +kubebuilder:validation:XValidation:rule="self.mode != 'ScrapeConfig' || has(self.scrapeConfig)",message="mode ScrapeConfig needs spec.prometheus.scrapeConfig (the namespace to deliver the jobs to and your Prometheus's ServiceAccount)"
-// +kubebuilder:validation:XValidation:rule="!has(self.prometheusOperator) || self.mode in ['Auto', 'PrometheusOperator']",message="spec.prometheus.prometheusOperator applies to mode PrometheusOperator (or Auto) only"
+// +kubebuilder:validation:XValidation:rule="!has(self.managed) || !has(self.mode) || self.mode in ['Auto', 'Managed']",message="spec.prometheus.managed applies to mode Managed (or Auto) only"
+// +kubebuilder:validation:XValidation:rule="!has(self.scrapeConfig) || (has(self.mode) && self.mode == 'ScrapeConfig')",message="spec.prometheus.scrapeConfig applies to mode ScrapeConfig only"
+// +kubebuilder:validation:XValidation:rule="!has(self.mode) || self.mode != 'ScrapeConfig' || has(self.scrapeConfig)",message="mode ScrapeConfig needs spec.prometheus.scrapeConfig (the namespace to deliver the jobs to and your Prometheus's ServiceAccount)"
+// +kubebuilder:validation:XValidation:rule="!has(self.prometheusOperator) || !has(self.mode) || self.mode in ['Auto', 'PrometheusOperator']",message="spec.prometheus.prometheusOperator applies to mode PrometheusOperator (or Auto) only"
 type PrometheusSpec struct {
 	// mode is the kind of Prometheus setup to serve: Auto (default) picks
 	// PrometheusOperator when prometheus-operator's CRDs are installed and a

@@ -3,9 +3,13 @@
 package manager
 
 import (
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -38,29 +42,55 @@ func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(monitoringv1alpha1.AddToScheme(s))
+	utilruntime.Must(promv1.AddToScheme(s))
+	utilruntime.Must(promv1alpha1.AddToScheme(s))
+	utilruntime.Must(apiextensionsv1.AddToScheme(s))
 	return s
 }
 
 // CacheOptions keeps the cache to what the operator reads: ConfigMaps,
 // DaemonSets and Deployments in the Antrea namespaces (workloads only with
-// Antrea's app=antrea label), and its own ClusterRoles by label. Its memory
-// does not grow with the rest of the cluster.
+// Antrea's app=antrea label), the objects it created (by label) anywhere,
+// and prometheus-operator's Prometheus CRD (by name, without its large
+// schema). prometheus-operator's own kinds may not exist when the operator
+// starts, so they are read uncached (and Prometheus objects watched once
+// their CRD is established). Its memory does not grow with the rest of the cluster.
 func CacheOptions(antreaNamespaces []string) cache.Options {
-	nsConfig := map[string]cache.Config{}
-	antreaWorkloads := map[string]cache.Config{}
+	ours := labels.SelectorFromSet(labels.Set{render.ManagedByLabel: render.ManagedByValue})
+	antreaConfigMaps := map[string]cache.Config{cache.AllNamespaces: {LabelSelector: ours}}
+	antreaWorkloads := map[string]cache.Config{cache.AllNamespaces: {LabelSelector: ours}}
 	for _, ns := range antreaNamespaces {
-		nsConfig[ns] = cache.Config{}
+		antreaConfigMaps[ns] = cache.Config{}
 		antreaWorkloads[ns] = cache.Config{LabelSelector: labels.SelectorFromSet(labels.Set{"app": "antrea"})}
 	}
 	strip := cache.TransformStripManagedFields()
 	return cache.Options{
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.ConfigMap{}:   {Namespaces: nsConfig, Transform: strip},
-			&appsv1.DaemonSet{}:   {Namespaces: antreaWorkloads, Transform: strip},
-			&appsv1.Deployment{}:  {Namespaces: antreaWorkloads, Transform: strip},
-			&rbacv1.ClusterRole{}: {Label: labels.SelectorFromSet(labels.Set{render.ManagedByLabel: render.ManagedByValue})},
+			&corev1.ConfigMap{}:             {Namespaces: antreaConfigMaps, Transform: strip},
+			&appsv1.DaemonSet{}:             {Namespaces: antreaWorkloads, Transform: strip},
+			&appsv1.Deployment{}:            {Namespaces: antreaWorkloads, Transform: strip},
+			&rbacv1.ClusterRole{}:           {Label: ours},
+			&rbacv1.ClusterRoleBinding{}:    {Label: ours, Transform: strip},
+			&corev1.ServiceAccount{}:        {Label: ours, Transform: strip},
+			&corev1.Secret{}:                {Label: ours, Transform: strip},
+			&corev1.Service{}:               {Label: ours, Transform: strip},
+			&corev1.PersistentVolumeClaim{}: {Label: ours, Transform: strip},
+			&apiextensionsv1.CustomResourceDefinition{}: {
+				Field:     fields.OneTermEqualSelector("metadata.name", controllers.PrometheusCRD),
+				Transform: stripCRD,
+			},
 		},
 	}
+}
+
+// stripCRD keeps a CRD's metadata and status: its schema (about 1 MB for
+// prometheus-operator's Prometheus) is never read.
+func stripCRD(obj any) (any, error) {
+	if crd, ok := obj.(*apiextensionsv1.CustomResourceDefinition); ok {
+		crd.Spec = apiextensionsv1.CustomResourceDefinitionSpec{Group: crd.Spec.Group, Names: crd.Spec.Names}
+		crd.ManagedFields = nil
+	}
+	return obj, nil
 }
 
 // New builds the manager with the AntreaMonitoring controller and probes.

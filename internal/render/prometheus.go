@@ -103,10 +103,16 @@ func Prometheus(in Input) ([]client.Object, error) {
 		return nil, err
 	}
 	for _, o := range objs {
-		o.SetLabels(mergeLabels(o.GetLabels(), Labels(), map[string]string{OwnerLabel: in.Owner.Name}))
+		o.SetLabels(MonitorLabels(in.Owner.Name, o.GetLabels()))
 		o.SetOwnerReferences(ownedBy(in.Owner))
 	}
 	return objs, nil
+}
+
+// MonitorLabels are the labels of the monitors of an AntreaMonitoring:
+// the user's, the operator's, and the owner label.
+func MonitorLabels(owner string, user map[string]string) map[string]string {
+	return mergeLabels(user, Labels(), map[string]string{OwnerLabel: owner})
 }
 
 func mergeLabels(ms ...map[string]string) map[string]string {
@@ -265,7 +271,7 @@ func scrapeConfigDelivery(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 	t := in.ScrapeConfig
 	return []client.Object{
 		&corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: meta(n.ScrapeConfigs(), t.Namespace),
-			Type: corev1.SecretTypeOpaque, StringData: map[string]string{ScrapeConfigsKey: out}},
+			Type: corev1.SecretTypeOpaque, Data: map[string][]byte{ScrapeConfigsKey: []byte(out)}},
 		&corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: meta(n.ScrapeConfigs(), t.Namespace),
 			Data: map[string]string{ScrapeConfigsKey: out}},
 		binding(n.PrometheusBinding(), PrometheusClusterRole, t.ServiceAccount),

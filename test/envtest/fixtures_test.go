@@ -72,3 +72,15 @@ func templateHash(g Gomega, ctx context.Context, ns string, ds bool, name string
 }
 
 func clientKey(name string) types.NamespacedName { return types.NamespacedName{Name: name} }
+
+// markAvailable plays the Deployment controller envtest lacks: it reports a
+// Deployment Available through the status subresource.
+func markAvailable(g Gomega, ctx context.Context, ns, name string) {
+	var d appsv1.Deployment
+	g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, &d)).To(Succeed())
+	d.Status.Replicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas, d.Status.UpdatedReplicas = 1, 1, 1, 1
+	d.Status.ObservedGeneration = d.Generation
+	d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue,
+		Reason: "MinimumReplicasAvailable", LastUpdateTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
+	g.Expect(k8sClient.Status().Update(ctx, &d)).To(Succeed())
+}
