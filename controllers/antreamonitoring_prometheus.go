@@ -229,7 +229,7 @@ func (r *AntreaMonitoringReconciler) preparePromOperator(ctx context.Context, am
 	res.prometheus = &v1alpha1.ObjectReference{Namespace: prom.Namespace, Name: prom.Name}
 	in.PrometheusOperator = render.PrometheusOperatorInput{
 		Namespace:                defaultString(spec.Namespace, prom.Namespace),
-		Labels:                   spec.Labels,
+		Labels:                   labelMap(spec.Labels),
 		UseScrapeConfig:          spec.UseScrapeConfig,
 		PrometheusServiceAccount: v1alpha1.ObjectReference{Namespace: prom.Namespace, Name: promop.ServiceAccount(prom)},
 	}
@@ -242,7 +242,7 @@ func (r *AntreaMonitoringReconciler) preparePromOperator(ctx context.Context, am
 		return nil, nil, err
 	}
 	n := render.NamesFor(am.Name)
-	labels := render.MonitorLabels(am.Name, spec.Labels)
+	labels := render.MonitorLabels(am.Name, labelMap(spec.Labels))
 	monitors := []promop.Monitor{
 		{Kind: "ServiceMonitor", Namespace: ns.Name, Name: n.ControllerMonitor(), Labels: labels},
 		{Kind: "PodMonitor", Namespace: ns.Name, Name: n.AgentMonitor(), Labels: labels},
@@ -291,4 +291,15 @@ func (r *AntreaMonitoringReconciler) managedReadiness(ctx context.Context, ref *
 		}
 	}
 	return falseCond(t, v1alpha1.ReasonPrometheusUnavailable, fmt.Sprintf("Deployment %s/%s is not available yet.", ref.Namespace, ref.Name)), nil
+}
+
+func labelMap(in map[string]v1alpha1.LabelValue) map[string]string {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[k] = string(v)
+	}
+	return out
 }

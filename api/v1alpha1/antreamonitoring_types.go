@@ -164,6 +164,11 @@ type ScrapeConfigTarget struct {
 	ServiceAccount ObjectReference `json:"serviceAccount"`
 }
 
+// LabelValue is a Kubernetes label value.
+// +kubebuilder:validation:MaxLength=63
+// +kubebuilder:validation:Pattern=`^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$`
+type LabelValue string
+
 // PrometheusOperatorTarget configures the prometheus-operator objects.
 type PrometheusOperatorTarget struct {
 	// prometheus is the Prometheus object that must select the monitors;
@@ -179,7 +184,8 @@ type PrometheusOperatorTarget struct {
 	// example release: kube-prometheus-stack.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=16
-	Labels map[string]string `json:"labels,omitempty"`
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) <= 253 && k.matches('^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$'))",message="spec.prometheus.prometheusOperator.labels: every key must be a valid label key (an optional DNS prefix and a slash, then up to 63 letters, digits, '-', '_' or '.')"
+	Labels map[string]LabelValue `json:"labels,omitempty"`
 	// useScrapeConfig creates ScrapeConfig objects (monitoring.coreos.com/v1alpha1)
 	// instead of a ServiceMonitor and a PodMonitor.
 	// +optional
