@@ -125,7 +125,7 @@ func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	if err := r.patchStatus(ctx, &am, status); err != nil {
 		return ctrl.Result{}, errors.Join(reconcileErr, err)
 	}
-	return ctrl.Result{}, reconcileErr
+	return ctrl.Result{RequeueAfter: prom.requeueAfter}, reconcileErr
 }
 
 // listMonitorings returns every AntreaMonitoring: their wishes are combined.

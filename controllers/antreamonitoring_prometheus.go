@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -28,12 +29,17 @@ type prometheusResult struct {
 	mode       v1alpha1.PrometheusMode
 	prometheus *v1alpha1.ObjectReference
 	conditions []metav1.Condition // ModeResolved, ScrapeConfigured, PrometheusReady (Managed only)
+	// requeueAfter asks for another look soon: a CRD is established but
+	// the API server's discovery does not serve its kinds yet.
+	requeueAfter time.Duration
 }
 
 // promOperatorState is what the cluster says about prometheus-operator.
 type promOperatorState struct {
 	served       bool
 	prometheuses []monitoringv1.Prometheus
+	// pending: the CRD is established but its kind is not discoverable yet.
+	pending bool
 }
 
 // gatherPromOperator reads whether prometheus-operator's CRD is established
@@ -53,15 +59,15 @@ func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (pr
 	if !established || !crd.DeletionTimestamp.IsZero() {
 		return promOperatorState{}, nil
 	}
-	if err := r.ensurePrometheusWatch(ctx); err != nil {
-		return promOperatorState{}, err
-	}
 	var list monitoringv1.PrometheusList
 	if err := r.APIReader.List(ctx, &list); err != nil {
 		if meta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
-			return promOperatorState{}, nil
+			return promOperatorState{pending: true}, nil
 		}
 		return promOperatorState{}, fmt.Errorf("listing Prometheus objects: %w", err)
+	}
+	if err := r.ensurePrometheusWatch(ctx); err != nil {
+		return promOperatorState{}, err
 	}
 	return promOperatorState{served: true, prometheuses: list.Items}, nil
 }
@@ -94,10 +100,13 @@ func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am
 	}
 	mode, modeCond := resolveMode(am, po)
 	res := prometheusResult{mode: mode, conditions: []metav1.Condition{modeCond}}
+	if po.pending {
+		res.requeueAfter = 2 * time.Second
+	}
 	in := render.Input{
 		Owner:           render.Owner{APIVersion: v1alpha1.GroupVersion.String(), Kind: "AntreaMonitoring", Name: am.Name, UID: am.UID},
 		AntreaNamespace: am.AntreaNamespace(),
-		ScrapeInterval:  string(defaultString(string(am.Spec.Prometheus.ScrapeInterval), "30s")),
+		ScrapeInterval:  defaultString(string(am.Spec.Prometheus.ScrapeInterval), "30s"),
 		Mode:            mode,
 	}
 	var blocked *metav1.Condition

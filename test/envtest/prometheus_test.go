@@ -1,0 +1,331 @@
+package envtest
+
+import (
+	"context"
+	"os"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
+)
+
+// expectLiveMatchesRender compares every object the operator should have
+// applied, field by field: each field the render sets must be on the live
+// object with the same value (the API server adds defaults of its own).
+func expectLiveMatchesRender(g Gomega, ctx context.Context, in render.Input) {
+	objs, err := render.Prometheus(in)
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, want := range objs {
+		gvk := want.GetObjectKind().GroupVersionKind()
+		live, err := k8sClient.Scheme().New(gvk)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(want), live.(client.Object))).To(Succeed(), "%s %s/%s", gvk.Kind, want.GetNamespace(), want.GetName())
+		w, err := runtime.DefaultUnstructuredConverter.ToUnstructured(want)
+		g.Expect(err).NotTo(HaveOccurred())
+		l, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live)
+		g.Expect(err).NotTo(HaveOccurred())
+		// A typed Get leaves TypeMeta empty; the API server sets status.
+		delete(w, "status")
+		delete(w, "apiVersion")
+		delete(w, "kind")
+		expectSubset(g, gvk.Kind+" "+want.GetName(), w, l)
+	}
+}
+
+func expectSubset(g Gomega, path string, want, got any) {
+	switch w := want.(type) {
+	case map[string]any:
+		gm, ok := got.(map[string]any)
+		g.Expect(ok).To(BeTrue(), "%s: want an object, got %v", path, got)
+		for k, v := range w {
+			if k == "creationTimestamp" {
+				continue
+			}
+			expectSubset(g, path+"."+k, v, gm[k])
+		}
+	case []any:
+		gl, ok := got.([]any)
+		g.Expect(ok).To(BeTrue(), "%s: want a list, got %v", path, got)
+		g.Expect(gl).To(HaveLen(len(w)), path)
+		for i := range w {
+			expectSubset(g, path, w[i], gl[i])
+		}
+	default:
+		g.Expect(got).To(Equal(want), path)
+	}
+}
+
+func renderInput(am *monitoringv1alpha1.AntreaMonitoring, mode monitoringv1alpha1.PrometheusMode) render.Input {
+	return render.Input{
+		Owner:           render.Owner{APIVersion: "monitoring.antrea.io/v1alpha1", Kind: "AntreaMonitoring", Name: am.Name, UID: am.UID},
+		AntreaNamespace: am.AntreaNamespace(),
+		ScrapeInterval:  string(am.Spec.Prometheus.ScrapeInterval),
+		Mode:            mode,
+	}
+}
+
+func exists(ctx context.Context, obj client.Object, ns, name string) bool {
+	err := k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, obj)
+	Expect(client.IgnoreNotFound(err)).To(Succeed())
+	return err == nil
+}
+
+var _ = Describe("Prometheus provisioning", func() {
+	ctx := context.Background()
+
+	It("runs a managed Prometheus, reports its readiness, rolls it on config changes, and prunes it on a mode switch", func() {
+		Expect(k8sClient.Create(ctx, monitoring("managed", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
+			am.Spec.Prometheus.Managed = &monitoringv1alpha1.ManagedPrometheus{Namespace: "prom-managed",
+				Storage: &monitoringv1alpha1.PrometheusStorage{Size: resource.MustParse("5Gi")}}
+		}))).To(Succeed())
+		am := getAM(Default, ctx, "managed")
+		in := renderInput(am, monitoringv1alpha1.ModeManaged)
+		in.Managed = *am.Spec.Prometheus.Managed
+		Expect(in.Managed.Image).To(Equal("quay.io/prometheus/prometheus:v2.46.0"), "API default")
+		Expect(string(in.Managed.Retention)).To(Equal("15d"), "API default")
+
+		By("creating every object, equal to the render field by field")
+		Eventually(func(g Gomega) { expectLiveMatchesRender(g, ctx, in) }, timeout, interval).Should(Succeed())
+		var ns corev1.Namespace
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "prom-managed"}, &ns)).To(Succeed())
+
+		By("reporting PrometheusReady from the Deployment's availability")
+		Eventually(func(g Gomega) {
+			got := getAM(g, ctx, "managed")
+			expectCondition(g, got, monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonPrometheusUnavailable)
+			expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
+			c := expectCondition(g, got, monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonModeExplicit)
+			g.Expect(c.Message).To(Equal("spec.prometheus.mode is Managed."))
+			g.Expect(got.Status.Prometheus).To(Equal(&monitoringv1alpha1.ObjectReference{Namespace: "prom-managed", Name: "managed-prometheus"}))
+		}, timeout, interval).Should(Succeed())
+		Eventually(func(g Gomega) { markAvailable(g, ctx, "prom-managed", "managed-prometheus") }, timeout, interval).Should(Succeed())
+		Eventually(func(g Gomega) {
+			expectCondition(g, getAM(g, ctx, "managed"), monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionTrue, monitoringv1alpha1.ReasonPrometheusAvailable)
+		}, timeout, interval).Should(Succeed())
+
+		By("rolling Prometheus out when its configuration changes")
+		var before appsv1.Deployment
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "prom-managed", Name: "managed-prometheus"}, &before)).To(Succeed())
+		am = getAM(Default, ctx, "managed")
+		am.Spec.Prometheus.ScrapeInterval = "15s"
+		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		in.ScrapeInterval = "15s"
+		Eventually(func(g Gomega) {
+			expectLiveMatchesRender(g, ctx, in)
+			var after appsv1.Deployment
+			g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "prom-managed", Name: "managed-prometheus"}, &after)).To(Succeed())
+			g.Expect(after.Spec.Template.Annotations[render.ConfigHashAnnotation]).NotTo(Equal(before.Spec.Template.Annotations[render.ConfigHashAnnotation]))
+		}, timeout, interval).Should(Succeed())
+
+		By("pruning the managed objects when the mode changes, keeping the data volume")
+		Expect(k8sClient.Create(ctx, fixtures.Namespace("prom-plain"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-plain", Name: "prometheus-server"}})).To(Succeed())
+		am = getAM(Default, ctx, "managed")
+		am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig
+		am.Spec.Prometheus.Managed = nil
+		am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: "prom-plain",
+			ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "prom-plain", Name: "prometheus-server"}}
+		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		Eventually(func(g Gomega) {
+			got := getAM(g, ctx, "managed")
+			g.Expect(got.Status.Mode).To(Equal(monitoringv1alpha1.ModeScrapeConfig))
+			expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
+			g.Expect(apimeta.FindStatusCondition(got.Status.Conditions, monitoringv1alpha1.ConditionPrometheusReady)).To(BeNil(), "PrometheusReady belongs to mode Managed")
+			for _, obj := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}, &corev1.ConfigMap{}, &corev1.ServiceAccount{}} {
+				g.Expect(exists(ctx, obj, "prom-managed", "managed-prometheus")).To(BeFalse(), "%T not pruned", obj)
+			}
+			g.Expect(exists(ctx, &rbacv1.ClusterRoleBinding{}, "", "managed-prometheus")).To(BeTrue(), "the binding's name is reused by ScrapeConfig mode")
+			g.Expect(exists(ctx, &corev1.PersistentVolumeClaim{}, "prom-managed", "managed-prometheus-data")).To(BeTrue(), "data is never pruned")
+		}, timeout, interval).Should(Succeed())
+		var crb rbacv1.ClusterRoleBinding
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "managed-prometheus"}, &crb)).To(Succeed())
+		Expect(crb.Subjects).To(Equal([]rbacv1.Subject{{Kind: "ServiceAccount", Namespace: "prom-plain", Name: "prometheus-server"}}))
+		deleteAndWaitGone(ctx, "managed")
+	})
+
+	It("delivers scrape jobs to a plain Prometheus, once its namespace and ServiceAccount exist", func() {
+		Expect(k8sClient.Create(ctx, monitoring("plain", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig
+			am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: "prom-users",
+				ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "prom-users", Name: "prometheus"}}
+		}))).To(Succeed())
+		Eventually(func(g Gomega) {
+			c := expectCondition(g, getAM(g, ctx, "plain"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNamespaceNotFound)
+			g.Expect(c.Message).To(Equal("Namespace prom-users (spec.prometheus.scrapeConfig.namespace) does not exist."))
+		}, timeout, interval).Should(Succeed())
+		Expect(k8sClient.Create(ctx, fixtures.Namespace("prom-users"))).To(Succeed())
+		// Nothing triggers a reconcile on a namespace; a spec change does.
+		am := getAM(Default, ctx, "plain")
+		am.Spec.Prometheus.ScrapeInterval = "20s"
+		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		Eventually(func(g Gomega) {
+			expectCondition(g, getAM(g, ctx, "plain"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonServiceAccountNotFound)
+		}, timeout, interval).Should(Succeed())
+		Expect(k8sClient.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-users", Name: "prometheus"}})).To(Succeed())
+		am = getAM(Default, ctx, "plain")
+		am.Spec.Prometheus.ScrapeInterval = "30s"
+		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+
+		in := renderInput(am, monitoringv1alpha1.ModeScrapeConfig)
+		in.ScrapeConfig = *am.Spec.Prometheus.ScrapeConfig
+		Eventually(func(g Gomega) {
+			expectCondition(g, getAM(g, ctx, "plain"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
+			expectLiveMatchesRender(g, ctx, in)
+		}, timeout, interval).Should(Succeed())
+		var secret corev1.Secret
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "prom-users", Name: "plain-scrape-configs"}, &secret)).To(Succeed())
+		jobs, err := render.ScrapeJobsYAML(render.ScrapeJobs("kube-system", "30s"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(secret.Data["antrea-scrape-configs.yaml"])).To(Equal(jobs))
+		for _, name := range []string{"plain-prometheus", "plain-prometheus-antrea"} {
+			var crb rbacv1.ClusterRoleBinding
+			Expect(k8sClient.Get(ctx, types.NamespacedName{Name: name}, &crb)).To(Succeed())
+			Expect(crb.Subjects).To(Equal([]rbacv1.Subject{{Kind: "ServiceAccount", Namespace: "prom-users", Name: "prometheus"}}))
+		}
+		deleteAndWaitGone(ctx, "plain")
+	})
+})
+
+// prometheus-operator's CRDs are installed while the operator runs.
+var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, func() {
+	ctx := context.Background()
+
+	It("switches mode Auto to PrometheusOperator when the CRDs and a Prometheus appear, checks selection, and back", func() {
+		Expect(k8sClient.Create(ctx, monitoring("auto", "kube-system"))).To(Succeed())
+		Eventually(func(g Gomega) {
+			got := getAM(g, ctx, "auto")
+			g.Expect(got.Status.Mode).To(Equal(monitoringv1alpha1.ModeManaged))
+			c := expectCondition(g, got, monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoManaged)
+			g.Expect(c.Message).To(ContainSubstring("CRDs are not installed"))
+			g.Expect(exists(ctx, &appsv1.Deployment{}, "monitoring", "auto-prometheus")).To(BeTrue())
+		}, timeout, interval).Should(Succeed())
+
+		By("installing prometheus-operator's CRDs while the operator runs")
+		dir := os.Getenv("PROMETHEUS_OPERATOR_CRDS")
+		Expect(dir).NotTo(BeEmpty(), "PROMETHEUS_OPERATOR_CRDS is set by 'make test'")
+		_, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: []string{dir}, ErrorIfPathMissing: true})
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func(g Gomega) {
+			c := expectCondition(g, getAM(g, ctx, "auto"), monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoManaged)
+			g.Expect(c.Message).To(Equal("Mode Auto chose Managed: no Prometheus object exists."))
+		}, timeout, interval).Should(Succeed())
+
+		By("creating a Prometheus whose selectors want release=kps")
+		Expect(k8sClient.Create(ctx, fixtures.Namespace("kps"))).To(Succeed())
+		prom := &promv1.Prometheus{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "kps-prometheus"}}
+		prom.Spec.ServiceAccountName = "kps-prometheus"
+		sel := &metav1.LabelSelector{MatchLabels: map[string]string{"release": "kps"}}
+		prom.Spec.ServiceMonitorSelector, prom.Spec.PodMonitorSelector = sel, sel
+		Expect(k8sClient.Create(ctx, prom)).To(Succeed())
+
+		Eventually(func(g Gomega) {
+			got := getAM(g, ctx, "auto")
+			g.Expect(got.Status.Mode).To(Equal(monitoringv1alpha1.ModePrometheusOperator))
+			g.Expect(got.Status.Prometheus).To(Equal(&monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: "kps-prometheus"}))
+			expectCondition(g, got, monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoPrometheusOperator)
+			c := expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotSelectedByPrometheus)
+			g.Expect(c.Message).To(Equal("ServiceMonitor kps/auto-controllers: labels release=kps missing (serviceMonitorSelector); add them to spec.prometheus.prometheusOperator.labels; " +
+				"PodMonitor kps/auto-agents: labels release=kps missing (podMonitorSelector); add them to spec.prometheus.prometheusOperator.labels."))
+			g.Expect(exists(ctx, &appsv1.Deployment{}, "monitoring", "auto-prometheus")).To(BeFalse(), "managed Prometheus not pruned")
+		}, timeout, interval).Should(Succeed())
+
+		By("adding the label: selected, and the monitors equal the render field by field")
+		am := getAM(Default, ctx, "auto")
+		am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{Labels: map[string]monitoringv1alpha1.LabelValue{"release": "kps"}}
+		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		in := renderInput(am, monitoringv1alpha1.ModePrometheusOperator)
+		in.PrometheusOperator = render.PrometheusOperatorInput{Namespace: "kps", Labels: map[string]string{"release": "kps"},
+			PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: "kps-prometheus"}}
+		Eventually(func(g Gomega) {
+			c := expectCondition(g, getAM(g, ctx, "auto"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
+			g.Expect(c.Message).To(Equal("The monitors in namespace kps are selected by the Prometheus."))
+			expectLiveMatchesRender(g, ctx, in)
+		}, timeout, interval).Should(Succeed())
+		var sm promv1.ServiceMonitor
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "kps", Name: "auto-controllers"}, &sm)).To(Succeed())
+		Expect(sm.Spec.Endpoints[0].TargetPort.StrVal).To(Equal("api"))
+		Expect(sm.Spec.Endpoints[0].Authorization.Credentials.Name).To(Equal("auto-metrics-reader-token"))
+		var crb rbacv1.ClusterRoleBinding
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "auto-prometheus-antrea"}, &crb)).To(Succeed())
+		Expect(crb.RoleRef.Name).To(Equal("prometheus-antrea"))
+		Expect(crb.Subjects).To(ContainElement(rbacv1.Subject{Kind: "ServiceAccount", Namespace: "kps", Name: "kps-prometheus"}))
+
+		By("a namespace selector that excludes the monitors' namespace")
+		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(prom), prom)).To(Succeed())
+		prom.Spec.PodMonitorNamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"monitoring": "enabled"}}
+		Expect(k8sClient.Update(ctx, prom)).To(Succeed())
+		Eventually(func(g Gomega) {
+			c := expectCondition(g, getAM(g, ctx, "auto"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotSelectedByPrometheus)
+			g.Expect(c.Message).To(Equal(`PodMonitor kps/auto-agents: namespace kps does not match podMonitorNamespaceSelector "monitoring=enabled".`))
+		}, timeout, interval).Should(Succeed())
+		prom.Spec.PodMonitorNamespaceSelector = nil
+		Expect(k8sClient.Update(ctx, prom)).To(Succeed())
+
+		By("switching to ScrapeConfig objects prunes the monitors")
+		am = getAM(Default, ctx, "auto")
+		am.Spec.Prometheus.PrometheusOperator.UseScrapeConfig = true
+		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		Eventually(func(g Gomega) {
+			c := expectCondition(g, getAM(g, ctx, "auto"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotSelectedByPrometheus)
+			g.Expect(c.Message).To(ContainSubstring("the Prometheus has no scrapeConfigSelector, so it selects none"))
+			var sc promv1alpha1.ScrapeConfig
+			g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "kps", Name: "auto-agents"}, &sc)).To(Succeed())
+			g.Expect(sc.Spec.KubernetesSDConfigs[0].Selectors[0].Label).To(Equal(ptr.To("app=antrea,component=antrea-agent")))
+			g.Expect(exists(ctx, &promv1.ServiceMonitor{}, "kps", "auto-controllers")).To(BeFalse())
+			g.Expect(exists(ctx, &promv1.PodMonitor{}, "kps", "auto-agents")).To(BeFalse())
+		}, timeout, interval).Should(Succeed())
+
+		By("deleting the Prometheus: Auto goes back to Managed and prunes prometheus-operator's objects")
+		Expect(k8sClient.Delete(ctx, prom)).To(Succeed())
+		Eventually(func(g Gomega) {
+			got := getAM(g, ctx, "auto")
+			g.Expect(got.Status.Mode).To(Equal(monitoringv1alpha1.ModeManaged))
+			g.Expect(exists(ctx, &promv1alpha1.ScrapeConfig{}, "kps", "auto-agents")).To(BeFalse())
+			g.Expect(exists(ctx, &appsv1.Deployment{}, "monitoring", "auto-prometheus")).To(BeTrue())
+		}, timeout, interval).Should(Succeed())
+		deleteAndWaitGone(ctx, "auto")
+	})
+
+	It("reports a referenced Prometheus that does not exist, and several without a reference", func() {
+		Expect(k8sClient.Create(ctx, monitoring("po-missing", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModePrometheusOperator
+			am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{
+				Prometheus: &monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: "nope"}}
+		}))).To(Succeed())
+		Eventually(func(g Gomega) {
+			c := expectCondition(g, getAM(g, ctx, "po-missing"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonPrometheusNotFound)
+			g.Expect(c.Message).To(Equal("Prometheus kps/nope named in spec.prometheus.prometheusOperator.prometheus does not exist."))
+		}, timeout, interval).Should(Succeed())
+		for _, name := range []string{"a", "b"} {
+			Expect(k8sClient.Create(ctx, &promv1.Prometheus{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: name}})).To(Succeed())
+		}
+		am := getAM(Default, ctx, "po-missing")
+		am.Spec.Prometheus.PrometheusOperator.Prometheus = nil
+		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		Eventually(func(g Gomega) {
+			c := expectCondition(g, getAM(g, ctx, "po-missing"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonAmbiguousPrometheus)
+			g.Expect(c.Message).To(ContainSubstring("(kps/a, kps/b)"))
+		}, timeout, interval).Should(Succeed())
+		for _, name := range []string{"a", "b"} {
+			Expect(k8sClient.Delete(ctx, &promv1.Prometheus{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: name}})).To(Succeed())
+		}
+		deleteAndWaitGone(ctx, "po-missing")
+	})
+})
