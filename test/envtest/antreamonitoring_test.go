@@ -445,6 +445,32 @@ var _ = Describe("AntreaMonitoring admission", func() {
 			"spec.antrea.configMapName in body should match"),
 		Entry("unknown mode", func(am *monitoringv1alpha1.AntreaMonitoring) { am.Spec.Prometheus.Mode = "Thanos" },
 			`spec.prometheus.mode: Unsupported value: "Thanos": supported values: "Auto", "Managed", "ScrapeConfig", "PrometheusOperator"`),
+		Entry("invalid scrape interval", func(am *monitoringv1alpha1.AntreaMonitoring) { am.Spec.Prometheus.ScrapeInterval = "30 seconds" },
+			`spec.prometheus.scrapeInterval: Invalid value: "30 seconds": spec.prometheus.scrapeInterval in body should match`),
+		Entry("invalid retention", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Managed = &monitoringv1alpha1.ManagedPrometheus{Retention: "1 month"}
+		}, `spec.prometheus.managed.retention in body should match`),
+		Entry("managed settings under mode ScrapeConfig", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig
+			am.Spec.Prometheus.Managed = &monitoringv1alpha1.ManagedPrometheus{}
+			am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: "p", ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "p", Name: "p"}}
+		}, "spec.prometheus.managed applies to mode Managed (or Auto) only"),
+		Entry("scrapeConfig settings under mode Managed", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
+			am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: "p", ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "p", Name: "p"}}
+		}, "spec.prometheus.scrapeConfig applies to mode ScrapeConfig only"),
+		Entry("prometheusOperator settings under mode Managed", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
+			am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{}
+		}, "spec.prometheus.prometheusOperator applies to mode PrometheusOperator (or Auto) only"),
+		Entry("mode ScrapeConfig without its settings", func(am *monitoringv1alpha1.AntreaMonitoring) { am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig },
+			"mode ScrapeConfig needs spec.prometheus.scrapeConfig"),
+		Entry("invalid label key", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{Labels: map[string]monitoringv1alpha1.LabelValue{"not a key": "x"}}
+		}, "every key must be a valid label key"),
+		Entry("invalid label value", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{Labels: map[string]monitoringv1alpha1.LabelValue{"release": "kube prometheus"}}
+		}, `spec.prometheus.prometheusOperator.labels.release in body should match`),
 	)
 
 	It("applies the defaults", func() {

@@ -160,6 +160,29 @@ var _ = Describe("Prometheus provisioning", func() {
 		deleteAndWaitGone(ctx, "managed")
 	})
 
+	It("keeps the working mode in place when the new one cannot be applied", func() {
+		Expect(k8sClient.Create(ctx, monitoring("halfway", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
+		}))).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(exists(ctx, &appsv1.Deployment{}, "monitoring", "halfway-prometheus")).To(BeTrue())
+		}, timeout, interval).Should(Succeed())
+		am := getAM(Default, ctx, "halfway")
+		am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig
+		am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: "does-not-exist",
+			ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "does-not-exist", Name: "prometheus"}}
+		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		Eventually(func(g Gomega) {
+			got := getAM(g, ctx, "halfway")
+			expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNamespaceNotFound)
+			expectCondition(g, got, monitoringv1alpha1.ConditionReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotReady)
+		}, timeout, interval).Should(Succeed())
+		for _, obj := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}, &corev1.ConfigMap{}, &corev1.ServiceAccount{}} {
+			Expect(exists(ctx, obj, "monitoring", "halfway-prometheus")).To(BeTrue(), "%T of the working mode was removed", obj)
+		}
+		deleteAndWaitGone(ctx, "halfway")
+	})
+
 	It("delivers scrape jobs to a plain Prometheus, once its namespace and ServiceAccount exist", func() {
 		Expect(k8sClient.Create(ctx, monitoring("plain", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
 			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig
