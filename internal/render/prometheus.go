@@ -68,16 +68,23 @@ type PrometheusOperatorInput struct {
 type Names struct{ owner string }
 
 // NamesFor returns the names used for an AntreaMonitoring's objects.
-func NamesFor(owner string) Names               { return Names{owner: owner} }
-func (n Names) Prometheus() string              { return n.owner + "-prometheus" }
-func (n Names) PrometheusData() string          { return n.owner + "-prometheus-data" }
-func (n Names) PrometheusBinding() string       { return n.owner + "-prometheus" }
-func (n Names) PrometheusAntreaBinding() string { return n.owner + "-prometheus-antrea" }
-func (n Names) ScrapeConfigs() string           { return n.owner + "-scrape-configs" }
-func (n Names) MetricsReader() string           { return n.owner + "-metrics-reader" }
-func (n Names) MetricsReaderToken() string      { return n.owner + "-metrics-reader-token" }
-func (n Names) ControllerMonitor() string       { return n.owner + "-controllers" }
-func (n Names) AgentMonitor() string            { return n.owner + "-agents" }
+func NamesFor(owner string) Names      { return Names{owner: owner} }
+func (n Names) Prometheus() string     { return n.owner + "-prometheus" }
+func (n Names) PrometheusData() string { return n.owner + "-prometheus-data" }
+
+// PrometheusBinding and PrometheusAntreaBinding name ClusterRoleBindings,
+// which are cluster-wide: the prefix keeps them from colliding with a
+// user's own bindings.
+func (n Names) PrometheusBinding() string { return "antrea-monitoring:" + n.owner + ":prometheus" }
+func (n Names) PrometheusAntreaBinding() string {
+	return "antrea-monitoring:" + n.owner + ":prometheus-antrea"
+}
+
+func (n Names) ScrapeConfigs() string      { return n.owner + "-scrape-configs" }
+func (n Names) MetricsReader() string      { return n.owner + "-metrics-reader" }
+func (n Names) MetricsReaderToken() string { return n.owner + "-metrics-reader-token" }
+func (n Names) ControllerMonitor() string  { return n.owner + "-controllers" }
+func (n Names) AgentMonitor() string       { return n.owner + "-agents" }
 func (n Names) ManagedPrometheusSelector() map[string]string {
 	return map[string]string{"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": n.owner}
 }

@@ -151,11 +151,11 @@ var _ = Describe("Prometheus provisioning", func() {
 			for _, obj := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}, &corev1.ConfigMap{}, &corev1.ServiceAccount{}} {
 				g.Expect(exists(ctx, obj, "prom-managed", "managed-prometheus")).To(BeFalse(), "%T not pruned", obj)
 			}
-			g.Expect(exists(ctx, &rbacv1.ClusterRoleBinding{}, "", "managed-prometheus")).To(BeTrue(), "the binding's name is reused by ScrapeConfig mode")
+			g.Expect(exists(ctx, &rbacv1.ClusterRoleBinding{}, "", "antrea-monitoring:managed:prometheus")).To(BeTrue(), "the binding's name is reused by ScrapeConfig mode")
 			g.Expect(exists(ctx, &corev1.PersistentVolumeClaim{}, "prom-managed", "managed-prometheus-data")).To(BeTrue(), "data is never pruned")
 		}, timeout, interval).Should(Succeed())
 		var crb rbacv1.ClusterRoleBinding
-		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "managed-prometheus"}, &crb)).To(Succeed())
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "antrea-monitoring:managed:prometheus"}, &crb)).To(Succeed())
 		Expect(crb.Subjects).To(Equal([]rbacv1.Subject{{Kind: "ServiceAccount", Namespace: "prom-plain", Name: "prometheus-server"}}))
 		deleteAndWaitGone(ctx, "managed")
 	})
@@ -217,7 +217,7 @@ var _ = Describe("Prometheus provisioning", func() {
 		jobs, err := render.ScrapeJobsYAML(render.ScrapeJobs("kube-system", "30s"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(string(secret.Data["antrea-scrape-configs.yaml"])).To(Equal(jobs))
-		for _, name := range []string{"plain-prometheus", "plain-prometheus-antrea"} {
+		for _, name := range []string{"antrea-monitoring:plain:prometheus", "antrea-monitoring:plain:prometheus-antrea"} {
 			var crb rbacv1.ClusterRoleBinding
 			Expect(k8sClient.Get(ctx, types.NamespacedName{Name: name}, &crb)).To(Succeed())
 			Expect(crb.Subjects).To(Equal([]rbacv1.Subject{{Kind: "ServiceAccount", Namespace: "prom-users", Name: "prometheus"}}))
@@ -286,7 +286,7 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 		Expect(sm.Spec.Endpoints[0].TargetPort.StrVal).To(Equal("api"))
 		Expect(sm.Spec.Endpoints[0].Authorization.Credentials.Name).To(Equal("auto-metrics-reader-token"))
 		var crb rbacv1.ClusterRoleBinding
-		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "auto-prometheus-antrea"}, &crb)).To(Succeed())
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "antrea-monitoring:auto:prometheus-antrea"}, &crb)).To(Succeed())
 		Expect(crb.RoleRef.Name).To(Equal("prometheus-antrea"))
 		Expect(crb.Subjects).To(ContainElement(rbacv1.Subject{Kind: "ServiceAccount", Namespace: "kps", Name: "kps-prometheus"}))
 
