@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -27,6 +28,8 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
 	log := ctrl.Log.WithName("setup")
 	o.AntreaNamespaces = strings.Split(namespaces, ",")
+	_, err := rest.InClusterConfig()
+	o.InCluster = err == nil
 
 	mgr, _, err := manager.New(ctrl.GetConfigOrDie(), o)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 
@@ -14,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -56,6 +58,10 @@ type AntreaMonitoringReconciler struct {
 	// ConfigMaps and workloads for (flag --antrea-namespaces).
 	AntreaNamespaces []string
 
+	// Access says how to reach in-cluster Prometheus for health checks.
+	Access PrometheusAccess
+	health healthChecks
+
 	// controller and cache let the Prometheus watch start once
 	// prometheus-operator's CRD exists.
 	controller         controller.Controller
@@ -81,6 +87,8 @@ type AntreaMonitoringReconciler struct {
 // +kubebuilder:rbac:groups=monitoring.coreos.com,resources=servicemonitors;podmonitors;scrapeconfigs,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=monitoring.coreos.com,resources=prometheuses,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch
+// Scrape health through the API server's service proxy (when the operator runs outside the cluster):
+// +kubebuilder:rbac:groups="",resources=services/proxy,verbs=get
 // The operator holds every permission it grants Prometheus (Kubernetes refuses escalation otherwise):
 // +kubebuilder:rbac:groups="",resources=nodes;nodes/proxy;services;endpoints;pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
@@ -99,6 +107,7 @@ func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		return ctrl.Result{}, err
 	}
 	if !am.DeletionTimestamp.IsZero() {
+		r.forget(am.UID)
 		return ctrl.Result{}, r.finalize(ctx, &am, all)
 	}
 	if !controllerutil.ContainsFinalizer(&am, Finalizer) {
@@ -116,8 +125,15 @@ func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	rbacCond, rbacErr := r.reconcileRBAC(ctx, all)
 	prom, promErr := r.reconcilePrometheus(ctx, &am)
 	status.Mode, status.Prometheus = prom.mode, prom.prometheus
+	hc := r.reconcileHealth(ctx, &am, prom)
+	applyHealth(status, hc, parseInterval(am.Spec.HealthCheck.Interval), time.Now())
 
-	setConditions(status, am.Generation, append([]metav1.Condition{metrics.condition, rbacCond}, prom.conditions...)...)
+	conds := append([]metav1.Condition{metrics.condition, rbacCond}, prom.conditions...)
+	if hc.condition != nil {
+		conds = append(conds, *hc.condition)
+	}
+	setConditions(status, am.Generation, conds...)
+	r.eventOnTransition(&am, status)
 	reconcileErr := errors.Join(metricsErr, rbacErr, promErr)
 	if reconcileErr == nil {
 		status.ObservedGeneration = am.Generation
@@ -125,7 +141,34 @@ func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	if err := r.patchStatus(ctx, &am, status); err != nil {
 		return ctrl.Result{}, errors.Join(reconcileErr, err)
 	}
-	return ctrl.Result{RequeueAfter: prom.requeueAfter}, reconcileErr
+	return ctrl.Result{RequeueAfter: minPositive(prom.requeueAfter, hc.requeueAfter)}, reconcileErr
+}
+
+func minPositive(a, b time.Duration) time.Duration {
+	if a <= 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+// eventOnTransition records an event when TargetsHealthy or Ready changes
+// status (never on an unchanged loop).
+func (r *AntreaMonitoringReconciler) eventOnTransition(am *monitoringv1alpha1.AntreaMonitoring, status *monitoringv1alpha1.AntreaMonitoringStatus) {
+	for _, t := range []string{monitoringv1alpha1.ConditionTargetsHealthy, monitoringv1alpha1.ConditionReady} {
+		now := meta.FindStatusCondition(status.Conditions, t)
+		if now == nil {
+			continue
+		}
+		before := meta.FindStatusCondition(am.Status.Conditions, t)
+		if before != nil && before.Status == now.Status && before.Reason == now.Reason {
+			continue
+		}
+		kind := corev1.EventTypeNormal
+		if now.Status != metav1.ConditionTrue {
+			kind = corev1.EventTypeWarning
+		}
+		r.Recorder.Eventf(am, nil, kind, now.Reason, "Check"+t, "%s is %s: %s", t, now.Status, now.Message)
+	}
 }
 
 // listMonitorings returns every AntreaMonitoring: their wishes are combined.

@@ -32,6 +32,8 @@ type prometheusResult struct {
 	// requeueAfter asks for another look soon: a CRD is established but
 	// the API server's discovery does not serve its kinds yet.
 	requeueAfter time.Duration
+	// pools are the scrape pools Prometheus should have, once applied.
+	pools []string
 }
 
 // promOperatorState is what the cluster says about prometheus-operator.
@@ -142,6 +144,7 @@ func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am
 		return res, err
 	}
 	res.conditions = append(res.conditions, scrapeCondition(mode, in, selectionProblems))
+	res.pools = render.ScrapePools(in)
 	if mode == v1alpha1.ModeManaged {
 		cond, err := r.managedReadiness(ctx, res.prometheus)
 		if err != nil {

@@ -5,6 +5,7 @@
 #   hack/tools.sh controller-gen   # bin/controller-gen
 #   hack/tools.sh golangci-lint    # bin/golangci-lint
 #   hack/tools.sh promtool         # bin/promtool
+#   hack/tools.sh prometheus       # bin/prometheus (for the end-to-end test and make demo)
 #
 # Built binaries are cached outside the clone, keyed by tool and version, in
 # ${XDG_CACHE_HOME:-$HOME/.cache}/antrea-monitoring-operator, and linked into
@@ -162,8 +163,9 @@ envtest) envtest_assets ;;
 controller-gen) go_install controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen "$CONTROLLER_GEN_VERSION" ;;
 golangci-lint) go_install golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint "$GOLANGCI_LINT_VERSION" ;;
 promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
+prometheus) go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION" ;;
 *)
-  echo "usage: $0 envtest|controller-gen|golangci-lint|promtool" >&2
+  echo "usage: $0 envtest|controller-gen|golangci-lint|promtool|prometheus" >&2
   exit 2
   ;;
 esac

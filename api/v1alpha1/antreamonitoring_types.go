@@ -106,6 +106,29 @@ type PrometheusSpec struct {
 	// (mode PrometheusOperator).
 	// +optional
 	PrometheusOperator *PrometheusOperatorTarget `json:"prometheusOperator,omitempty"`
+
+	// url is where the operator reaches Prometheus's HTTP API to check scrape
+	// health, for example http://prometheus.monitoring.svc:9090. Needed in
+	// mode ScrapeConfig; in the other modes the operator finds Prometheus's
+	// Service itself (through the API server's service proxy when it runs
+	// outside the cluster) and url overrides it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^https?://[^\s/$.?#].[^\s]*$`
+	URL string `json:"url,omitempty"`
+}
+
+// HealthCheckSpec configures the scrape-health check.
+type HealthCheckSpec struct {
+	// enabled turns the check on; with false the TargetsHealthy condition is
+	// not reported and Ready does not wait for it.
+	// +optional
+	// +kubebuilder:default=true
+	Enabled *bool `json:"enabled,omitempty"`
+	// interval between two checks (never faster).
+	// +optional
+	// +kubebuilder:default="30s"
+	Interval Duration `json:"interval,omitempty"`
 }
 
 // ManagedPrometheus configures the Prometheus the operator runs.
@@ -203,6 +226,12 @@ type AntreaMonitoringSpec struct {
 	// +optional
 	// +kubebuilder:default={}
 	Prometheus PrometheusSpec `json:"prometheus,omitempty"`
+
+	// healthCheck configures how the operator checks that Prometheus scrapes
+	// Antrea.
+	// +optional
+	// +kubebuilder:default={}
+	HealthCheck HealthCheckSpec `json:"healthCheck,omitempty"`
 }
 
 // ObjectReference names a namespaced object.
@@ -244,6 +273,53 @@ type AntreaMonitoringStatus struct {
 	// the managed Deployment, or the prometheus-operator Prometheus object.
 	// +optional
 	Prometheus *ObjectReference `json:"prometheus,omitempty"`
+
+	// targets is the scrape health of each of the operator's scrape pools,
+	// as Prometheus reports it.
+	// +optional
+	// +listType=map
+	// +listMapKey=scrapePool
+	// +kubebuilder:validation:MaxItems=8
+	Targets []TargetHealth `json:"targets,omitempty"`
+
+	// targetsSummary is up/total over all pools, for example 3/3.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	TargetsSummary string `json:"targetsSummary,omitempty"`
+
+	// missingMetrics lists Antrea metric families (from Antrea's guide) that
+	// Prometheus does not have although targets are up (at most 40).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=40
+	MissingMetrics []string `json:"missingMetrics,omitempty"`
+}
+
+// TargetHealth is the health of one scrape pool.
+type TargetHealth struct {
+	// scrapePool is Prometheus's name of the pool, for example antrea-agents
+	// or podMonitor/monitoring/antrea-agents/0.
+	// +required
+	// +kubebuilder:validation:MaxLength=512
+	ScrapePool string `json:"scrapePool"`
+	// up is the number of targets whose last scrape succeeded.
+	// +required
+	Up int32 `json:"up"`
+	// down is the number of targets whose last scrape failed.
+	// +required
+	Down int32 `json:"down"`
+	// unknown is the number of targets not scraped yet.
+	// +required
+	Unknown int32 `json:"unknown"`
+	// lastError is the most recent scrape error of the pool (truncated).
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	LastError string `json:"lastError,omitempty"`
+	// lastScrape is when a target of the pool was last scraped, as of the
+	// last status change (refreshed at most every ten check intervals while
+	// nothing else changes, so a healthy steady state writes rarely).
+	// +optional
+	LastScrape *metav1.Time `json:"lastScrape,omitempty"`
 }
 
 // AntreaMonitoring enables, scrapes and checks Antrea's Prometheus metrics.
@@ -251,6 +327,7 @@ type AntreaMonitoringStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=amon
 // +kubebuilder:printcolumn:name="Mode",type=string,JSONPath=`.status.mode`
+// +kubebuilder:printcolumn:name="Targets",type=string,JSONPath=`.status.targetsSummary`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type AntreaMonitoring struct {
@@ -277,6 +354,11 @@ type AntreaMonitoringList struct {
 // metrics to be enabled (defaults applied).
 func (m *AntreaMonitoring) MetricsWanted() bool {
 	return m.DeletionTimestamp.IsZero() && (m.Spec.Antrea.EnableMetrics == nil || *m.Spec.Antrea.EnableMetrics)
+}
+
+// HealthCheckEnabled reports whether scrape health is checked (default true).
+func (m *AntreaMonitoring) HealthCheckEnabled() bool {
+	return m.Spec.HealthCheck.Enabled == nil || *m.Spec.HealthCheck.Enabled
 }
 
 // RestartWanted reports whether Antrea may be restarted after a conf change.

@@ -113,3 +113,23 @@ const (
 	// Available yet (pulling the image, scheduling, crashing).
 	ReasonPrometheusUnavailable = "DeploymentUnavailable"
 )
+
+// ConditionTargetsHealthy says whether Prometheus scrapes every Antrea target.
+const ConditionTargetsHealthy = "TargetsHealthy"
+
+// Reasons of TargetsHealthy.
+const (
+	// ReasonTargetsUp: every target is up, and there is at least one.
+	ReasonTargetsUp = "TargetsUp"
+	// ReasonNoTargets: Prometheus has no active target in the operator's pools
+	// (discovery finds no Antrea pod or endpoint, or the config is not loaded yet).
+	ReasonNoTargets = "NoTargets"
+	// ReasonTargetsDown: some targets are down or not scraped yet; the
+	// message has the counts, status.targets the last errors.
+	ReasonTargetsDown = "TargetsDown"
+	// ReasonPrometheusUnreachable: the operator could not query Prometheus's API.
+	ReasonPrometheusUnreachable = "PrometheusUnreachable"
+	// ReasonPrometheusURLNotSet: mode ScrapeConfig without spec.prometheus.url:
+	// the operator does not know where your Prometheus is.
+	ReasonPrometheusURLNotSet = "PrometheusURLNotSet"
+)

@@ -32,6 +32,9 @@ type Options struct {
 	ProbeAddr        string
 	LeaderElect      bool
 	AntreaNamespaces []string
+	// InCluster: the operator runs in a pod and dials Prometheus's Service
+	// directly; otherwise it goes through the API server's service proxy.
+	InCluster bool
 	// WrapClient, when set, wraps the client the reconciler writes with
 	// (tests count writes with it).
 	WrapClient func(client.Client) client.Client
@@ -116,6 +119,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, *controllers.AntreaMonitori
 		Scheme:           mgr.GetScheme(),
 		Recorder:         mgr.GetEventRecorder(controllers.FieldOwner),
 		AntreaNamespaces: o.AntreaNamespaces,
+		Access:           controllers.PrometheusAccess{InCluster: o.InCluster, Config: cfg},
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, nil, err

@@ -387,3 +387,18 @@ func scrapeConfigObjects(in Input, n Names, auth *monitoringv1.SafeAuthorization
 		sc(n.AgentMonitor(), AgentsJob, monitoringv1alpha1.KubernetesRolePod, AntreaAgentSelector, "antrea-agent"),
 	}
 }
+
+// ScrapePools are the names Prometheus gives the operator's scrape pools
+// in a mode: the job names for Managed and ScrapeConfig, and
+// prometheus-operator's names for its generated jobs.
+func ScrapePools(in Input) []string {
+	if in.Mode != v1alpha1.ModePrometheusOperator {
+		return []string{ControllersJob, AgentsJob}
+	}
+	n := NamesFor(in.Owner.Name)
+	ns := in.PrometheusOperator.Namespace
+	if in.PrometheusOperator.UseScrapeConfig {
+		return []string{"scrapeConfig/" + ns + "/" + n.ControllerMonitor(), "scrapeConfig/" + ns + "/" + n.AgentMonitor()}
+	}
+	return []string{"serviceMonitor/" + ns + "/" + n.ControllerMonitor() + "/0", "podMonitor/" + ns + "/" + n.AgentMonitor() + "/0"}
+}

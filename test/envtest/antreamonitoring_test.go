@@ -463,7 +463,9 @@ var _ = Describe("AntreaMonitoring admission", func() {
 			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
 			am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{}
 		}, "spec.prometheus.prometheusOperator applies to mode PrometheusOperator (or Auto) only"),
-		Entry("mode ScrapeConfig without its settings", func(am *monitoringv1alpha1.AntreaMonitoring) { am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig },
+		Entry("mode ScrapeConfig without its settings", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig
+		},
 			"mode ScrapeConfig needs spec.prometheus.scrapeConfig"),
 		Entry("invalid label key", func(am *monitoringv1alpha1.AntreaMonitoring) {
 			am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{Labels: map[string]monitoringv1alpha1.LabelValue{"not a key": "x"}}

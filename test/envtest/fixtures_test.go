@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 
@@ -27,9 +28,14 @@ func antrea(ctx context.Context, ns, cmName, agentConf, controllerConf string) {
 }
 
 func monitoring(name, antreaNamespace string, mutate ...func(*monitoringv1alpha1.AntreaMonitoring)) *monitoringv1alpha1.AntreaMonitoring {
+	// No Prometheus runs in this suite (the end-to-end suite has one): the
+	// health check is off unless a spec turns it on.
 	am := &monitoringv1alpha1.AntreaMonitoring{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec:       monitoringv1alpha1.AntreaMonitoringSpec{Antrea: monitoringv1alpha1.AntreaSpec{Namespace: antreaNamespace}},
+		Spec: monitoringv1alpha1.AntreaMonitoringSpec{
+			Antrea:      monitoringv1alpha1.AntreaSpec{Namespace: antreaNamespace},
+			HealthCheck: monitoringv1alpha1.HealthCheckSpec{Enabled: ptr.To(false)},
+		},
 	}
 	for _, m := range mutate {
 		m(am)

@@ -160,6 +160,34 @@ var _ = Describe("Prometheus provisioning", func() {
 		deleteAndWaitGone(ctx, "managed")
 	})
 
+	It("asks the managed Prometheus through the API server's service proxy, and says when it cannot", func() {
+		Expect(k8sClient.Create(ctx, monitoring("probe", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
+			am.Spec.HealthCheck = monitoringv1alpha1.HealthCheckSpec{Enabled: ptr.To(true), Interval: "1s"}
+		}))).To(Succeed())
+		// envtest has no endpoints controller: the Service has no endpoints,
+		// and the API server's proxy says so.
+		Eventually(func(g Gomega) {
+			got := getAM(g, ctx, "probe")
+			c := expectCondition(g, got, monitoringv1alpha1.ConditionTargetsHealthy, metav1.ConditionUnknown, monitoringv1alpha1.ReasonPrometheusUnreachable)
+			g.Expect(c.Message).To(ContainSubstring("/api/v1/targets: HTTP 503"))
+			g.Expect(c.Message).To(ContainSubstring(`no endpoints available for service \"probe-prometheus\"`))
+			expectCondition(g, got, monitoringv1alpha1.ConditionReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotReady)
+		}, timeout, interval).Should(Succeed())
+
+		By("mode ScrapeConfig without spec.prometheus.url")
+		Expect(k8sClient.Create(ctx, fixtures.Namespace("prom-nourl"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-nourl", Name: "p"}})).To(Succeed())
+		am := getAM(Default, ctx, "probe")
+		am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig
+		am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: "prom-nourl", ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "prom-nourl", Name: "p"}}
+		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		Eventually(func(g Gomega) {
+			expectCondition(g, getAM(g, ctx, "probe"), monitoringv1alpha1.ConditionTargetsHealthy, metav1.ConditionUnknown, monitoringv1alpha1.ReasonPrometheusURLNotSet)
+		}, timeout, interval).Should(Succeed())
+		deleteAndWaitGone(ctx, "probe")
+	})
+
 	It("keeps the working mode in place when the new one cannot be applied", func() {
 		Expect(k8sClient.Create(ctx, monitoring("halfway", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
 			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged

@@ -1,0 +1,185 @@
+// Package health asks Prometheus's HTTP API whether Antrea is scraped: the
+// targets of the operator's scrape pools, and which of Antrea's metric
+// families Prometheus holds. Decoding uses Prometheus's own API types.
+package health
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+)
+
+// MaxErrorLength bounds the lastError kept in status.
+const MaxErrorLength = 512
+
+// Client queries one Prometheus.
+type Client struct {
+	// HTTP is the client to use (the API server's, for its service proxy).
+	HTTP *http.Client
+	// BaseURL is Prometheus's root, for example http://127.0.0.1:9090 or
+	// https://apiserver/api/v1/namespaces/monitoring/services/http:prometheus:web/proxy.
+	BaseURL string
+}
+
+type envelope[T any] struct {
+	Status    string `json:"status"`
+	Data      T      `json:"data"`
+	ErrorType string `json:"errorType"`
+	Error     string `json:"error"`
+}
+
+func get[T any](ctx context.Context, c *Client, path string, query url.Values) (T, error) {
+	var zero T
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(c.BaseURL, "/")+path+"?"+query.Encode(), nil)
+	if err != nil {
+		return zero, err
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return zero, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return zero, err
+	}
+	var env envelope[T]
+	if err := json.Unmarshal(body, &env); err != nil || env.Status != "success" {
+		msg := env.Error
+		if msg == "" {
+			msg = strings.TrimSpace(string(body))
+			if len(msg) > 200 {
+				msg = msg[:200]
+			}
+		}
+		return zero, fmt.Errorf("GET %s: HTTP %d: %s", path, resp.StatusCode, msg)
+	}
+	return env.Data, nil
+}
+
+// Targets returns the active targets of one scrape pool.
+func (c *Client) Targets(ctx context.Context, pool string) ([]promv1.ActiveTarget, error) {
+	res, err := get[promv1.TargetsResult](ctx, c, "/api/v1/targets", url.Values{"state": {"active"}, "scrapePool": {pool}})
+	if err != nil {
+		return nil, err
+	}
+	return res.Active, nil
+}
+
+// AntreaFamilies are the metric families Antrea's Prometheus guide lists
+// for the agent, the controller and AntreaProxy.
+var AntreaFamilies = []string{
+	"antrea_agent_conntrack_antrea_connection_count", "antrea_agent_conntrack_max_connection_count",
+	"antrea_agent_conntrack_total_connection_count", "antrea_agent_denied_connection_count",
+	"antrea_agent_egress_networkpolicy_rule_count", "antrea_agent_flow_collector_reconnection_count",
+	"antrea_agent_ingress_networkpolicy_rule_count", "antrea_agent_local_pod_count",
+	"antrea_agent_networkpolicy_count", "antrea_agent_ovs_flow_count", "antrea_agent_ovs_flow_ops_count",
+	"antrea_agent_ovs_flow_ops_error_count", "antrea_agent_ovs_flow_ops_latency_milliseconds",
+	"antrea_agent_ovs_meter_packet_dropped_count", "antrea_agent_ovs_total_flow_count",
+	"antrea_controller_acnp_status_updates", "antrea_controller_address_group_processed",
+	"antrea_controller_address_group_sync_duration_milliseconds", "antrea_controller_annp_status_updates",
+	"antrea_controller_applied_to_group_processed", "antrea_controller_applied_to_group_sync_duration_milliseconds",
+	"antrea_controller_length_address_group_queue", "antrea_controller_length_applied_to_group_queue",
+	"antrea_controller_length_network_policy_queue", "antrea_controller_network_policy_processed",
+	"antrea_controller_network_policy_sync_duration_milliseconds",
+	"antrea_proxy_sync_proxy_rules_duration_seconds", "antrea_proxy_total_endpoints_installed",
+	"antrea_proxy_total_endpoints_updates", "antrea_proxy_total_services_installed",
+	"antrea_proxy_total_services_updates",
+}
+
+// familiesQuery asks, in one query, for the names of every Antrea series.
+const familiesQuery = `group by (__name__) ({__name__=~"antrea_(agent|controller|proxy)_.+"})`
+
+// MetricNames returns the names of the Antrea series Prometheus holds.
+func (c *Client) MetricNames(ctx context.Context) ([]string, error) {
+	res, err := get[struct {
+		ResultType string       `json:"resultType"`
+		Result     model.Vector `json:"result"`
+	}](ctx, c, "/api/v1/query", url.Values{"query": {familiesQuery}})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(res.Result))
+	for _, s := range res.Result {
+		names = append(names, string(s.Metric[model.MetricNameLabel]))
+	}
+	return names, nil
+}
+
+// Missing returns the expected families none of whose series names
+// (the family itself, or its _bucket, _sum and _count series) is present.
+func Missing(expected, names []string) []string {
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	var missing []string
+	for _, f := range expected {
+		if !have[f] && !have[f+"_bucket"] && !have[f+"_sum"] && !have[f+"_count"] {
+			missing = append(missing, f)
+		}
+	}
+	sort.Strings(missing)
+	return missing
+}
+
+// Summarize counts a pool's targets and keeps its most recent error.
+func Summarize(pool string, targets []promv1.ActiveTarget) v1alpha1.TargetHealth {
+	h := v1alpha1.TargetHealth{ScrapePool: pool}
+	var lastScrape, lastErrorAt time.Time
+	for _, t := range targets {
+		switch t.Health {
+		case promv1.HealthGood:
+			h.Up++
+		case promv1.HealthBad:
+			h.Down++
+		default:
+			h.Unknown++
+		}
+		if t.LastScrape.After(lastScrape) {
+			lastScrape = t.LastScrape
+		}
+		if t.LastError != "" && (h.LastError == "" || t.LastScrape.After(lastErrorAt)) {
+			h.LastError, lastErrorAt = t.LastError, t.LastScrape
+		}
+	}
+	if len(h.LastError) > MaxErrorLength {
+		h.LastError = h.LastError[:MaxErrorLength-3] + "..."
+	}
+	if !lastScrape.IsZero() {
+		h.LastScrape = &metav1.Time{Time: lastScrape.UTC().Truncate(time.Second)}
+	}
+	return h
+}
+
+// SameHealth compares two pool lists ignoring lastScrape.
+func SameHealth(a, b []v1alpha1.TargetHealth) bool {
+	return slices.EqualFunc(a, b, func(x, y v1alpha1.TargetHealth) bool {
+		x.LastScrape, y.LastScrape = nil, nil
+		return x == y
+	})
+}
+
+// Summary is "up/total" over all pools.
+func Summary(pools []v1alpha1.TargetHealth) (up, total int32, s string) {
+	for _, p := range pools {
+		up += p.Up
+		total += p.Up + p.Down + p.Unknown
+	}
+	return up, total, fmt.Sprintf("%d/%d", up, total)
+}
