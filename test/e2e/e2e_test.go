@@ -1,0 +1,162 @@
+// Package e2e proves scrape health end to end: a real kube-apiserver and
+// etcd, a simulated Antrea whose /metrics servers authorize like Antrea
+// (TokenReview, SubjectAccessReview), a real Prometheus running the
+// operator's delivered jobs with Kubernetes discovery against the test
+// API server, and the operator reporting what Prometheus sees.
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
+)
+
+const (
+	scrapeInterval = "1s"
+	healthInterval = 2 * time.Second
+	// omitted is a family the simulated controller leaves out: the status must name it.
+	omitted = "antrea_controller_acnp_status_updates"
+)
+
+var world *fixtures.World
+
+func TestE2E(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "End-to-end scrape health")
+}
+
+var _ = BeforeSuite(func() {
+	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	bin := os.Getenv("PROMETHEUS")
+	Expect(bin).NotTo(BeEmpty(), "PROMETHEUS (the prometheus binary) is set by 'make test-e2e'")
+	var err error
+	world, err = fixtures.StartWorld(context.Background(), fixtures.WorldOptions{
+		CRDDir:         filepath.Join("..", "..", "config", "crd", "bases"),
+		PrometheusBin:  bin,
+		Agents:         3,
+		OmitMetrics:    []string{omitted},
+		ScrapeInterval: scrapeInterval,
+		HealthInterval: healthInterval.String(),
+		Progress:       func(s string) { GinkgoWriter.Println("==> " + s) },
+	})
+	if err != nil && world != nil && world.Prometheus != nil {
+		GinkgoWriter.Println(world.Prometheus.Logs.String())
+	}
+	Expect(err).NotTo(HaveOccurred())
+})
+
+var _ = AfterSuite(func() {
+	if world != nil {
+		world.Stop()
+	}
+})
+
+func getAM(g Gomega) *v1alpha1.AntreaMonitoring {
+	var am v1alpha1.AntreaMonitoring
+	g.Expect(world.Client.Get(context.Background(), types.NamespacedName{Name: world.Monitoring}, &am)).To(Succeed())
+	return &am
+}
+
+func pool(g Gomega, am *v1alpha1.AntreaMonitoring, name string) v1alpha1.TargetHealth {
+	for _, t := range am.Status.Targets {
+		if t.ScrapePool == name {
+			return t
+		}
+	}
+	g.Expect(am.Status.Targets).To(ContainElement(HaveField("ScrapePool", name)))
+	return v1alpha1.TargetHealth{}
+}
+
+func expectTargetsHealthy(g Gomega, am *v1alpha1.AntreaMonitoring, status metav1.ConditionStatus, reason string) *metav1.Condition {
+	c := meta.FindStatusCondition(am.Status.Conditions, v1alpha1.ConditionTargetsHealthy)
+	g.Expect(c).NotTo(BeNil())
+	g.Expect(c.Status).To(Equal(status), c.Message)
+	g.Expect(c.Reason).To(Equal(reason), c.Message)
+	g.Expect(c.ObservedGeneration).To(Equal(am.Generation))
+	return c
+}
+
+// Two health intervals, plus the scrape that must fail first.
+const withinTwoIntervals = 2*healthInterval + 2*time.Second
+
+var _ = Describe("Scrape health", Ordered, func() {
+	It("reaches TargetsHealthy with the right counts, and names the missing metric family", func() {
+		Eventually(func(g Gomega) {
+			am := getAM(g)
+			c := expectTargetsHealthy(g, am, metav1.ConditionTrue, v1alpha1.ReasonTargetsUp)
+			g.Expect(c.Message).To(Equal("All 4 targets are up (antrea-controllers 1/1, antrea-agents 3/3)."))
+			g.Expect(pool(g, am, "antrea-agents")).To(And(HaveField("Up", int32(3)), HaveField("Down", int32(0)), HaveField("LastError", "")))
+			g.Expect(pool(g, am, "antrea-controllers")).To(HaveField("Up", int32(1)))
+			g.Expect(pool(g, am, "antrea-agents").LastScrape).NotTo(BeNil())
+			g.Expect(am.Status.TargetsSummary).To(Equal("4/4"))
+			g.Expect(am.Status.MissingMetrics).To(Equal([]string{omitted}))
+			ready := meta.FindStatusCondition(am.Status.Conditions, v1alpha1.ConditionReady)
+			g.Expect(ready.Status).To(Equal(metav1.ConditionTrue), ready.Message)
+		}, 90*time.Second, 250*time.Millisecond).Should(Succeed())
+	})
+
+	It("shows a stopped agent down, with its error, within two intervals", func() {
+		world.Agents[1].Stop()
+		Eventually(func(g Gomega) {
+			am := getAM(g)
+			c := expectTargetsHealthy(g, am, metav1.ConditionFalse, v1alpha1.ReasonTargetsDown)
+			g.Expect(c.Message).To(ContainSubstring("1 of 4 targets are not up"))
+			p := pool(g, am, "antrea-agents")
+			g.Expect(p.Up).To(Equal(int32(2)))
+			g.Expect(p.Down).To(Equal(int32(1)))
+			g.Expect(p.LastError).To(ContainSubstring("connection refused"))
+			g.Expect(am.Status.TargetsSummary).To(Equal("3/4"))
+		}, withinTwoIntervals, 100*time.Millisecond).Should(Succeed())
+		Expect(world.Agents[1].Start()).To(Succeed())
+		Eventually(func(g Gomega) {
+			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, v1alpha1.ReasonTargetsUp)
+		}, 30*time.Second, 250*time.Millisecond).Should(Succeed())
+	})
+
+	It("shows Antrea's 403 when Prometheus's ServiceAccount loses its binding", func() {
+		// Bind the roles to another ServiceAccount: Prometheus's token no
+		// longer may get /metrics, and Antrea's SubjectAccessReview says so.
+		ctx := context.Background()
+		am := getAM(Default)
+		am.Spec.Prometheus.ScrapeConfig.ServiceAccount.Name = "other"
+		Expect(world.Client.Update(ctx, am)).To(Succeed())
+		Eventually(func(g Gomega) {
+			am := getAM(g)
+			expectTargetsHealthy(g, am, metav1.ConditionFalse, v1alpha1.ReasonTargetsDown)
+			g.Expect(pool(g, am, "antrea-agents").LastError).To(ContainSubstring("403"))
+			g.Expect(pool(g, am, "antrea-controllers").LastError).To(ContainSubstring("403"))
+		}, 30*time.Second, 100*time.Millisecond).Should(Succeed())
+
+		am = getAM(Default)
+		am.Spec.Prometheus.ScrapeConfig.ServiceAccount.Name = fixtures.WorldPrometheusSA
+		Expect(world.Client.Update(ctx, am)).To(Succeed())
+		Eventually(func(g Gomega) {
+			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, v1alpha1.ReasonTargetsUp)
+		}, 30*time.Second, 250*time.Millisecond).Should(Succeed())
+	})
+
+	It("reports PrometheusUnreachable while Prometheus is stopped, and recovers when it returns", func() {
+		world.Prometheus.Stop()
+		Eventually(func(g Gomega) {
+			c := expectTargetsHealthy(g, getAM(g), metav1.ConditionUnknown, v1alpha1.ReasonPrometheusUnreachable)
+			g.Expect(c.Message).To(ContainSubstring("connection refused"))
+		}, withinTwoIntervals, 100*time.Millisecond).Should(Succeed())
+		Expect(world.Prometheus.Start(context.Background())).To(Succeed())
+		Eventually(func(g Gomega) {
+			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, v1alpha1.ReasonTargetsUp)
+		}, 60*time.Second, 250*time.Millisecond).Should(Succeed())
+	})
+})
