@@ -52,10 +52,11 @@ prometheus-operator-crds:
 	$(CONTROLLER_GEN) crd:crdVersions=v1,maxDescLen=0 paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/... output:crd:dir=$(PROMETHEUS_OPERATOR_CRDS)
 
 .PHONY: test
-test: verify-gen vet prometheus-operator-crds ## Unit tests, golden files checked by promtool, and the envtest suite on a real kube-apiserver and etcd.
+test: verify-gen vet prometheus-operator-crds ## Unit, golden (promtool), envtest and end-to-end (real Prometheus) tests.
 	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets ($$($$assets/kube-apiserver --version))"; \
-	promtool=$$(hack/tools.sh promtool); echo "==> promtool: $$promtool ($$($$promtool --version 2>&1 | head -1))"; \
-	PROMTOOL=$$promtool PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets go test ./... -count=1 -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out $(TEST_ARGS)
+	promtool=$$(hack/tools.sh promtool); echo "==> promtool: $$promtool"; \
+	prometheus=$$(hack/tools.sh prometheus); echo "==> prometheus (end-to-end): $$prometheus"; \
+	PROMETHEUS=$$prometheus PROMTOOL=$$promtool PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets go test ./... -count=1 -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out $(TEST_ARGS)
 	@go tool cover -func cover.out | tail -1
 
 .PHONY: test-envtest
@@ -86,6 +87,12 @@ docker-build: ## Build the image (needs a Docker engine).
 
 ##@ Local
 
-.PHONY: run-local
-run-local: ## Run the operator on a local control plane with a simulated Antrea and the sample CR (Ctrl-C stops it all).
-	@assets=$$(hack/tools.sh envtest); KUBEBUILDER_ASSETS=$$assets go run ./hack/localcluster
+.PHONY: demo
+demo: ## The whole thing on a laptop: control plane, simulated Antrea, real Prometheus, operator (Ctrl-C stops it all).
+	@assets=$$(hack/tools.sh envtest); prometheus=$$(hack/tools.sh prometheus); \
+	KUBEBUILDER_ASSETS=$$assets PROMETHEUS=$$prometheus go run ./hack/localcluster
+
+.PHONY: test-e2e
+test-e2e: ## End-to-end scrape health with a real Prometheus and Antrea-like servers.
+	@assets=$$(hack/tools.sh envtest); prometheus=$$(hack/tools.sh prometheus); \
+	KUBEBUILDER_ASSETS=$$assets PROMETHEUS=$$prometheus go test ./test/e2e/... -count=1 -timeout 15m -v -ginkgo.v
