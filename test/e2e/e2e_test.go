@@ -7,6 +7,9 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,9 +17,12 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	authnv1 "k8s.io/api/authentication/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -92,6 +98,34 @@ func expectTargetsHealthy(g Gomega, am *v1alpha1.AntreaMonitoring, status metav1
 // Two health intervals, plus the scrape that must fail first.
 const withinTwoIntervals = 2*healthInterval + 2*time.Second
 
+var _ = Describe("The simulated Antrea", func() {
+	It("authorizes like Antrea: 401 without a valid token, 403 without the permission", func() {
+		client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // Antrea's self-signed certificates
+		url := fmt.Sprintf("https://127.0.0.1:%d/metrics", world.Agents[0].Port())
+		for token, want := range map[string]int{"": http.StatusUnauthorized, "not-a-token": http.StatusUnauthorized} {
+			req, err := http.NewRequest(http.MethodGet, url, nil)
+			Expect(err).NotTo(HaveOccurred())
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			resp, err := client.Do(req)
+			Expect(err).NotTo(HaveOccurred())
+			_ = resp.Body.Close()
+			Expect(resp.StatusCode).To(Equal(want), "token %q", token)
+		}
+		tr, err := world.Kube.CoreV1().ServiceAccounts(fixtures.WorldPrometheusNamespace).CreateToken(context.Background(), "other",
+			&authnv1.TokenRequest{Spec: authnv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](600)}}, metav1.CreateOptions{})
+		Expect(err).NotTo(HaveOccurred())
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		Expect(err).NotTo(HaveOccurred())
+		req.Header.Set("Authorization", "Bearer "+tr.Status.Token)
+		resp, err := client.Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		_ = resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(http.StatusForbidden), "a valid token without /metrics permission")
+	})
+})
+
 var _ = Describe("Scrape health", Ordered, func() {
 	It("reaches TargetsHealthy with the right counts, and names the missing metric family", func() {
 		Eventually(func(g Gomega) {
@@ -120,6 +154,12 @@ var _ = Describe("Scrape health", Ordered, func() {
 			g.Expect(p.LastError).To(ContainSubstring("connection refused"))
 			g.Expect(am.Status.TargetsSummary).To(Equal("3/4"))
 		}, withinTwoIntervals, 100*time.Millisecond).Should(Succeed())
+		Eventually(func(g Gomega) {
+			var evs eventsv1.EventList
+			g.Expect(world.Client.List(context.Background(), &evs)).To(Succeed())
+			g.Expect(evs.Items).To(ContainElement(And(HaveField("Reason", v1alpha1.ReasonTargetsDown), HaveField("Type", "Warning"),
+				HaveField("Regarding.Name", world.Monitoring))), "an event on the transition")
+		}, 10*time.Second, 100*time.Millisecond).Should(Succeed())
 		Expect(world.Agents[1].Start()).To(Succeed())
 		Eventually(func(g Gomega) {
 			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, v1alpha1.ReasonTargetsUp)
