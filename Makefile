@@ -26,10 +26,17 @@ manifests: ## Generate the CRD and the operator's ClusterRole from the markers.
 generate: ## Generate DeepCopy methods.
 	$(CONTROLLER_GEN) object paths="./..."
 
+CHART := charts/antrea-monitoring-operator
+.PHONY: chart-sync
+chart-sync: manifests ## Copy the CRDs and the operator's generated ClusterRole into the Helm chart.
+	@rm -f $(CHART)/crds/*.yaml
+	cp config/crd/bases/*.yaml $(CHART)/crds/
+	cp config/rbac/role.yaml $(CHART)/files/manager-role.yaml
+
 .PHONY: verify-gen
-verify-gen: manifests generate ## Regenerate and fail on any difference.
-	@git diff --exit-code -- api config || { echo "Generated files are out of date: run 'make manifests generate' and commit."; exit 1; }
-	@test -z "$$(git status --porcelain -- api config)" || { git status --porcelain -- api config; echo "Untracked generated files: commit them."; exit 1; }
+verify-gen: manifests generate chart-sync ## Regenerate and fail on any difference.
+	@git diff --exit-code -- api config charts || { echo "Generated files are out of date: run 'make manifests generate chart-sync' and commit."; exit 1; }
+	@test -z "$$(git status --porcelain -- api config charts)" || { git status --porcelain -- api config charts; echo "Untracked generated files: commit them."; exit 1; }
 
 .PHONY: fmt
 fmt: ## go fmt.
@@ -52,11 +59,12 @@ prometheus-operator-crds:
 	$(CONTROLLER_GEN) crd:crdVersions=v1,maxDescLen=0 paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/... output:crd:dir=$(PROMETHEUS_OPERATOR_CRDS)
 
 .PHONY: test
-test: verify-gen vet prometheus-operator-crds ## Unit, golden (promtool), envtest and end-to-end (real Prometheus) tests.
+test: verify-gen vet prometheus-operator-crds ## Unit, golden (promtool), envtest, packaging (Helm, kustomize) and end-to-end (real Prometheus) tests.
 	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets ($$($$assets/kube-apiserver --version))"; \
 	promtool=$$(hack/tools.sh promtool); echo "==> promtool: $$promtool"; \
 	prometheus=$$(hack/tools.sh prometheus); echo "==> prometheus (end-to-end): $$prometheus"; \
-	PROMETHEUS=$$prometheus PROMTOOL=$$promtool PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets go test ./... -count=1 -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out $(TEST_ARGS)
+	helm=$$(hack/tools.sh helm); echo "==> helm: $$helm"; \
+	HELM=$$helm PROMETHEUS=$$prometheus PROMTOOL=$$promtool PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets go test ./... -count=1 -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out $(TEST_ARGS)
 	@go tool cover -func cover.out | tail -1
 
 .PHONY: test-envtest

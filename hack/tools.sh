@@ -6,6 +6,7 @@
 #   hack/tools.sh golangci-lint    # bin/golangci-lint
 #   hack/tools.sh promtool         # bin/promtool
 #   hack/tools.sh prometheus       # bin/prometheus (for the end-to-end test and make demo)
+#   hack/tools.sh helm             # bin/helm (chart lint and template tests)
 #
 # Built binaries are cached outside the clone, keyed by tool and version, in
 # ${XDG_CACHE_HOME:-$HOME/.cache}/antrea-monitoring-operator, and linked into
@@ -25,6 +26,7 @@ CONTROLLER_GEN_VERSION=v0.23.0
 GOLANGCI_LINT_VERSION=v2.15.0
 # Prometheus 3.16.0 (module versions are v0.3xx.y); promtool checks the rendered configs.
 PROMETHEUS_VERSION=v0.316.0
+HELM_VERSION=v3.22.0
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -164,8 +166,9 @@ controller-gen) go_install controller-gen sigs.k8s.io/controller-tools/cmd/contr
 golangci-lint) go_install golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint "$GOLANGCI_LINT_VERSION" ;;
 promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
 prometheus) go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION" ;;
+helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
 *)
-  echo "usage: $0 envtest|controller-gen|golangci-lint|promtool|prometheus" >&2
+  echo "usage: $0 envtest|controller-gen|golangci-lint|promtool|prometheus|helm" >&2
   exit 2
   ;;
 esac

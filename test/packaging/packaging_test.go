@@ -1,0 +1,233 @@
+// Package packaging checks how users install the operator: the Helm chart
+// (helm lint, helm template with default and non-default values) and the
+// kustomize overlay config/default, each rendered manifest applied with a
+// server-side dry run to a real kube-apiserver, so the API server validates
+// them (schemas, CRD validation, RBAC escalation checks).
+package packaging
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/manager"
+)
+
+var (
+	root      = filepath.Join("..", "..")
+	chart     = filepath.Join(root, "charts", "antrea-monitoring-operator")
+	testEnv   *envtest.Environment
+	k8sClient client.Client
+	helm      string
+)
+
+const (
+	releaseNamespace = "antrea-monitoring"
+	// kubeVersion is the control plane's, for helm template's capabilities.
+	kubeVersion = "v1.37.2"
+)
+
+var kubeconfig string
+
+func TestPackaging(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Helm chart and kustomize")
+}
+
+var _ = BeforeSuite(func() {
+	helm = os.Getenv("HELM")
+	Expect(helm).NotTo(BeEmpty(), "HELM (the helm binary) is set by 'make test'")
+	crds := os.Getenv("PROMETHEUS_OPERATOR_CRDS")
+	Expect(crds).NotTo(BeEmpty(), "PROMETHEUS_OPERATOR_CRDS is set by 'make test'")
+	testEnv = &envtest.Environment{
+		// The chart's own CRD copy, and prometheus-operator's for the optional ServiceMonitor.
+		CRDDirectoryPaths:     []string{filepath.Join(chart, "crds"), crds},
+		ErrorIfCRDPathMissing: true,
+	}
+	cfg, err := testEnv.Start()
+	Expect(err).NotTo(HaveOccurred())
+	k8sClient, err = client.New(cfg, client.Options{Scheme: manager.Scheme()})
+	Expect(err).NotTo(HaveOccurred())
+	admin, err := testEnv.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, nil)
+	Expect(err).NotTo(HaveOccurred())
+	kc, err := admin.KubeConfig()
+	Expect(err).NotTo(HaveOccurred())
+	kubeconfig = filepath.Join(GinkgoT().TempDir(), "kubeconfig")
+	Expect(os.WriteFile(kubeconfig, kc, 0o600)).To(Succeed())
+	for _, ns := range []string{releaseNamespace, "antrea-monitoring-system"} {
+		Expect(k8sClient.Create(context.Background(), &corev1.Namespace{ObjectMeta: objectMeta(ns)})).To(Succeed())
+	}
+})
+
+var _ = AfterSuite(func() {
+	if testEnv != nil {
+		Expect(testEnv.Stop()).To(Succeed())
+	}
+})
+
+// decode splits a multi-document YAML stream into objects.
+func decode(manifests []byte) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifests), 4096)
+	for {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			Expect(err.Error()).To(Equal("EOF"))
+			return out
+		}
+		if len(m) > 0 {
+			out = append(out, &unstructured.Unstructured{Object: m})
+		}
+	}
+}
+
+// dryRunApply server-side applies each object with dryRun=All: the API
+// server validates it fully and persists nothing.
+func dryRunApply(objs []*unstructured.Unstructured) {
+	for _, o := range objs {
+		err := k8sClient.Apply(context.Background(), client.ApplyConfigurationFromUnstructured(o),
+			client.FieldOwner("packaging-test"), client.ForceOwnership, client.DryRunAll)
+		Expect(err).NotTo(HaveOccurred(), "%s %s/%s", o.GetKind(), o.GetNamespace(), o.GetName())
+	}
+}
+
+func runHelm(args ...string) []byte {
+	cmd := exec.Command(helm, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	Expect(err).NotTo(HaveOccurred(), "helm %s: %s", strings.Join(args, " "), stderr.String())
+	return out
+}
+
+func find(objs []*unstructured.Unstructured, kind string) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		if o.GetKind() == kind {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func deployment(objs []*unstructured.Unstructured) *appsv1.Deployment {
+	ds := find(objs, "Deployment")
+	Expect(ds).To(HaveLen(1))
+	var d appsv1.Deployment
+	Expect(runtime.DefaultUnstructuredConverter.FromUnstructured(ds[0].Object, &d)).To(Succeed())
+	return &d
+}
+
+func expectHardened(d *appsv1.Deployment) {
+	pod := d.Spec.Template.Spec
+	Expect(*pod.SecurityContext.RunAsNonRoot).To(BeTrue())
+	Expect(string(pod.SecurityContext.SeccompProfile.Type)).To(Equal("RuntimeDefault"))
+	c := pod.Containers[0]
+	Expect(*c.SecurityContext.ReadOnlyRootFilesystem).To(BeTrue())
+	Expect(*c.SecurityContext.AllowPrivilegeEscalation).To(BeFalse())
+	Expect(c.SecurityContext.Capabilities.Drop).To(ConsistOf(corev1.Capability("ALL")))
+	Expect(c.Args).To(ContainElement(HavePrefix("--leader-elect")))
+	Expect(c.LivenessProbe.HTTPGet.Path).To(Equal("/healthz"))
+	Expect(c.ReadinessProbe.HTTPGet.Path).To(Equal("/readyz"))
+	Expect(c.Resources.Requests).NotTo(BeEmpty())
+}
+
+var _ = Describe("The Helm chart", func() {
+	It("passes helm lint, with default and non-default values", func() {
+		runHelm("lint", chart, "--strict")
+		runHelm("lint", chart, "--strict", "-f", filepath.Join("testdata", "values-custom.yaml"))
+	})
+
+	It("keeps its CRDs identical to config/crd/bases", func() {
+		want, err := os.ReadFile(filepath.Join(root, "config", "crd", "bases", "monitoring.antrea.io_antreamonitorings.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		got, err := os.ReadFile(filepath.Join(chart, "crds", "monitoring.antrea.io_antreamonitorings.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(got)).To(Equal(string(want)), "run make chart-sync")
+	})
+
+	It("renders default values the API server accepts", func() {
+		out := runHelm("template", "amo", chart, "--namespace", releaseNamespace, "--kube-version", kubeVersion)
+		AddReportEntry("helm template (default values)", formatSize(out))
+		objs := decode(out)
+		Expect(find(objs, "ServiceMonitor")).To(BeEmpty())
+		Expect(find(objs, "AntreaMonitoring")).To(BeEmpty())
+		d := deployment(objs)
+		expectHardened(d)
+		Expect(*d.Spec.Replicas).To(Equal(int32(1)))
+		Expect(d.Spec.Template.Spec.Containers[0].Image).To(Equal("antrea-monitoring-operator:0.1.0"))
+		roles := find(objs, "ClusterRole")
+		Expect(roles).To(HaveLen(1))
+		generated, err := os.ReadFile(filepath.Join(root, "config", "rbac", "role.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(roles[0].Object["rules"]).To(Equal(decode(generated)[0].Object["rules"]), "the chart's rules are the generated ones")
+		dryRunApply(objs)
+	})
+
+	It("renders non-default values the API server accepts", func() {
+		out := runHelm("template", "amo", chart, "--namespace", releaseNamespace, "--kube-version", kubeVersion, "-f", filepath.Join("testdata", "values-custom.yaml"))
+		AddReportEntry("helm template (non-default values)", formatSize(out))
+		objs := decode(out)
+		d := deployment(objs)
+		expectHardened(d)
+		Expect(*d.Spec.Replicas).To(Equal(int32(2)))
+		c := d.Spec.Template.Spec.Containers[0]
+		Expect(c.Image).To(Equal("registry.example.com/antrea-monitoring-operator:v9.9.9"))
+		Expect(c.Args).To(ContainElements("--zap-log-level=debug", "--antrea-namespaces=kube-system,antrea"))
+		Expect(d.Spec.Template.Spec.NodeSelector).To(HaveKeyWithValue("kubernetes.io/os", "linux"))
+		Expect(d.Spec.Template.Spec.Tolerations).To(HaveLen(1))
+		sm := find(objs, "ServiceMonitor")
+		Expect(sm).To(HaveLen(1))
+		Expect(sm[0].GetLabels()).To(HaveKeyWithValue("release", "kube-prometheus-stack"))
+		am := find(objs, "AntreaMonitoring")
+		Expect(am).To(HaveLen(1))
+		retention, found, err := unstructured.NestedString(am[0].Object, "spec", "prometheus", "managed", "retention")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(found).To(BeTrue())
+		Expect(retention).To(Equal("7d"))
+		dryRunApply(objs)
+	})
+
+	It("tells the user what to apply next", func() {
+		// helm template does not render NOTES.txt; an install dry run does.
+		out := string(runHelm("install", "amo", chart, "--namespace", releaseNamespace, "--kubeconfig", kubeconfig, "--dry-run=server"))
+		Expect(out).To(ContainSubstring("Next, apply an AntreaMonitoring for your Prometheus setup"))
+		Expect(out).To(ContainSubstring("kubectl get antreamonitoring"))
+	})
+})
+
+var _ = Describe("config/default (kustomize)", func() {
+	It("builds, and the API server accepts every object", func() {
+		k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+		res, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(root, "config", "default"))
+		Expect(err).NotTo(HaveOccurred())
+		out, err := res.AsYaml()
+		Expect(err).NotTo(HaveOccurred())
+		AddReportEntry("kustomize build config/default", formatSize(out))
+		objs := decode(out)
+		expectHardened(deployment(objs))
+		for _, o := range objs {
+			if o.GetNamespace() != "" {
+				Expect(o.GetNamespace()).To(Equal("antrea-monitoring-system"), "%s %s", o.GetKind(), o.GetName())
+			}
+		}
+		Expect(find(objs, "CustomResourceDefinition")).To(HaveLen(1))
+		dryRunApply(objs)
+	})
+})
