@@ -106,10 +106,13 @@ func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am
 		res.requeueAfter = 2 * time.Second
 	}
 	in := render.Input{
-		Owner:           render.Owner{APIVersion: v1alpha1.GroupVersion.String(), Kind: "AntreaMonitoring", Name: am.Name, UID: am.UID},
-		AntreaNamespace: am.AntreaNamespace(),
-		ScrapeInterval:  defaultString(string(am.Spec.Prometheus.ScrapeInterval), "30s"),
-		Mode:            mode,
+		Owner:              render.Owner{APIVersion: v1alpha1.GroupVersion.String(), Kind: "AntreaMonitoring", Name: am.Name, UID: am.UID},
+		AntreaNamespace:    am.AntreaNamespace(),
+		ScrapeInterval:     defaultString(string(am.Spec.Prometheus.ScrapeInterval), "30s"),
+		Mode:               mode,
+		Alerts:             am.AlertsEnabled(),
+		Dashboard:          am.Spec.Dashboard.Enabled,
+		DashboardNamespace: am.Spec.Dashboard.Namespace,
 	}
 	var blocked *metav1.Condition
 	var selectionProblems []string
@@ -264,6 +267,9 @@ func (r *AntreaMonitoringReconciler) preparePromOperator(ctx context.Context, am
 			{Kind: "ScrapeConfig", Namespace: ns.Name, Name: n.ControllerMonitor(), Labels: labels},
 			{Kind: "ScrapeConfig", Namespace: ns.Name, Name: n.AgentMonitor(), Labels: labels},
 		}
+	}
+	if am.AlertsEnabled() {
+		monitors = append(monitors, promop.Monitor{Kind: "PrometheusRule", Namespace: ns.Name, Name: n.Rules(), Labels: labels})
 	}
 	return nil, promop.SelectionProblems(prom, monitors, map[string]map[string]string{ns.Name: ns.Labels}), nil
 }

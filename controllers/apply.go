@@ -101,7 +101,8 @@ func ownedLists(prometheusOperatorServed bool) []client.ObjectList {
 		&appsv1.DeploymentList{}, &rbacv1.ClusterRoleBindingList{},
 	}
 	if prometheusOperatorServed {
-		lists = append(lists, &monitoringv1.ServiceMonitorList{}, &monitoringv1.PodMonitorList{}, &promv1alpha1.ScrapeConfigList{})
+		lists = append(lists, &monitoringv1.ServiceMonitorList{}, &monitoringv1.PodMonitorList{}, &promv1alpha1.ScrapeConfigList{},
+			&monitoringv1.PrometheusRuleList{})
 	}
 	return lists
 }

@@ -232,6 +232,47 @@ type AntreaMonitoringSpec struct {
 	// +optional
 	// +kubebuilder:default={}
 	HealthCheck HealthCheckSpec `json:"healthCheck,omitempty"`
+
+	// alerts configures Antrea's alerting rules.
+	// +optional
+	// +kubebuilder:default={}
+	Alerts AlertsSpec `json:"alerts,omitempty"`
+
+	// dashboard configures the Grafana dashboard.
+	// +optional
+	// +kubebuilder:default={}
+	Dashboard DashboardSpec `json:"dashboard,omitempty"`
+}
+
+// AlertsSpec configures the alerting rules: Antrea agent or controller
+// down, OVS flow operation errors, conntrack table nearly full, NetworkPolicy
+// sync slow, and the scrape itself failing.
+type AlertsSpec struct {
+	// enabled ships the rules: a PrometheusRule in mode PrometheusOperator, a
+	// rule file the managed Prometheus loads in mode Managed, and key
+	// antrea-rules.yaml of the delivered ConfigMap in mode ScrapeConfig. On by
+	// default: rules only evaluate (nothing notifies without an
+	// Alertmanager), cost little, and are what makes monitoring useful.
+	// +optional
+	// +kubebuilder:default=true
+	Enabled *bool `json:"enabled,omitempty"`
+}
+
+// DashboardSpec configures the Grafana dashboard.
+type DashboardSpec struct {
+	// enabled ships the dashboard (agents, controller, AntreaProxy, OVS,
+	// conntrack) as a ConfigMap labelled grafana_dashboard: "1" for Grafana's
+	// dashboard sidecar. Off by default: it needs a Grafana with that sidecar,
+	// and a ConfigMap nobody reads is clutter.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// namespace of the ConfigMap (the sidecar must watch it); by default the
+	// namespace of the managed Prometheus, of the delivered jobs, or of the
+	// monitors.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // ObjectReference names a namespaced object.
@@ -359,6 +400,11 @@ func (m *AntreaMonitoring) MetricsWanted() bool {
 // HealthCheckEnabled reports whether scrape health is checked (default true).
 func (m *AntreaMonitoring) HealthCheckEnabled() bool {
 	return m.Spec.HealthCheck.Enabled == nil || *m.Spec.HealthCheck.Enabled
+}
+
+// AlertsEnabled reports whether alerting rules are shipped (default true).
+func (m *AntreaMonitoring) AlertsEnabled() bool {
+	return m.Spec.Alerts.Enabled == nil || *m.Spec.Alerts.Enabled
 }
 
 // RestartWanted reports whether Antrea may be restarted after a conf change.

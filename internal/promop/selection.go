@@ -48,7 +48,7 @@ func ServiceAccount(p *monitoringv1.Prometheus) string {
 
 // Monitor is one object the Prometheus must select.
 type Monitor struct {
-	// Kind is ServiceMonitor, PodMonitor or ScrapeConfig.
+	// Kind is ServiceMonitor, PodMonitor, ScrapeConfig or PrometheusRule.
 	Kind      string
 	Namespace string
 	Name      string
@@ -78,6 +78,8 @@ func selectors(p *monitoringv1.Prometheus, kind string) (*metav1.LabelSelector, 
 		return p.Spec.ServiceMonitorSelector, p.Spec.ServiceMonitorNamespaceSelector, "serviceMonitor"
 	case "PodMonitor":
 		return p.Spec.PodMonitorSelector, p.Spec.PodMonitorNamespaceSelector, "podMonitor"
+	case "PrometheusRule":
+		return p.Spec.RuleSelector, p.Spec.RuleNamespaceSelector, "rule"
 	default:
 		return p.Spec.ScrapeConfigSelector, p.Spec.ScrapeConfigNamespaceSelector, "scrapeConfig"
 	}

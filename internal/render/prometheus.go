@@ -2,6 +2,7 @@ package render
 
 import (
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"fmt"
 	"maps"
@@ -50,6 +51,12 @@ type Input struct {
 	ScrapeConfig v1alpha1.ScrapeConfigTarget
 	// PrometheusOperator holds what the prometheus-operator mode needs.
 	PrometheusOperator PrometheusOperatorInput
+	// Alerts ships the alerting rules.
+	Alerts bool
+	// Dashboard ships the Grafana dashboard, in DashboardNamespace (the
+	// mode's namespace when empty).
+	Dashboard          bool
+	DashboardNamespace string
 }
 
 // PrometheusOperatorInput is the prometheus-operator side of Input.
@@ -83,6 +90,8 @@ func (n Names) PrometheusAntreaBinding() string {
 func (n Names) ScrapeConfigs() string      { return n.owner + "-scrape-configs" }
 func (n Names) MetricsReader() string      { return n.owner + "-metrics-reader" }
 func (n Names) MetricsReaderToken() string { return n.owner + "-metrics-reader-token" }
+func (n Names) Rules() string              { return n.owner + "-antrea-rules" }
+func (n Names) Dashboard() string          { return n.owner + "-grafana-dashboard" }
 func (n Names) ControllerMonitor() string  { return n.owner + "-controllers" }
 func (n Names) AgentMonitor() string       { return n.owner + "-agents" }
 func (n Names) ManagedPrometheusSelector() map[string]string {
@@ -108,6 +117,9 @@ func Prometheus(in Input) ([]client.Object, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if in.Dashboard {
+		objs = append(objs, dashboard(in))
 	}
 	for _, o := range objs {
 		o.SetLabels(MonitorLabels(in.Owner.Name, o.GetLabels()))
@@ -162,18 +174,33 @@ func hash(s string) string {
 func managed(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 	m := in.Managed
 	n := NamesFor(in.Owner.Name)
-	cfg, err := PrometheusConfigYAML(jobs, in.ScrapeInterval)
+	data := map[string]string{}
+	var ruleFiles []string
+	if in.Alerts {
+		rules, err := RuleFile(RuleJobsFor(in))
+		if err != nil {
+			return nil, err
+		}
+		data[RulesKey] = rules
+		ruleFiles = []string{prometheusConfigPath + "/" + RulesKey}
+	}
+	cfg, err := marshal(PrometheusConfig{
+		Global:        GlobalConfig{ScrapeInterval: in.ScrapeInterval, EvaluationInterval: in.ScrapeInterval},
+		RuleFiles:     ruleFiles,
+		ScrapeConfigs: jobs,
+	})
 	if err != nil {
 		return nil, err
 	}
+	data[PrometheusConfigKey] = cfg
 	sa := v1alpha1.ObjectReference{Namespace: m.Namespace, Name: n.Prometheus()}
 	objs := []client.Object{
 		&corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: meta(sa.Name, sa.Namespace)},
 		binding(n.PrometheusBinding(), PrometheusClusterRole, sa),
 		&corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: meta(n.Prometheus(), m.Namespace),
-			Data: map[string]string{PrometheusConfigKey: cfg}},
+			Data: data},
 	}
-	data := corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
+	volume := corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
 	if m.Storage != nil {
 		pvc := &corev1.PersistentVolumeClaim{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
@@ -187,9 +214,9 @@ func managed(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 			pvc.Spec.StorageClassName = ptr.To(m.Storage.StorageClassName)
 		}
 		objs = append(objs, pvc)
-		data = corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: pvc.Name}}
+		volume = corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: pvc.Name}}
 	}
-	objs = append(objs, managedDeployment(in, n, hash(cfg), data), &corev1.Service{
+	objs = append(objs, managedDeployment(in, n, hash(cfg+data[RulesKey]), volume), &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: meta(n.Prometheus(), m.Namespace),
 		Spec: corev1.ServiceSpec{
@@ -276,11 +303,19 @@ func scrapeConfigDelivery(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 		return nil, err
 	}
 	t := in.ScrapeConfig
+	cmData := map[string]string{ScrapeConfigsKey: out}
+	if in.Alerts {
+		rules, err := RuleFile(RuleJobsFor(in))
+		if err != nil {
+			return nil, err
+		}
+		cmData[RulesKey] = rules
+	}
 	return []client.Object{
 		&corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: meta(n.ScrapeConfigs(), t.Namespace),
 			Type: corev1.SecretTypeOpaque, Data: map[string][]byte{ScrapeConfigsKey: []byte(out)}},
 		&corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: meta(n.ScrapeConfigs(), t.Namespace),
-			Data: map[string]string{ScrapeConfigsKey: out}},
+			Data: cmData},
 		binding(n.PrometheusBinding(), PrometheusClusterRole, t.ServiceAccount),
 		binding(n.PrometheusAntreaBinding(), PrometheusAntreaClusterRole, t.ServiceAccount),
 	}, nil
@@ -303,6 +338,13 @@ func prometheusOperator(in Input) []client.Object {
 			Type: corev1.SecretTypeServiceAccountToken,
 		},
 		binding(n.PrometheusAntreaBinding(), PrometheusAntreaClusterRole, reader, p.PrometheusServiceAccount),
+	}
+	if in.Alerts {
+		objs = append(objs, &monitoringv1.PrometheusRule{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "PrometheusRule"},
+			ObjectMeta: metav1.ObjectMeta{Name: n.Rules(), Namespace: p.Namespace, Labels: maps.Clone(p.Labels)},
+			Spec:       monitoringv1.PrometheusRuleSpec{Groups: AlertRules(RuleJobsFor(in))},
+		})
 	}
 	auth := &monitoringv1.SafeAuthorization{Type: "Bearer", Credentials: &corev1.SecretKeySelector{
 		LocalObjectReference: corev1.LocalObjectReference{Name: n.MetricsReaderToken()}, Key: TokenKey}}
@@ -401,4 +443,34 @@ func ScrapePools(in Input) []string {
 		return []string{"scrapeConfig/" + ns + "/" + n.ControllerMonitor(), "scrapeConfig/" + ns + "/" + n.AgentMonitor()}
 	}
 	return []string{"serviceMonitor/" + ns + "/" + n.ControllerMonitor() + "/0", "podMonitor/" + ns + "/" + n.AgentMonitor() + "/0"}
+}
+
+//go:embed dashboards/antrea.json
+var dashboardJSON string
+
+// DashboardJSON is the Grafana dashboard (agents, controller, AntreaProxy,
+// OVS, conntrack).
+func DashboardJSON() string { return dashboardJSON }
+
+// DashboardKey is the dashboard's key in its ConfigMap.
+const DashboardKey = "antrea.json"
+
+// dashboard is the dashboard's ConfigMap, labelled for Grafana's sidecar.
+func dashboard(in Input) client.Object {
+	ns := in.DashboardNamespace
+	if ns == "" {
+		switch in.Mode {
+		case v1alpha1.ModeManaged:
+			ns = in.Managed.Namespace
+		case v1alpha1.ModeScrapeConfig:
+			ns = in.ScrapeConfig.Namespace
+		default:
+			ns = in.PrometheusOperator.Namespace
+		}
+	}
+	return &corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Name: NamesFor(in.Owner.Name).Dashboard(), Namespace: ns, Labels: map[string]string{"grafana_dashboard": "1"}},
+		Data:       map[string]string{DashboardKey: dashboardJSON},
+	}
 }

@@ -1,11 +1,13 @@
 package render
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -20,6 +22,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -35,17 +38,18 @@ var goldenCases = []struct {
 	name string
 	in   Input
 }{
-	{"managed", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: v1alpha1.ModeManaged, Managed: managedDefaults()}},
-	{"managed-pvc", Input{Owner: owner, AntreaNamespace: "antrea", ScrapeInterval: "1m", Mode: v1alpha1.ModeManaged, Managed: func() v1alpha1.ManagedPrometheus {
+	{"managed", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: v1alpha1.ModeManaged, Managed: managedDefaults(), Alerts: true}},
+	{"managed-pvc", Input{Owner: owner, AntreaNamespace: "antrea", ScrapeInterval: "1m", Mode: v1alpha1.ModeManaged, Dashboard: true, Managed: func() v1alpha1.ManagedPrometheus {
 		m := managedDefaults()
 		m.Namespace, m.Image, m.Retention = "observability", "quay.io/prometheus/prometheus:v3.16.0", "30d"
 		m.Storage = &v1alpha1.PrometheusStorage{Size: resource.MustParse("20Gi"), StorageClassName: "fast"}
 		m.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi")}}
 		return m
 	}()}},
-	{"scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: v1alpha1.ModeScrapeConfig,
+	{"scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: v1alpha1.ModeScrapeConfig, Alerts: true,
 		ScrapeConfig: v1alpha1.ScrapeConfigTarget{Namespace: "prom", ServiceAccount: v1alpha1.ObjectReference{Namespace: "prom", Name: "prometheus-server"}}}},
-	{"prometheus-operator", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: v1alpha1.ModePrometheusOperator,
+	{"prometheus-operator", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: v1alpha1.ModePrometheusOperator, Alerts: true,
+		Dashboard: true, DashboardNamespace: "grafana",
 		PrometheusOperator: PrometheusOperatorInput{Namespace: "monitoring", Labels: map[string]string{"release": "kube-prometheus-stack"},
 			PrometheusServiceAccount: v1alpha1.ObjectReference{Namespace: "monitoring", Name: "kube-prometheus-stack-prometheus"}}}},
 	{"prometheus-operator-scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "15s", Mode: v1alpha1.ModePrometheusOperator,
@@ -284,5 +288,60 @@ func golden(t *testing.T, name, got string) {
 	}
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("%s differs from the golden file (-want +got):\n%s", name, diff)
+	}
+}
+
+// TestDashboardUsesAntreaMetrics checks that every metric a panel queries is
+// one Antrea exposes (the families of Antrea's guide), and that the
+// dashboard covers agents, controller, AntreaProxy, OVS and conntrack.
+func TestDashboardUsesAntreaMetrics(t *testing.T) {
+	var d struct {
+		Panels []struct {
+			Type, Title string
+			Targets     []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal([]byte(DashboardJSON()), &d); err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, f := range health.AntreaFamilies {
+		known[f] = true
+	}
+	metricRe := regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*(\{|\[)`)
+	var rows []string
+	used := map[string]bool{}
+	for _, p := range d.Panels {
+		if p.Type == "row" {
+			rows = append(rows, p.Title)
+			continue
+		}
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+		for _, tg := range p.Targets {
+			names := regexp.MustCompile(`\bantrea_[a-z_]+`).FindAllString(tg.Expr, -1)
+			if len(names) == 0 {
+				t.Errorf("panel %q: %q queries no Antrea metric", p.Title, tg.Expr)
+			}
+			for _, n := range names {
+				base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(n, "_bucket"), "_sum"), "_count")
+				if !known[n] && !known[base] {
+					t.Errorf("panel %q uses %s, which Antrea does not expose", p.Title, n)
+				}
+				used[n] = true
+			}
+			for _, m := range metricRe.FindAllString(tg.Expr, -1) {
+				if name := strings.TrimRight(m, "{["); !strings.HasPrefix(name, "antrea_") {
+					t.Errorf("panel %q queries %s, which is not an Antrea metric", p.Title, name)
+				}
+			}
+		}
+	}
+	if diff := cmp.Diff([]string{"Agents", "OVS", "Conntrack", "Controller", "AntreaProxy"}, rows); diff != "" {
+		t.Errorf("dashboard rows (-want +got):\n%s", diff)
+	}
+	if len(used) < 25 {
+		t.Errorf("the dashboard uses only %d Antrea metrics", len(used))
 	}
 }

@@ -127,11 +127,3 @@ func marshal(v any) (string, error) {
 
 // ScrapeJobsYAML renders the jobs as a list, the additionalScrapeConfigs format.
 func ScrapeJobsYAML(jobs []ScrapeJob) (string, error) { return marshal(jobs) }
-
-// PrometheusConfigYAML renders a prometheus.yml scraping Antrea.
-func PrometheusConfigYAML(jobs []ScrapeJob, interval string) (string, error) {
-	return marshal(PrometheusConfig{
-		Global:        GlobalConfig{ScrapeInterval: interval, EvaluationInterval: interval},
-		ScrapeConfigs: jobs,
-	})
-}

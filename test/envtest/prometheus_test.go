@@ -77,6 +77,7 @@ func renderInput(am *monitoringv1alpha1.AntreaMonitoring, mode monitoringv1alpha
 		AntreaNamespace: am.AntreaNamespace(),
 		ScrapeInterval:  string(am.Spec.Prometheus.ScrapeInterval),
 		Mode:            mode,
+		Alerts:          am.AlertsEnabled(),
 	}
 }
 
@@ -94,9 +95,11 @@ var _ = Describe("Prometheus provisioning", func() {
 			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
 			am.Spec.Prometheus.Managed = &monitoringv1alpha1.ManagedPrometheus{Namespace: "prom-managed",
 				Storage: &monitoringv1alpha1.PrometheusStorage{Size: resource.MustParse("5Gi")}}
+			am.Spec.Dashboard.Enabled = true
 		}))).To(Succeed())
 		am := getAM(Default, ctx, "managed")
 		in := renderInput(am, monitoringv1alpha1.ModeManaged)
+		in.Dashboard = true
 		in.Managed = *am.Spec.Prometheus.Managed
 		Expect(in.Managed.Image).To(Equal("quay.io/prometheus/prometheus:v2.46.0"), "API default")
 		Expect(string(in.Managed.Retention)).To(Equal("15d"), "API default")
@@ -105,6 +108,10 @@ var _ = Describe("Prometheus provisioning", func() {
 		Eventually(func(g Gomega) { expectLiveMatchesRender(g, ctx, in) }, timeout, interval).Should(Succeed())
 		var ns corev1.Namespace
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "prom-managed"}, &ns)).To(Succeed())
+		var dash corev1.ConfigMap
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "prom-managed", Name: "managed-grafana-dashboard"}, &dash)).To(Succeed())
+		Expect(dash.Labels).To(HaveKeyWithValue("grafana_dashboard", "1"))
+		Expect(dash.Data["antrea.json"]).To(Equal(render.DashboardJSON()))
 
 		By("reporting PrometheusReady from the Deployment's availability")
 		Eventually(func(g Gomega) {
@@ -153,6 +160,8 @@ var _ = Describe("Prometheus provisioning", func() {
 			}
 			g.Expect(exists(ctx, &rbacv1.ClusterRoleBinding{}, "", "antrea-monitoring:managed:prometheus")).To(BeTrue(), "the binding's name is reused by ScrapeConfig mode")
 			g.Expect(exists(ctx, &corev1.PersistentVolumeClaim{}, "prom-managed", "managed-prometheus-data")).To(BeTrue(), "data is never pruned")
+			g.Expect(exists(ctx, &corev1.ConfigMap{}, "prom-managed", "managed-grafana-dashboard")).To(BeFalse(), "the dashboard follows the mode's namespace")
+			g.Expect(exists(ctx, &corev1.ConfigMap{}, "prom-plain", "managed-grafana-dashboard")).To(BeTrue())
 		}, timeout, interval).Should(Succeed())
 		var crb rbacv1.ClusterRoleBinding
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "antrea-monitoring:managed:prometheus"}, &crb)).To(Succeed())
@@ -283,7 +292,7 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 		prom := &promv1.Prometheus{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "kps-prometheus"}}
 		prom.Spec.ServiceAccountName = "kps-prometheus"
 		sel := &metav1.LabelSelector{MatchLabels: map[string]string{"release": "kps"}}
-		prom.Spec.ServiceMonitorSelector, prom.Spec.PodMonitorSelector = sel, sel
+		prom.Spec.ServiceMonitorSelector, prom.Spec.PodMonitorSelector, prom.Spec.RuleSelector = sel, sel, sel
 		Expect(k8sClient.Create(ctx, prom)).To(Succeed())
 
 		Eventually(func(g Gomega) {
@@ -293,7 +302,8 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 			expectCondition(g, got, monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoPrometheusOperator)
 			c := expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotSelectedByPrometheus)
 			g.Expect(c.Message).To(Equal("ServiceMonitor kps/auto-controllers: labels release=kps missing (serviceMonitorSelector); add them to spec.prometheus.prometheusOperator.labels; " +
-				"PodMonitor kps/auto-agents: labels release=kps missing (podMonitorSelector); add them to spec.prometheus.prometheusOperator.labels."))
+				"PodMonitor kps/auto-agents: labels release=kps missing (podMonitorSelector); add them to spec.prometheus.prometheusOperator.labels; " +
+				"PrometheusRule kps/auto-antrea-rules: labels release=kps missing (ruleSelector); add them to spec.prometheus.prometheusOperator.labels."))
 			g.Expect(exists(ctx, &appsv1.Deployment{}, "monitoring", "auto-prometheus")).To(BeFalse(), "managed Prometheus not pruned")
 		}, timeout, interval).Should(Succeed())
 
@@ -313,6 +323,10 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "kps", Name: "auto-controllers"}, &sm)).To(Succeed())
 		Expect(sm.Spec.Endpoints[0].TargetPort.StrVal).To(Equal("api"))
 		Expect(sm.Spec.Endpoints[0].Authorization.Credentials.Name).To(Equal("auto-metrics-reader-token"))
+		var rule promv1.PrometheusRule
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "kps", Name: "auto-antrea-rules"}, &rule)).To(Succeed())
+		Expect(rule.Spec.Groups[0].Rules).To(HaveLen(6))
+		Expect(rule.Spec.Groups[0].Rules[0].Expr.StrVal).To(Equal(`up{job="kps/auto-agents"} == 0`), "PodMonitor jobs are <namespace>/<name>")
 		var crb rbacv1.ClusterRoleBinding
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "antrea-monitoring:auto:prometheus-antrea"}, &crb)).To(Succeed())
 		Expect(crb.RoleRef.Name).To(Equal("prometheus-antrea"))
