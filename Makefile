@@ -33,10 +33,14 @@ chart-sync: manifests ## Copy the CRDs and the operator's generated ClusterRole 
 	cp config/crd/bases/*.yaml $(CHART)/crds/
 	cp config/rbac/role.yaml $(CHART)/files/manager-role.yaml
 
+.PHONY: docs
+docs: ## Generate the API reference docs/api.md from the Go types.
+	go run ./hack/apidocs api/v1alpha1 docs/api.md
+
 .PHONY: verify-gen
-verify-gen: manifests generate chart-sync ## Regenerate and fail on any difference.
-	@git diff --exit-code -- api config charts || { echo "Generated files are out of date: run 'make manifests generate chart-sync' and commit."; exit 1; }
-	@test -z "$$(git status --porcelain -- api config charts)" || { git status --porcelain -- api config charts; echo "Untracked generated files: commit them."; exit 1; }
+verify-gen: manifests generate chart-sync docs ## Regenerate and fail on any difference.
+	@git diff --exit-code -- api config charts docs/api.md || { echo "Generated files are out of date: run 'make manifests generate chart-sync docs' and commit."; exit 1; }
+	@test -z "$$(git status --porcelain -- api config charts docs/api.md)" || { git status --porcelain -- api config charts docs/api.md; echo "Untracked generated files: commit them."; exit 1; }
 
 .PHONY: fmt
 fmt: ## go fmt.

@@ -294,8 +294,10 @@ type AntreaMonitoringStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions are Ready, AntreaMetricsEnabled and RBACReady; their reasons
-	// are the constants documented in conditions.go.
+	// conditions are Ready, AntreaMetricsEnabled, RBACReady, ModeResolved,
+	// ScrapeConfigured, PrometheusReady (mode Managed) and TargetsHealthy;
+	// their reasons are the constants documented in conditions.go and in
+	// docs/troubleshooting.md.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -26,8 +26,6 @@ const (
 	// ReasonMetricsNotManaged: spec.antrea.enableMetrics is false, the operator
 	// leaves Antrea's configuration alone; the status reports what it found.
 	ReasonMetricsNotManaged = "MetricsNotManaged"
-	// ReasonMetricsDisabled: enableMetrics is false and Antrea's metrics are off.
-	ReasonMetricsDisabled = "MetricsDisabled"
 	// ReasonConfigMapNotFound: Antrea's ConfigMap does not exist (yet). The
 	// operator watches the namespace and recovers when it appears.
 	ReasonConfigMapNotFound = "ConfigMapNotFound"
