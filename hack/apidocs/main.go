@@ -10,6 +10,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -43,53 +44,9 @@ type fieldDoc struct {
 }
 
 func render(dir string) (string, error) {
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go") && !strings.HasPrefix(fi.Name(), "zz_")
-	}, parser.ParseComments)
+	types, err := collect(dir)
 	if err != nil {
 		return "", err
-	}
-	types := map[string]*typeDoc{}
-	var files []*ast.File
-	for _, p := range pkgs {
-		for _, f := range p.Files {
-			files = append(files, f)
-		}
-	}
-	for _, f := range files {
-		for _, decl := range f.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok || gd.Tok != token.TYPE {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				ts := spec.(*ast.TypeSpec)
-				if !ast.IsExported(ts.Name.Name) {
-					continue
-				}
-				doc, markers := split(gd.Doc)
-				td := &typeDoc{name: ts.Name.Name, doc: doc, markers: markers}
-				switch t := ts.Type.(type) {
-				case *ast.StructType:
-					for _, fld := range t.Fields.List {
-						tag := ""
-						if fld.Tag != nil {
-							tag = fld.Tag.Value
-						}
-						name := jsonName(tag)
-						if name == "" || name == "-" {
-							continue
-						}
-						fdoc, fmarkers := split(fld.Doc)
-						td.fields = append(td.fields, fieldDoc{json: name, typ: typeString(fld.Type), doc: fdoc, markers: fmarkers})
-					}
-				default:
-					td.underlying = typeString(ts.Type)
-				}
-				types[td.name] = td
-			}
-		}
 	}
 	var b strings.Builder
 	b.WriteString("# API reference: monitoring.antrea.io/v1alpha1\n\n")
@@ -103,29 +60,90 @@ func render(dir string) (string, error) {
 	}
 	sort.Strings(rest)
 	for _, n := range append(order, rest...) {
-		t := types[n]
-		fmt.Fprintf(&b, "## %s\n\n", n)
-		if t.doc != "" {
-			fmt.Fprintf(&b, "%s\n\n", t.doc)
-		}
-		if t.underlying != "" {
-			fmt.Fprintf(&b, "Type: `%s`.", t.underlying)
-			if ms := describe(t.markers); ms != "" {
-				fmt.Fprintf(&b, " %s.", ms)
-			}
-			b.WriteString("\n\n")
-			continue
-		}
-		if len(t.fields) == 0 {
-			continue
-		}
-		b.WriteString("| field | type | validation | description |\n|---|---|---|---|\n")
-		for _, f := range t.fields {
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", f.json, link(f.typ, types), describe(f.markers), strings.ReplaceAll(f.doc, "\n", " "))
-		}
-		b.WriteString("\n")
+		writeType(&b, types[n], types)
 	}
 	return b.String(), nil
+}
+
+// collect parses the package's files (generated ones aside) into type docs.
+func collect(dir string) (map[string]*typeDoc, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return nil, err
+	}
+	fset := token.NewFileSet()
+	types := map[string]*typeDoc{}
+	for _, path := range paths {
+		base := filepath.Base(path)
+		if strings.HasSuffix(base, "_test.go") || strings.HasPrefix(base, "zz_") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
+		if err != nil {
+			return nil, err
+		}
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.TYPE {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				if td := typeOf(gd, spec.(*ast.TypeSpec)); td != nil {
+					types[td.name] = td
+				}
+			}
+		}
+	}
+	return types, nil
+}
+
+func typeOf(gd *ast.GenDecl, ts *ast.TypeSpec) *typeDoc {
+	if !ast.IsExported(ts.Name.Name) {
+		return nil
+	}
+	doc, markers := split(gd.Doc)
+	td := &typeDoc{name: ts.Name.Name, doc: doc, markers: markers}
+	st, ok := ts.Type.(*ast.StructType)
+	if !ok {
+		td.underlying = typeString(ts.Type)
+		return td
+	}
+	for _, fld := range st.Fields.List {
+		tag := ""
+		if fld.Tag != nil {
+			tag = fld.Tag.Value
+		}
+		name := jsonName(tag)
+		if name == "" || name == "-" {
+			continue
+		}
+		fdoc, fmarkers := split(fld.Doc)
+		td.fields = append(td.fields, fieldDoc{json: name, typ: typeString(fld.Type), doc: fdoc, markers: fmarkers})
+	}
+	return td
+}
+
+func writeType(b *strings.Builder, t *typeDoc, types map[string]*typeDoc) {
+	fmt.Fprintf(b, "## %s\n\n", t.name)
+	if t.doc != "" {
+		fmt.Fprintf(b, "%s\n\n", t.doc)
+	}
+	if t.underlying != "" {
+		fmt.Fprintf(b, "Type: `%s`.", t.underlying)
+		if ms := describe(t.markers); ms != "" {
+			fmt.Fprintf(b, " %s.", ms)
+		}
+		b.WriteString("\n\n")
+		return
+	}
+	if len(t.fields) == 0 {
+		return
+	}
+	b.WriteString("| field | type | validation | description |\n|---|---|---|---|\n")
+	for _, f := range t.fields {
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", f.json, link(f.typ, types), describe(f.markers), strings.ReplaceAll(f.doc, "\n", " "))
+	}
+	b.WriteString("\n")
 }
 
 // split separates a doc comment's prose from its +markers.
