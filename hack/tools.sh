@@ -147,6 +147,13 @@ envtest_assets() {
     echo "$KUBEBUILDER_ASSETS"
     return
   fi
+  # ... or on PATH, side by side
+  local onpath
+  if onpath=$(command -v kube-apiserver) && [ -x "$(dirname "$onpath")/etcd" ]; then
+    log "Using kube-apiserver and etcd from PATH ($(dirname "$onpath"))"
+    echo "$(dirname "$onpath")"
+    return
+  fi
   local dir="$CACHE/k8s/$K8S_VERSION-$GOOS-$GOARCH"
   mkdir -p "$dir"
   if [ ! -x "$dir/kube-apiserver" ] || [ ! -x "$dir/etcd" ]; then

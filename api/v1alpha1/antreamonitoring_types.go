@@ -335,6 +335,7 @@ type AntreaMonitoringStatus struct {
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=40
+	// +kubebuilder:validation:items:MaxLength=128
 	MissingMetrics []string `json:"missingMetrics,omitempty"`
 }
 
