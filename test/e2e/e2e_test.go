@@ -172,7 +172,7 @@ var _ = Describe("Scrape health", Ordered, func() {
 		ctx := context.Background()
 		am := getAM(Default)
 		am.Spec.Prometheus.ScrapeConfig.ServiceAccount.Name = "other"
-		Expect(world.Client.Update(ctx, am)).To(Succeed())
+		Expect(fixtures.UpdateSpec(ctx, world.Client, am)).To(Succeed())
 		Eventually(func(g Gomega) {
 			am := getAM(g)
 			expectTargetsHealthy(g, am, metav1.ConditionFalse, v1alpha1.ReasonTargetsDown)
@@ -182,7 +182,7 @@ var _ = Describe("Scrape health", Ordered, func() {
 
 		am = getAM(Default)
 		am.Spec.Prometheus.ScrapeConfig.ServiceAccount.Name = fixtures.WorldPrometheusSA
-		Expect(world.Client.Update(ctx, am)).To(Succeed())
+		Expect(fixtures.UpdateSpec(ctx, world.Client, am)).To(Succeed())
 		Eventually(func(g Gomega) {
 			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, v1alpha1.ReasonTargetsUp)
 		}, 30*time.Second, 250*time.Millisecond).Should(Succeed())

@@ -90,3 +90,9 @@ func markAvailable(g Gomega, ctx context.Context, ns, name string) {
 		Reason: "MinimumReplicasAvailable", LastUpdateTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
 	g.Expect(k8sClient.Status().Update(ctx, &d)).To(Succeed())
 }
+
+// updateSpec writes am's spec, retrying on conflicts with the operator's
+// own writes (its finalizer, its status).
+func updateSpec(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring) {
+	Expect(fixtures.UpdateSpec(ctx, k8sClient, am)).To(Succeed())
+}

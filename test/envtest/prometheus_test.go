@@ -132,7 +132,7 @@ var _ = Describe("Prometheus provisioning", func() {
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "prom-managed", Name: "managed-prometheus"}, &before)).To(Succeed())
 		am = getAM(Default, ctx, "managed")
 		am.Spec.Prometheus.ScrapeInterval = "15s"
-		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		updateSpec(ctx, am)
 		in.ScrapeInterval = "15s"
 		Eventually(func(g Gomega) {
 			expectLiveMatchesRender(g, ctx, in)
@@ -149,7 +149,7 @@ var _ = Describe("Prometheus provisioning", func() {
 		am.Spec.Prometheus.Managed = nil
 		am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: "prom-plain",
 			ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "prom-plain", Name: "prometheus-server"}}
-		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		updateSpec(ctx, am)
 		Eventually(func(g Gomega) {
 			got := getAM(g, ctx, "managed")
 			g.Expect(got.Status.Mode).To(Equal(monitoringv1alpha1.ModeScrapeConfig))
@@ -190,7 +190,7 @@ var _ = Describe("Prometheus provisioning", func() {
 		am := getAM(Default, ctx, "probe")
 		am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig
 		am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: "prom-nourl", ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "prom-nourl", Name: "p"}}
-		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		updateSpec(ctx, am)
 		Eventually(func(g Gomega) {
 			expectCondition(g, getAM(g, ctx, "probe"), monitoringv1alpha1.ConditionTargetsHealthy, metav1.ConditionUnknown, monitoringv1alpha1.ReasonPrometheusURLNotSet)
 		}, timeout, interval).Should(Succeed())
@@ -208,7 +208,7 @@ var _ = Describe("Prometheus provisioning", func() {
 		am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig
 		am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: "does-not-exist",
 			ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "does-not-exist", Name: "prometheus"}}
-		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		updateSpec(ctx, am)
 		Eventually(func(g Gomega) {
 			got := getAM(g, ctx, "halfway")
 			expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNamespaceNotFound)
@@ -234,14 +234,14 @@ var _ = Describe("Prometheus provisioning", func() {
 		// Nothing triggers a reconcile on a namespace; a spec change does.
 		am := getAM(Default, ctx, "plain")
 		am.Spec.Prometheus.ScrapeInterval = "20s"
-		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		updateSpec(ctx, am)
 		Eventually(func(g Gomega) {
 			expectCondition(g, getAM(g, ctx, "plain"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonServiceAccountNotFound)
 		}, timeout, interval).Should(Succeed())
 		Expect(k8sClient.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-users", Name: "prometheus"}})).To(Succeed())
 		am = getAM(Default, ctx, "plain")
 		am.Spec.Prometheus.ScrapeInterval = "30s"
-		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		updateSpec(ctx, am)
 
 		in := renderInput(am, monitoringv1alpha1.ModeScrapeConfig)
 		in.ScrapeConfig = *am.Spec.Prometheus.ScrapeConfig
@@ -310,7 +310,7 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 		By("adding the label: selected, and the monitors equal the render field by field")
 		am := getAM(Default, ctx, "auto")
 		am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{Labels: map[string]monitoringv1alpha1.LabelValue{"release": "kps"}}
-		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		updateSpec(ctx, am)
 		in := renderInput(am, monitoringv1alpha1.ModePrometheusOperator)
 		in.PrometheusOperator = render.PrometheusOperatorInput{Namespace: "kps", Labels: map[string]string{"release": "kps"},
 			PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: "kps-prometheus"}}
@@ -346,7 +346,7 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 		By("switching to ScrapeConfig objects prunes the monitors")
 		am = getAM(Default, ctx, "auto")
 		am.Spec.Prometheus.PrometheusOperator.UseScrapeConfig = true
-		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		updateSpec(ctx, am)
 		Eventually(func(g Gomega) {
 			c := expectCondition(g, getAM(g, ctx, "auto"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotSelectedByPrometheus)
 			g.Expect(c.Message).To(ContainSubstring("the Prometheus has no scrapeConfigSelector, so it selects none"))
@@ -383,7 +383,7 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 		}
 		am := getAM(Default, ctx, "po-missing")
 		am.Spec.Prometheus.PrometheusOperator.Prometheus = nil
-		Expect(k8sClient.Update(ctx, am)).To(Succeed())
+		updateSpec(ctx, am)
 		Eventually(func(g Gomega) {
 			c := expectCondition(g, getAM(g, ctx, "po-missing"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonAmbiguousPrometheus)
 			g.Expect(c.Message).To(ContainSubstring("(kps/a, kps/b)"))
