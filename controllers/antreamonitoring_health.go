@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -129,37 +131,25 @@ func (r *AntreaMonitoringReconciler) forget(uid types.UID) {
 }
 
 func parseInterval(d v1alpha1.Duration) time.Duration {
-	if d == "" {
-		return 30 * time.Second
-	}
 	// Prometheus durations include d, w and y, which time.ParseDuration lacks.
-	mult := map[byte]time.Duration{'y': 365 * 24 * time.Hour, 'w': 7 * 24 * time.Hour, 'd': 24 * time.Hour}
+	units := map[string]time.Duration{"y": 365 * 24 * time.Hour, "w": 7 * 24 * time.Hour, "d": 24 * time.Hour,
+		"h": time.Hour, "m": time.Minute, "s": time.Second, "ms": time.Millisecond}
 	var total time.Duration
-	s := string(d)
-	for s != "" {
-		i := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
+	for _, m := range durationPart.FindAllStringSubmatch(string(d), -1) {
+		n, err := strconv.Atoi(m[1])
+		if err != nil {
+			continue
 		}
-		n := 0
-		fmt.Sscanf(s[:i], "%d", &n) //nolint:errcheck // digits only
-		j := i
-		for j < len(s) && (s[j] < '0' || s[j] > '9') {
-			j++
-		}
-		unit := s[i:j]
-		if m, ok := mult[unit[0]]; ok && len(unit) == 1 {
-			total += time.Duration(n) * m
-		} else if dur, err := time.ParseDuration(fmt.Sprintf("%d%s", n, unit)); err == nil {
-			total += dur
-		}
-		s = s[j:]
+		total += time.Duration(n) * units[m[2]]
 	}
-	if total < time.Second {
-		return time.Second
+	if total == 0 {
+		return 30 * time.Second // the API default; the API validates the pattern
 	}
-	return total
+	return max(total, time.Second)
 }
+
+// durationPart is one number and unit of a Prometheus duration.
+var durationPart = regexp.MustCompile(`([0-9]+)(ms|y|w|d|h|m|s)`)
 
 func unreachable(msg string) healthResult {
 	return healthResult{condition: &metav1.Condition{Type: v1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,
