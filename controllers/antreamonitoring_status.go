@@ -83,11 +83,18 @@ func readyCondition(conds []metav1.Condition) metav1.Condition {
 	return trueCond(monitoringv1alpha1.ConditionReady, monitoringv1alpha1.ReasonReady, "Antrea's metrics are enabled, Prometheus's RBAC is in place and the scrape configuration is applied.")
 }
 
+// optionalConditions exist only in some setups: PrometheusReady in mode
+// Managed, TargetsHealthy while the health check is enabled.
+var optionalConditions = []string{monitoringv1alpha1.ConditionPrometheusReady, monitoringv1alpha1.ConditionTargetsHealthy}
+
 // setConditions sets the given conditions and Ready on status, each with the
-// generation they were computed for. PrometheusReady exists in mode Managed only.
+// generation they were computed for, and drops optional conditions that no
+// longer apply.
 func setConditions(status *monitoringv1alpha1.AntreaMonitoringStatus, generation int64, conds ...metav1.Condition) {
-	if !slices.ContainsFunc(conds, func(c metav1.Condition) bool { return c.Type == monitoringv1alpha1.ConditionPrometheusReady }) {
-		meta.RemoveStatusCondition(&status.Conditions, monitoringv1alpha1.ConditionPrometheusReady)
+	for _, t := range optionalConditions {
+		if !slices.ContainsFunc(conds, func(c metav1.Condition) bool { return c.Type == t }) {
+			meta.RemoveStatusCondition(&status.Conditions, t)
+		}
 	}
 	for _, c := range conds {
 		c.ObservedGeneration = generation

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -80,7 +81,16 @@ func TestSetConditions(t *testing.T) {
 		t.Fatalf("setConditions() with unchanged inputs changed the status:\n%s", diff)
 	}
 
+	// A health condition that stops being reported (check disabled) goes away.
+	setConditions(status, 4, trueCond(v1.ConditionAntreaMetricsEnabled, v1.ReasonMetricsEnabled, "on"), rbac,
+		falseCond(v1.ConditionTargetsHealthy, v1.ReasonTargetsDown, "1 of 2 targets are not up"))
+	if c := meta.FindStatusCondition(status.Conditions, v1.ConditionTargetsHealthy); c == nil {
+		t.Fatalf("TargetsHealthy not set")
+	}
 	setConditions(status, 4, trueCond(v1.ConditionAntreaMetricsEnabled, v1.ReasonMetricsEnabled, "on"), rbac)
+	if c := meta.FindStatusCondition(status.Conditions, v1.ConditionTargetsHealthy); c != nil {
+		t.Errorf("TargetsHealthy kept after the check stopped: %+v", c)
+	}
 	wantReady := metav1.Condition{Type: v1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1.ReasonReady,
 		Message: "Antrea's metrics are enabled, Prometheus's RBAC is in place and the scrape configuration is applied.", ObservedGeneration: 4}
 	if diff := cmp.Diff(wantReady, status.Conditions[2], ignoreTime); diff != "" {
