@@ -31,8 +31,8 @@ import (
 )
 
 const (
-	scrapeInterval = "1s"
-	healthInterval = 2 * time.Second
+	scrapeInterval = "2s"
+	healthInterval = 3 * time.Second
 	// omitted is a family the simulated controller leaves out: the status must name it.
 	omitted = "antrea_controller_acnp_status_updates"
 )
