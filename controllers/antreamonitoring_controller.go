@@ -59,7 +59,7 @@ type AntreaMonitoringReconciler struct {
 	AntreaNamespaces []string
 
 	// Access says how to reach in-cluster Prometheus for health checks.
-	Access PrometheusAccess
+	Access *PrometheusAccess
 	health healthChecks
 
 	// controller and cache let the Prometheus watch start once

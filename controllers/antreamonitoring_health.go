@@ -48,13 +48,26 @@ type PrometheusAccess struct {
 	InCluster bool
 	// Config is the API server's, for its service proxy when not in cluster.
 	Config *rest.Config
+
+	once     sync.Once
+	proxy    *http.Client
+	proxyErr error
+}
+
+// directClient dials Prometheus itself; one for all checks, so connections are reused.
+var directClient = &http.Client{Timeout: 10 * time.Second}
+
+// proxyClient is the API server's HTTP client, built once.
+func (a *PrometheusAccess) proxyClient() (*http.Client, error) {
+	a.once.Do(func() { a.proxy, a.proxyErr = rest.HTTPClientFor(a.Config) })
+	return a.proxy, a.proxyErr
 }
 
 // endpoint returns the client for the mode's Prometheus, or the reason
 // there is none.
 func (r *AntreaMonitoringReconciler) endpoint(am *v1alpha1.AntreaMonitoring, prom prometheusResult) (*health.Client, string, error) {
 	if u := am.Spec.Prometheus.URL; u != "" {
-		return &health.Client{HTTP: &http.Client{Timeout: 10 * time.Second}, BaseURL: u}, "", nil
+		return &health.Client{HTTP: directClient, BaseURL: u}, "", nil
 	}
 	var ns, name string
 	switch {
@@ -67,11 +80,10 @@ func (r *AntreaMonitoringReconciler) endpoint(am *v1alpha1.AntreaMonitoring, pro
 	default:
 		return nil, "No Prometheus to ask yet.", nil
 	}
-	if r.Access.InCluster || r.Access.Config == nil {
-		return &health.Client{HTTP: &http.Client{Timeout: 10 * time.Second},
-			BaseURL: fmt.Sprintf("http://%s.%s.svc:%d", name, ns, render.PrometheusPort)}, "", nil
+	if r.Access == nil || r.Access.InCluster || r.Access.Config == nil {
+		return &health.Client{HTTP: directClient, BaseURL: fmt.Sprintf("http://%s.%s.svc:%d", name, ns, render.PrometheusPort)}, "", nil
 	}
-	hc, err := rest.HTTPClientFor(r.Access.Config)
+	hc, err := r.Access.proxyClient()
 	if err != nil {
 		return nil, "", err
 	}

@@ -119,7 +119,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, *controllers.AntreaMonitori
 		Scheme:           mgr.GetScheme(),
 		Recorder:         mgr.GetEventRecorder(controllers.FieldOwner),
 		AntreaNamespaces: o.AntreaNamespaces,
-		Access:           controllers.PrometheusAccess{InCluster: o.InCluster, Config: cfg},
+		Access:           &controllers.PrometheusAccess{InCluster: o.InCluster, Config: cfg},
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, nil, err
