@@ -111,7 +111,7 @@ func (r *AntreaMonitoringReconciler) reconcileAntreaMetrics(ctx context.Context,
 	}
 	targets := antrea.Targets(in, res.Name)
 	want := metricsWanted(all, in, ns, res.Name)
-	outcome, err := r.syncConfigMaps(ctx, am, ns, targets, want)
+	outcome, err := r.syncConfigMaps(ctx, am, in, ns, targets, want)
 	return metricsResult{configMap: ref, condition: metricsCondition(am, ns, outcome)}, err
 }
 
@@ -127,7 +127,7 @@ type syncOutcome struct {
 
 // syncConfigMaps brings each target ConfigMap to the wanted state, then rolls
 // out the workloads whose conf changed.
-func (r *AntreaMonitoringReconciler) syncConfigMaps(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, ns string, targets []antrea.Target, want bool) (syncOutcome, error) {
+func (r *AntreaMonitoringReconciler) syncConfigMaps(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, in antrea.Inputs, ns string, targets []antrea.Target, want bool) (syncOutcome, error) {
 	out := syncOutcome{effective: map[string]bool{}}
 	for _, cmName := range targetConfigMaps(targets) {
 		keys := targetKeys(targets, cmName)
@@ -158,7 +158,7 @@ func (r *AntreaMonitoringReconciler) syncConfigMaps(ctx context.Context, am *mon
 				"enablePrometheusMetrics was turned off again in %s of ConfigMap %s/%s by another writer%s; the operator re-applied it.",
 				strings.Join(plan.Reverted, ", "), ns, cmName, withManager(out.managedBy))
 		}
-		pending, err := r.rollout(ctx, am, ns, cm, targets)
+		pending, err := r.rollout(ctx, am, in, ns, cm, targets)
 		out.pending = append(out.pending, pending...)
 		if err != nil {
 			out.failed = err
@@ -245,7 +245,7 @@ func planFor(cm *corev1.ConfigMap, keys []string, want bool) (antrea.Plan, error
 // carry the conf's wanted hash, which restarts Antrea with the new conf. It
 // writes only when the hash differs. When restarts are not allowed it
 // returns the workloads left pending.
-func (r *AntreaMonitoringReconciler) rollout(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, ns string, cm *corev1.ConfigMap, targets []antrea.Target) ([]string, error) {
+func (r *AntreaMonitoringReconciler) rollout(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, in antrea.Inputs, ns string, cm *corev1.ConfigMap, targets []antrea.Target) ([]string, error) {
 	hashes := antrea.WantedHashes(cm)
 	var pending []string
 	for _, t := range targets {
@@ -254,11 +254,8 @@ func (r *AntreaMonitoringReconciler) rollout(ctx context.Context, am *monitoring
 			continue
 		}
 		for _, w := range t.Workloads {
-			current, exists, err := r.templateHash(ctx, ns, w)
-			if err != nil {
-				return pending, err
-			}
-			if !exists || current == hash {
+			tmpl := in.PodTemplate(w)
+			if tmpl == nil || tmpl.Annotations[antrea.ConfigHashAnnotation] == hash {
 				continue
 			}
 			if !am.RestartWanted() {
@@ -272,26 +269,6 @@ func (r *AntreaMonitoringReconciler) rollout(ctx context.Context, am *monitoring
 		}
 	}
 	return pending, nil
-}
-
-// templateHash reads the hash a workload's pod template carries.
-func (r *AntreaMonitoringReconciler) templateHash(ctx context.Context, ns string, w antrea.Workload) (string, bool, error) {
-	var tmpl *corev1.PodTemplateSpec
-	switch w.Kind {
-	case "DaemonSet":
-		ds, err := getOptional[appsv1.DaemonSet](ctx, r.Client, ns, w.Name)
-		if err != nil || ds == nil {
-			return "", false, err
-		}
-		tmpl = &ds.Spec.Template
-	default:
-		d, err := getOptional[appsv1.Deployment](ctx, r.Client, ns, w.Name)
-		if err != nil || d == nil {
-			return "", false, err
-		}
-		tmpl = &d.Spec.Template
-	}
-	return tmpl.Annotations[antrea.ConfigHashAnnotation], true, nil
 }
 
 // rolloutApplyConfiguration is the one field the operator owns on Antrea's
@@ -355,7 +332,7 @@ func (r *AntreaMonitoringReconciler) finalize(ctx context.Context, am *monitorin
 		}
 		in.ConfigMapName = am.Spec.Antrea.ConfigMapName
 		if res := antrea.ResolveConfigMap(in); res.Found && !metricsWanted(all, in, ns, res.Name) {
-			outcome, err := r.syncConfigMaps(ctx, am, ns, antrea.Targets(in, res.Name), false)
+			outcome, err := r.syncConfigMaps(ctx, am, in, ns, antrea.Targets(in, res.Name), false)
 			if err != nil {
 				return err
 			}

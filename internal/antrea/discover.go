@@ -120,6 +120,20 @@ type Workload struct {
 	Name string
 }
 
+// PodTemplate returns the pod template of one of Antrea's workloads, or nil
+// when that workload does not exist.
+func (in Inputs) PodTemplate(w Workload) *corev1.PodTemplateSpec {
+	switch {
+	case w.Kind == "Deployment" && w.Name == ControllerDeployment && in.Controller != nil:
+		return &in.Controller.Spec.Template
+	case w.Kind == "DaemonSet" && w.Name == AgentDaemonSet && in.Agent != nil:
+		return &in.Agent.Spec.Template
+	case w.Kind == "DaemonSet" && w.Name == WindowsAgentDaemonSet && in.WindowsAgent != nil:
+		return &in.WindowsAgent.Spec.Template
+	}
+	return nil
+}
+
 // Target is one conf of one ConfigMap and the workloads that read it.
 type Target struct {
 	ConfigMap string

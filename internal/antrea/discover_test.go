@@ -105,3 +105,18 @@ func assertTargets(t *testing.T, name string, got, want []Target) {
 		}
 	}
 }
+
+func TestPodTemplate(t *testing.T) {
+	agent := daemonSetMounting("antrea-config", "antrea-config")
+	agent.Spec.Template.Annotations = map[string]string{"k": "agent"}
+	in := Inputs{Agent: agent, Controller: controllerWithEnv("antrea-config")}
+	if got := in.PodTemplate(Workload{Kind: "DaemonSet", Name: AgentDaemonSet}); got == nil || got.Annotations["k"] != "agent" {
+		t.Errorf("PodTemplate(agent) = %+v", got)
+	}
+	if got := in.PodTemplate(Workload{Kind: "Deployment", Name: ControllerDeployment}); got != &in.Controller.Spec.Template {
+		t.Errorf("PodTemplate(controller) is not the controller's template")
+	}
+	if got := in.PodTemplate(Workload{Kind: "DaemonSet", Name: WindowsAgentDaemonSet}); got != nil {
+		t.Errorf("PodTemplate(absent windows agent) = %+v, want nil", got)
+	}
+}

@@ -9,13 +9,6 @@ import (
 
 func objectMeta(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name} }
 
-func formatSize(b []byte) string {
-	return fmt.Sprintf("%d bytes, %d lines, %d objects", len(b), strings.Count(string(b), "\n"), strings.Count(string(b), "\nkind: ")+boolInt(strings.HasPrefix(string(b), "kind: ")))
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+func formatSize(b []byte, objects int) string {
+	return fmt.Sprintf("%d bytes, %d lines, %d objects", len(b), strings.Count(string(b), "\n"), objects)
 }

@@ -164,8 +164,8 @@ var _ = Describe("The Helm chart", func() {
 
 	It("renders default values the API server accepts", func() {
 		out := runHelm("template", "amo", chart, "--namespace", releaseNamespace, "--kube-version", kubeVersion)
-		AddReportEntry("helm template (default values)", formatSize(out))
 		objs := decode(out)
+		AddReportEntry("helm template (default values)", formatSize(out, len(objs)))
 		Expect(find(objs, "ServiceMonitor")).To(BeEmpty())
 		Expect(find(objs, "AntreaMonitoring")).To(BeEmpty())
 		d := deployment(objs)
@@ -182,8 +182,8 @@ var _ = Describe("The Helm chart", func() {
 
 	It("renders non-default values the API server accepts", func() {
 		out := runHelm("template", "amo", chart, "--namespace", releaseNamespace, "--kube-version", kubeVersion, "-f", filepath.Join("testdata", "values-custom.yaml"))
-		AddReportEntry("helm template (non-default values)", formatSize(out))
 		objs := decode(out)
+		AddReportEntry("helm template (non-default values)", formatSize(out, len(objs)))
 		d := deployment(objs)
 		expectHardened(d)
 		Expect(*d.Spec.Replicas).To(Equal(int32(2)))
@@ -219,8 +219,8 @@ var _ = Describe("config/default (kustomize)", func() {
 		Expect(err).NotTo(HaveOccurred())
 		out, err := res.AsYaml()
 		Expect(err).NotTo(HaveOccurred())
-		AddReportEntry("kustomize build config/default", formatSize(out))
 		objs := decode(out)
+		AddReportEntry("kustomize build config/default", formatSize(out, len(objs)))
 		expectHardened(deployment(objs))
 		for _, o := range objs {
 			if o.GetNamespace() != "" {
