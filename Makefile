@@ -65,15 +65,16 @@ prometheus-operator-crds:
 .PHONY: test
 test: verify-gen vet prometheus-operator-crds ## Unit, golden (promtool), envtest, packaging (Helm, kustomize) and end-to-end (real Prometheus) tests.
 	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets ($$($$assets/kube-apiserver --version))"; \
+	kcm=$$(hack/tools.sh kube-controller-manager); echo "==> kube-controller-manager: $$kcm"; \
 	promtool=$$(hack/tools.sh promtool); echo "==> promtool: $$promtool"; \
 	prometheus=$$(hack/tools.sh prometheus); echo "==> prometheus (end-to-end): $$prometheus"; \
 	helm=$$(hack/tools.sh helm); echo "==> helm: $$helm"; \
-	HELM=$$helm PROMETHEUS=$$prometheus PROMTOOL=$$promtool PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets go test ./... -count=1 -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out $(TEST_ARGS)
+	HELM=$$helm PROMETHEUS=$$prometheus PROMTOOL=$$promtool PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm go test ./... -count=1 -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out $(TEST_ARGS)
 	@go tool cover -func cover.out | tail -1
 
 .PHONY: test-envtest
 test-envtest: prometheus-operator-crds ## Only the envtest suite, verbose.
-	PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$(hack/tools.sh envtest) go test ./test/envtest/... -count=1 -v -ginkgo.v
+	PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$(hack/tools.sh envtest) KUBE_CONTROLLER_MANAGER=$$(hack/tools.sh kube-controller-manager) go test ./test/envtest/... -count=1 -v -ginkgo.v
 
 .PHONY: fuzz
 fuzz: ## Fuzz the Antrea conf editor (FUZZTIME=1m).
@@ -101,10 +102,10 @@ docker-build: ## Build the image (needs a Docker engine).
 
 .PHONY: demo
 demo: ## The whole thing on a laptop: control plane, simulated Antrea, real Prometheus, operator (Ctrl-C stops it all).
-	@assets=$$(hack/tools.sh envtest); prometheus=$$(hack/tools.sh prometheus); \
-	KUBEBUILDER_ASSETS=$$assets PROMETHEUS=$$prometheus go run ./hack/localcluster
+	@assets=$$(hack/tools.sh envtest); kcm=$$(hack/tools.sh kube-controller-manager); prometheus=$$(hack/tools.sh prometheus); \
+	KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus go run ./hack/localcluster
 
 .PHONY: test-e2e
 test-e2e: ## End-to-end scrape health with a real Prometheus and Antrea-like servers.
-	@assets=$$(hack/tools.sh envtest); prometheus=$$(hack/tools.sh prometheus); \
-	KUBEBUILDER_ASSETS=$$assets PROMETHEUS=$$prometheus go test ./test/e2e/... -count=1 -timeout 15m -v -ginkgo.v
+	@assets=$$(hack/tools.sh envtest); kcm=$$(hack/tools.sh kube-controller-manager); prometheus=$$(hack/tools.sh prometheus); \
+	KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus go test ./test/e2e/... -count=1 -timeout 15m -v -ginkgo.v

@@ -13,7 +13,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -62,12 +61,17 @@ type AntreaMonitoringReconciler struct {
 	Access *PrometheusAccess
 	health healthChecks
 
-	// controller and cache let the Prometheus watch start once
-	// prometheus-operator's CRD exists.
-	controller         controller.Controller
-	cache              cache.Cache
-	watchMu            sync.Mutex
-	watchingPrometheus bool
+	// controller and cache let the watches on prometheus-operator's kinds
+	// start once their CRDs exist; watching holds the CRDs watched.
+	controller controller.Controller
+	cache      cache.Cache
+	mgr        ctrl.Manager
+	watchMu    sync.Mutex
+	watching   map[string]bool
+	// PrometheusCache configures the cache of Prometheus objects (all of
+	// them, not only the operator's), started once their CRD exists.
+	PrometheusCache cache.Options
+	promCache       cache.Cache
 }
 
 // +kubebuilder:rbac:groups=monitoring.antrea.io,resources=antreamonitorings,verbs=get;list;watch;update;patch
@@ -81,7 +85,7 @@ type AntreaMonitoringReconciler struct {
 // +kubebuilder:rbac:groups="",resources=serviceaccounts;secrets;services,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=create;delete
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;create;patch
-// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;create
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=create;delete
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterrolebindings,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=monitoring.coreos.com,resources=servicemonitors;podmonitors;scrapeconfigs;prometheusrules,verbs=get;list;watch;create;patch;delete
@@ -184,28 +188,37 @@ func (r *AntreaMonitoringReconciler) watches(namespace string) bool {
 	return slices.Contains(r.AntreaNamespaces, namespace)
 }
 
-// SetupWithManager registers the controller: AntreaMonitoring objects, and
-// every change to Antrea's ConfigMaps and workloads or to the operator's
-// ClusterRoles, which concern all AntreaMonitoring objects.
+// SetupWithManager registers the controller: AntreaMonitoring objects;
+// Antrea's ConfigMaps and workloads (every change concerns every
+// AntreaMonitoring); every kind the operator creates (render.Kinds: a change
+// or deletion wakes its owner, which repairs it); namespaces and
+// ServiceAccounts appearing or going (a mode may wait for them); and
+// prometheus-operator's CRDs (mode Auto, and the watches on its kinds).
 func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	all := handler.EnqueueRequestsFromMapFunc(r.enqueueAll)
-	owner := handler.EnqueueRequestsFromMapFunc(enqueueOwner)
-	r.cache = mgr.GetCache()
-	c, err := ctrl.NewControllerManagedBy(mgr).
+	objects := handler.EnqueueRequestsFromMapFunc(r.enqueueFor)
+	r.cache, r.mgr = mgr.GetCache(), mgr
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&monitoringv1alpha1.AntreaMonitoring{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
 			deletionPredicate()))).
-		Watches(&corev1.ConfigMap{}, all).
-		Watches(&appsv1.DaemonSet{}, all).
-		Watches(&appsv1.Deployment{}, all).
-		Watches(&rbacv1.ClusterRole{}, all).
-		Watches(&apiextensionsv1.CustomResourceDefinition{}, all).
-		Watches(&corev1.ServiceAccount{}, owner).
-		Watches(&corev1.Secret{}, owner).
-		Watches(&corev1.Service{}, owner).
-		Watches(&rbacv1.ClusterRoleBinding{}, owner).
-		Named("antreamonitoring").
-		Build(r)
+		Watches(&appsv1.DaemonSet{}, objects).
+		Watches(&corev1.Namespace{}, objects, builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		Watches(&apiextensionsv1.CustomResourceDefinition{}, objects, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			crd, ok := o.(*apiextensionsv1.CustomResourceDefinition)
+			return ok && crd.Spec.Group == promv1.SchemeGroupVersion.Group
+		})))
+	for _, k := range render.Kinds {
+		switch {
+		case k.PrometheusOperator: // watched once their CRD is established
+		case k.GVK.Kind == "ServiceAccount":
+			// Also the user's Prometheus ServiceAccount (mode ScrapeConfig)
+			// appearing or going; other ServiceAccount updates are not ours.
+			b = b.Watches(k.New(), objects, builder.WithPredicates(predicate.Or[client.Object](ownPredicate(), predicate.LabelChangedPredicate{})))
+		default:
+			b = b.Watches(k.New(), objects)
+		}
+	}
+	c, err := b.Named("antreamonitoring").Build(r)
 	if err != nil {
 		return err
 	}
@@ -213,22 +226,98 @@ func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return nil
 }
 
-// ensurePrometheusWatch starts watching Prometheus objects once
-// prometheus-operator's CRD is established (a watch on a kind the API
-// server does not serve cannot start).
-func (r *AntreaMonitoringReconciler) ensurePrometheusWatch(ctx context.Context) error {
+// ensurePrometheusOperatorWatches starts watching Prometheus objects and the
+// operator's prometheus-operator kinds once their CRDs are established (a
+// watch on a kind the API server does not serve cannot start).
+func (r *AntreaMonitoringReconciler) ensurePrometheusOperatorWatches(ctx context.Context, established map[string]bool) error {
 	r.watchMu.Lock()
 	defer r.watchMu.Unlock()
-	if r.watchingPrometheus || r.controller == nil {
+	if r.controller == nil {
 		return nil
 	}
-	src := source.Kind(r.cache, client.Object(&promv1.Prometheus{}), handler.EnqueueRequestsFromMapFunc(r.enqueueAll))
-	if err := r.controller.Watch(src); err != nil {
-		return fmt.Errorf("watching Prometheus objects: %w", err)
+	if r.watching == nil {
+		r.watching = map[string]bool{}
 	}
-	r.watchingPrometheus = true
-	logf.FromContext(ctx).Info("Started watching Prometheus objects: prometheus-operator's CRD is established")
+	objects := handler.EnqueueRequestsFromMapFunc(r.enqueueFor)
+	watch := func(crd string, obj client.Object) error {
+		if r.watching[crd] || !established[crd] {
+			return nil
+		}
+		from := r.cache
+		if crd == PrometheusCRD {
+			if err := r.startPrometheusCache(); err != nil {
+				return err
+			}
+			from = r.promCache
+		}
+		if err := r.controller.Watch(source.Kind(from, obj, objects)); err != nil {
+			return fmt.Errorf("watching %s: %w", crd, err)
+		}
+		r.watching[crd] = true
+		logf.FromContext(ctx).Info("Started watching a prometheus-operator kind: its CRD is established", "crd", crd)
+		return nil
+	}
+	if err := watch(PrometheusCRD, &promv1.Prometheus{}); err != nil {
+		return err
+	}
+	for _, k := range render.Kinds {
+		if k.PrometheusOperator {
+			if err := watch(k.CRD, k.New()); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+// startPrometheusCache starts the cache of Prometheus objects beside the
+// manager's (whose default label selector keeps only the operator's objects).
+func (r *AntreaMonitoringReconciler) startPrometheusCache() error {
+	if r.promCache != nil {
+		return nil
+	}
+	opts := r.PrometheusCache
+	opts.Scheme, opts.Mapper = r.mgr.GetScheme(), r.mgr.GetRESTMapper()
+	c, err := cache.New(r.mgr.GetConfig(), opts)
+	if err != nil {
+		return fmt.Errorf("creating the cache of Prometheus objects: %w", err)
+	}
+	if err := r.mgr.Add(c); err != nil {
+		return fmt.Errorf("starting the cache of Prometheus objects: %w", err)
+	}
+	r.promCache = c
+	return nil
+}
+
+// prometheuses lists the Prometheus objects from their cache.
+func (r *AntreaMonitoringReconciler) prometheuses(ctx context.Context) ([]promv1.Prometheus, error) {
+	r.watchMu.Lock()
+	c := r.promCache
+	r.watchMu.Unlock()
+	if c == nil {
+		return nil, nil
+	}
+	var list promv1.PrometheusList
+	if err := c.List(ctx, &list); err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+// ownPredicate passes events of objects the operator created.
+func ownPredicate() predicate.Predicate {
+	return predicate.NewPredicateFuncs(func(o client.Object) bool { return o.GetLabels()[render.OwnerLabel] != "" })
+}
+
+// enqueueFor maps an object to the AntreaMonitoring objects it concerns: an
+// object the operator created for one of them to that one; anything else
+// (Antrea's ConfigMaps and workloads, the shared ClusterRoles, namespaces,
+// prometheus-operator's CRDs and Prometheus objects) to all of them.
+func (r *AntreaMonitoringReconciler) enqueueFor(ctx context.Context, obj client.Object) []reconcile.Request {
+	if reqs := enqueueOwner(ctx, obj); reqs != nil {
+		return reqs
+	}
+	return r.enqueueAll(ctx, obj)
 }
 
 // enqueueOwner maps an object the operator created to its AntreaMonitoring.

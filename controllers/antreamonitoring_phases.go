@@ -4,20 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
-	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -112,7 +111,8 @@ func (r *AntreaMonitoringReconciler) reconcileAntreaMetrics(ctx context.Context,
 	targets := antrea.Targets(in, res.Name)
 	want := metricsWanted(all, in, ns, res.Name)
 	outcome, err := r.syncConfigMaps(ctx, am, in, ns, targets, want)
-	return metricsResult{configMap: ref, condition: metricsCondition(am, ns, outcome)}, err
+	prev := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionAntreaMetricsEnabled)
+	return metricsResult{configMap: ref, condition: keepReapplied(prev, am.Generation, metricsCondition(am, ns, outcome))}, err
 }
 
 // syncOutcome is what syncConfigMaps found across the target ConfigMaps.
@@ -281,30 +281,22 @@ func rolloutApplyConfiguration(ns string, w antrea.Workload, hash string) runtim
 	return appsv1ac.Deployment(w.Name, ns).WithSpec(appsv1ac.DeploymentSpec().WithTemplate(tmpl))
 }
 
-// reconcileRBAC applies the ClusterRoles Prometheus needs, owned by every
-// live AntreaMonitoring. It compares what the operator owns (from the
-// object's managedFields) with the desired state and writes only on a difference.
+// reconcileRBAC creates the operator's own ClusterRoles with the rules of
+// Antrea's guide, owned by every live AntreaMonitoring, and repairs them
+// when edited. Roles it did not create (such as the guide's prometheus and
+// prometheus-antrea, made by hand) are never read, changed or deleted.
 func (r *AntreaMonitoringReconciler) reconcileRBAC(ctx context.Context, all []monitoringv1alpha1.AntreaMonitoring) (metav1.Condition, error) {
-	for _, desired := range render.ClusterRoles(owners(all)) {
-		var existing rbacv1.ClusterRole
-		err := r.Get(ctx, types.NamespacedName{Name: *desired.Name}, &existing)
-		switch {
-		case err == nil:
-			current, err := rbacv1ac.ExtractClusterRole(&existing, FieldOwner)
-			if err == nil && equality.Semantic.DeepEqual(current, desired) {
-				continue
-			}
-		case !apierrors.IsNotFound(err):
-			return falseCond(monitoringv1alpha1.ConditionRBACReady, monitoringv1alpha1.ReasonClusterRolesFailed, err.Error()), err
+	t := monitoringv1alpha1.ConditionRBACReady
+	if err := r.applyAll(ctx, render.ClusterRoles(owners(all)), sharedOwnership); err != nil {
+		var notOwned *NotOwnedError
+		if errors.As(err, &notOwned) {
+			return falseCond(t, monitoringv1alpha1.ReasonObjectNotOwned, err.Error()+"."), nil
 		}
-		if err := r.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-			err = fmt.Errorf("applying ClusterRole %s: %w", *desired.Name, err)
-			return falseCond(monitoringv1alpha1.ConditionRBACReady, monitoringv1alpha1.ReasonClusterRolesFailed, err.Error()), err
-		}
-		logf.FromContext(ctx).Info("Applied ClusterRole", "clusterRole", *desired.Name)
+		return falseCond(t, monitoringv1alpha1.ReasonClusterRolesFailed, err.Error()), err
 	}
-	return metav1.Condition{Type: monitoringv1alpha1.ConditionRBACReady, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonClusterRolesApplied,
-		Message: fmt.Sprintf("ClusterRoles %s and %s hold the rules of Antrea's Prometheus guide.", render.PrometheusClusterRole, render.PrometheusAntreaClusterRole)}, nil
+	return trueCond(t, monitoringv1alpha1.ReasonClusterRolesApplied, fmt.Sprintf(
+		"ClusterRoles %s and %s (the operator's own, with the rules of Antrea's guide) are in place; roles the operator did not create, such as the guide's prometheus and prometheus-antrea, are left alone.",
+		render.PrometheusClusterRole, render.PrometheusAntreaClusterRole)), nil
 }
 
 // owners are the live AntreaMonitoring objects, as owners of cluster-wide objects.
@@ -318,6 +310,55 @@ func owners(all []monitoringv1alpha1.AntreaMonitoring) []render.Owner {
 	return out
 }
 
+// restoreAntrea puts back the original setting in every Antrea ConfigMap
+// the operator edited (found by its record annotation, not only the one it
+// resolves today: Antrea may have been upgraded from antrea-config-<hash> to
+// antrea-config meanwhile) that no other AntreaMonitoring still wants. Only
+// the ConfigMap Antrea reads is followed by a rollout; a ConfigMap no
+// workload reads any more is restored without restarting anything.
+func (r *AntreaMonitoringReconciler) restoreAntrea(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, all []monitoringv1alpha1.AntreaMonitoring, ns string) error {
+	in, err := r.gatherAntrea(ctx, ns)
+	if err != nil {
+		return err
+	}
+	in.ConfigMapName = am.Spec.Antrea.ConfigMapName
+	res := antrea.ResolveConfigMap(in)
+	var targets []antrea.Target
+	if res.Found {
+		targets = antrea.Targets(in, res.Name)
+	}
+	for _, name := range slices.Sorted(maps.Keys(in.ConfigMaps)) {
+		cm := in.ConfigMaps[name]
+		if _, edited := cm.Annotations[antrea.OriginalAnnotation]; !edited || slices.Contains(targetConfigMaps(targets), name) {
+			continue
+		}
+		targets = append(targets, antrea.StaleTargets(cm)...)
+	}
+	for _, cmName := range targetConfigMaps(targets) {
+		if metricsWanted(all, in, ns, cmName) {
+			continue
+		}
+		outcome, err := r.syncConfigMaps(ctx, am, in, ns, targetsOf(targets, cmName), false)
+		if err != nil {
+			return err
+		}
+		if outcome.invalid != nil {
+			logf.FromContext(ctx).Info("Left an Antrea ConfigMap as it is: it cannot be restored safely", "configMap", klog.KRef(ns, cmName), "reason", outcome.invalid.Error())
+		}
+	}
+	return nil
+}
+
+func targetsOf(ts []antrea.Target, cm string) []antrea.Target {
+	var out []antrea.Target
+	for _, t := range ts {
+		if t.ConfigMap == cm {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // finalize restores Antrea's configuration when no other AntreaMonitoring
 // wants metrics, drops this object from the ClusterRoles' owners, and removes
 // the finalizer.
@@ -326,19 +367,8 @@ func (r *AntreaMonitoringReconciler) finalize(ctx context.Context, am *monitorin
 		return nil
 	}
 	if ns := am.AntreaNamespace(); r.watches(ns) {
-		in, err := r.gatherAntrea(ctx, ns)
-		if err != nil {
+		if err := r.restoreAntrea(ctx, am, all, ns); err != nil {
 			return err
-		}
-		in.ConfigMapName = am.Spec.Antrea.ConfigMapName
-		if res := antrea.ResolveConfigMap(in); res.Found && !metricsWanted(all, in, ns, res.Name) {
-			outcome, err := r.syncConfigMaps(ctx, am, in, ns, antrea.Targets(in, res.Name), false)
-			if err != nil {
-				return err
-			}
-			if outcome.invalid != nil {
-				logf.FromContext(ctx).Info("Left Antrea's configuration as it is: it cannot be restored safely", "reason", outcome.invalid.Error())
-			}
 		}
 	}
 	if len(owners(all)) > 0 {

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -38,40 +39,59 @@ type prometheusResult struct {
 
 // promOperatorState is what the cluster says about prometheus-operator.
 type promOperatorState struct {
+	// served: the Prometheus kind is served and its objects are watched.
 	served       bool
 	prometheuses []monitoringv1.Prometheus
+	// established are prometheus-operator's CRDs (by name) that are established.
+	established map[string]bool
 	// pending: the CRD is established but its kind is not discoverable yet.
 	pending bool
 }
 
-// gatherPromOperator reads whether prometheus-operator's CRD is established
-// (from the cache: its watch notices the CRD coming and going) and, if so,
-// the Prometheus objects.
+// serves says whether objects of a kind can be read and written.
+func (s promOperatorState) serves(k render.Kind) bool {
+	return !k.PrometheusOperator || (s.served && s.established[k.CRD])
+}
+
+// gatherPromOperator reads from the cache which of prometheus-operator's
+// CRDs are established (the CRD watch notices them coming and going),
+// starts watching their kinds, and lists the Prometheus objects.
 func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (promOperatorState, error) {
-	var crd apiextensionsv1.CustomResourceDefinition
-	if err := r.Get(ctx, types.NamespacedName{Name: PrometheusCRD}, &crd); err != nil {
-		return promOperatorState{}, client.IgnoreNotFound(err)
+	var crds apiextensionsv1.CustomResourceDefinitionList
+	if err := r.List(ctx, &crds); err != nil {
+		return promOperatorState{}, fmt.Errorf("listing CRDs: %w", err)
 	}
-	established := false
-	for _, c := range crd.Status.Conditions {
-		if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-			established = true
+	st := promOperatorState{established: map[string]bool{}}
+	for _, crd := range crds.Items {
+		if crd.Spec.Group != monitoringv1.SchemeGroupVersion.Group || !crd.DeletionTimestamp.IsZero() {
+			continue
+		}
+		for _, c := range crd.Status.Conditions {
+			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+				st.established[crd.Name] = true
+			}
 		}
 	}
-	if !established || !crd.DeletionTimestamp.IsZero() {
-		return promOperatorState{}, nil
+	if !st.established[PrometheusCRD] {
+		return st, nil
 	}
-	var list monitoringv1.PrometheusList
-	if err := r.APIReader.List(ctx, &list); err != nil {
+	if err := r.ensurePrometheusOperatorWatches(ctx, st.established); err != nil {
 		if meta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
-			return promOperatorState{pending: true}, nil
+			st.pending = true
+			return st, nil
 		}
-		return promOperatorState{}, fmt.Errorf("listing Prometheus objects: %w", err)
+		return st, err
 	}
-	if err := r.ensurePrometheusWatch(ctx); err != nil {
-		return promOperatorState{}, err
+	proms, err := r.prometheuses(ctx)
+	if err != nil {
+		if meta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
+			st.pending = true
+			return st, nil
+		}
+		return st, fmt.Errorf("listing Prometheus objects: %w", err)
 	}
-	return promOperatorState{served: true, prometheuses: list.Items}, nil
+	st.served, st.prometheuses = true, proms
+	return st, nil
 }
 
 // resolveMode turns Auto into a mode, with the condition saying why.
@@ -137,10 +157,15 @@ func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am
 	}
 	objs, err := render.Prometheus(in)
 	if err == nil {
-		err = r.applyAll(ctx, objs)
+		err = r.applyAll(ctx, objs, ownedBy(am.Name))
+	}
+	var notOwned *NotOwnedError
+	if errors.As(err, &notOwned) {
+		res.conditions = append(res.conditions, falseCond(v1alpha1.ConditionScrapeConfigured, v1alpha1.ReasonObjectNotOwned, err.Error()+"."))
+		return res, nil
 	}
 	if err == nil {
-		err = r.prune(ctx, am.Name, objs, po.served)
+		err = r.prune(ctx, am.Name, objs, po.serves)
 	}
 	if err != nil {
 		res.conditions = append(res.conditions, falseCond(v1alpha1.ConditionScrapeConfigured, v1alpha1.ReasonApplyFailed, err.Error()))
@@ -182,7 +207,7 @@ func managedDefaults(m *v1alpha1.ManagedPrometheus) v1alpha1.ManagedPrometheus {
 // so the operator never deletes it.
 func (r *AntreaMonitoringReconciler) ensureNamespace(ctx context.Context, name string) error {
 	var ns corev1.Namespace
-	err := r.APIReader.Get(ctx, types.NamespacedName{Name: name}, &ns)
+	err := r.Get(ctx, types.NamespacedName{Name: name}, &ns)
 	if !apierrors.IsNotFound(err) {
 		return err
 	}
@@ -198,7 +223,7 @@ func (r *AntreaMonitoringReconciler) ensureNamespace(ctx context.Context, name s
 func (r *AntreaMonitoringReconciler) checkScrapeConfigTarget(ctx context.Context, t v1alpha1.ScrapeConfigTarget) (*metav1.Condition, error) {
 	t2 := v1alpha1.ConditionScrapeConfigured
 	exists := func(obj client.Object, ns, name string) (bool, error) {
-		err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, obj)
+		err := r.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, obj)
 		if apierrors.IsNotFound(err) {
 			return false, nil
 		}
@@ -249,9 +274,9 @@ func (r *AntreaMonitoringReconciler) preparePromOperator(ctx context.Context, am
 		PrometheusServiceAccount: v1alpha1.ObjectReference{Namespace: prom.Namespace, Name: promop.ServiceAccount(prom)},
 	}
 	var ns corev1.Namespace
-	if err := r.APIReader.Get(ctx, types.NamespacedName{Name: in.PrometheusOperator.Namespace}, &ns); err != nil {
+	if err := r.Get(ctx, types.NamespacedName{Name: in.PrometheusOperator.Namespace}, &ns); err != nil {
 		if apierrors.IsNotFound(err) {
-			c := falseCond(t, v1alpha1.ReasonNamespaceNotFound, fmt.Sprintf("Namespace %s for the monitors does not exist.", in.PrometheusOperator.Namespace))
+			c := falseCond(t, v1alpha1.ReasonNamespaceNotFound, fmt.Sprintf("Namespace %s for the monitors (spec.prometheus.prometheusOperator.namespace, or the Prometheus's namespace) does not exist.", in.PrometheusOperator.Namespace))
 			return &c, nil, nil
 		}
 		return nil, nil, err

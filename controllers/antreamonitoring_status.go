@@ -64,6 +64,19 @@ func metricsCondition(am *monitoringv1alpha1.AntreaMonitoring, ns string, o sync
 	return trueCond(t, monitoringv1alpha1.ReasonMetricsEnabled, msg)
 }
 
+// keepReapplied keeps a MetricsReapplied condition (which names who turned
+// metrics off) in place of MetricsEnabled until something really changes: the
+// spec's generation, or what the confs say. Otherwise the next reconcile,
+// which finds metrics on, would hide the revert a fraction of a second after
+// it was reported.
+func keepReapplied(prev *metav1.Condition, generation int64, now metav1.Condition) metav1.Condition {
+	if prev == nil || prev.Reason != monitoringv1alpha1.ReasonMetricsReapplied || prev.ObservedGeneration != generation ||
+		now.Reason != monitoringv1alpha1.ReasonMetricsEnabled || !strings.HasSuffix(prev.Message, now.Message) {
+		return now
+	}
+	return metav1.Condition{Type: prev.Type, Status: prev.Status, Reason: prev.Reason, Message: prev.Message}
+}
+
 func trueCond(condType, reason, message string) metav1.Condition {
 	return metav1.Condition{Type: condType, Status: metav1.ConditionTrue, Reason: reason, Message: message}
 }

@@ -16,6 +16,39 @@ import (
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
 )
 
+func TestKeepReapplied(t *testing.T) {
+	const onMsg = "enablePrometheusMetrics is on in kube-system/antrea-config/antrea-agent.conf."
+	reapplied := metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: v1.ReasonMetricsReapplied,
+		Message: "enablePrometheusMetrics was turned off again in antrea-config/antrea-agent.conf by another writer (managed by Helm) and the operator re-applied it. " + onMsg,
+		ObservedGeneration: 3, LastTransitionTime: metav1.Now()}
+	enabled := metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: v1.ReasonMetricsEnabled, Message: onMsg}
+	kept := reapplied
+	kept.ObservedGeneration, kept.LastTransitionTime = 0, metav1.Time{}
+	failed := metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionFalse, Reason: v1.ReasonUpdateFailed, Message: "timeout"}
+	otherConfs := metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: v1.ReasonMetricsEnabled,
+		Message: "enablePrometheusMetrics is on in kube-system/antrea-config/antrea-agent.conf, kube-system/antrea-windows-config/antrea-agent.conf."}
+	tests := []struct {
+		name       string
+		prev       *metav1.Condition
+		generation int64
+		now, want  metav1.Condition
+	}{
+		{"no previous condition", nil, 3, enabled, enabled},
+		{"reapplied, nothing changed since: kept", &reapplied, 3, enabled, kept},
+		{"reapplied, then the spec changed", &reapplied, 4, enabled, enabled},
+		{"reapplied, then a failure", &reapplied, 3, failed, failed},
+		{"reapplied, then other confs", &reapplied, 3, otherConfs, otherConfs},
+		{"previously enabled", &enabled, 3, enabled, enabled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, keepReapplied(tt.prev, tt.generation, tt.now)); diff != "" {
+				t.Errorf("keepReapplied() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestMetricsCondition(t *testing.T) {
 	wanted := &v1.AntreaMonitoring{}
 	noRestart := &v1.AntreaMonitoring{Spec: v1.AntreaMonitoringSpec{Antrea: v1.AntreaSpec{RestartOnChange: ptr.To(false)}}}

@@ -2,109 +2,280 @@ package controllers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 
-	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
-	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/client-go/applyconfigurations"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+	"sigs.k8s.io/structured-merge-diff/v6/typed"
 
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
-// AppliedHashAnnotation holds the hash of the desired state the operator
-// last applied to an object: an unchanged render makes no API write.
-const AppliedHashAnnotation = "monitoring.antrea.io/applied-hash"
+// NotOwnedError says an object the operator would create already exists and
+// was not made by it (it lacks the operator's labels). The operator never
+// changes, adopts or deletes such an object.
+type NotOwnedError struct {
+	Kind, Namespace, Name string
+}
 
-// applyAll server-side applies each object whose desired state changed
-// since it was last applied (or that is missing).
-func (r *AntreaMonitoringReconciler) applyAll(ctx context.Context, objs []client.Object) error {
+func (e *NotOwnedError) Error() string {
+	return fmt.Sprintf("%s %s exists and was not created by the operator (no label %s); the operator does not change or delete it: rename or remove it",
+		e.Kind, klog.KRef(e.Namespace, e.Name), render.OwnerLabel)
+}
+
+// ownership says whether a live object is the operator's to change.
+type ownership func(client.Object) bool
+
+// ownedBy is the ownership of one AntreaMonitoring's objects.
+func ownedBy(owner string) ownership {
+	return func(o client.Object) bool { return o.GetLabels()[render.OwnerLabel] == owner }
+}
+
+// sharedOwnership is the ownership of objects all AntreaMonitorings share.
+func sharedOwnership(o client.Object) bool {
+	return o.GetLabels()[render.ManagedByLabel] == render.ManagedByValue
+}
+
+// applyAll creates, or repairs, each object (see applyObject).
+func (r *AntreaMonitoringReconciler) applyAll(ctx context.Context, objs []client.Object, owns ownership) error {
 	for _, obj := range objs {
-		if err := r.applyObject(ctx, obj); err != nil {
+		if err := r.applyObject(ctx, obj, owns); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (r *AntreaMonitoringReconciler) applyObject(ctx context.Context, obj client.Object) error {
+// applyObject makes the live object hold what the render wants:
+//   - missing (not in the cache): it is created, so that an existing object
+//     the operator did not make is never taken over (the create fails and
+//     the object is reported, not changed);
+//   - present: the fields the operator owns (its server-side apply entry in
+//     managedFields) are compared with the render, and only a difference
+//     (someone edited or removed them) makes it apply again, forcing
+//     ownership back. Fields others added are left to them.
+//
+// The cache holds the operator's objects with their managedFields, so an
+// unchanged world makes no API call at all.
+func (r *AntreaMonitoringReconciler) applyObject(ctx context.Context, obj client.Object, owns ownership) error {
 	gvk := obj.GetObjectKind().GroupVersionKind()
-	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return fmt.Errorf("converting %s %s: %w", gvk.Kind, obj.GetName(), err)
+	kind, ok := render.KindFor(gvk)
+	if !ok {
+		return fmt.Errorf("rendered %s %s, a kind missing from render.Kinds", gvk.Kind, klog.KObj(obj))
 	}
-	delete(u, "status")
-	unstructured.RemoveNestedField(u, "metadata", "creationTimestamp")
-	raw, err := json.Marshal(u)
+	desired, err := applyContent(obj)
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(raw)
-	want := hex.EncodeToString(sum[:8])
-
-	live, err := r.Scheme.New(gvk)
-	if err != nil {
-		return fmt.Errorf("no Go type for %s: %w", gvk, err)
-	}
-	liveObj := live.(client.Object)
-	switch err := r.readerFor(gvk).Get(ctx, client.ObjectKeyFromObject(obj), liveObj); {
-	case err == nil:
-		if liveObj.GetAnnotations()[AppliedHashAnnotation] == want {
-			return nil
+	live := kind.New()
+	err = r.Get(ctx, client.ObjectKeyFromObject(obj), live)
+	switch {
+	case apierrors.IsNotFound(err):
+		if live, err = r.create(ctx, kind, obj, owns); err != nil || live == nil {
+			return err
 		}
-	case !apierrors.IsNotFound(err):
+	case err != nil:
 		return fmt.Errorf("reading %s %s: %w", gvk.Kind, klog.KObj(obj), err)
 	}
-	desired := &unstructured.Unstructured{Object: u}
-	annotations := desired.GetAnnotations()
-	if annotations == nil {
-		annotations = map[string]string{}
+	if !owns(live) {
+		return &NotOwnedError{Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
 	}
-	annotations[AppliedHashAnnotation] = want
-	desired.SetAnnotations(annotations)
-	if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+	same, err := ownedFieldsEqual(kind, live, desired)
+	if err != nil {
+		return fmt.Errorf("comparing %s %s with its render: %w", gvk.Kind, klog.KObj(obj), err)
+	}
+	if same {
+		return nil
+	}
+	if replace(live, obj) {
+		if err := r.Delete(ctx, live, client.Preconditions{UID: ptrUID(live)}); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting %s %s to change an immutable field: %w", gvk.Kind, klog.KObj(obj), err)
+		}
+		_, err := r.create(ctx, kind, obj, owns)
+		return err
+	}
+	return r.apply(ctx, gvk, obj, desired)
+}
+
+// create creates obj and then takes ownership of its fields with an apply
+// (a create records no apply entry in managedFields). It returns nil, nil
+// when the object was created; the live object when it already existed (a
+// stale cache) and is the operator's; a NotOwnedError when it is not.
+func (r *AntreaMonitoringReconciler) create(ctx context.Context, kind render.Kind, obj client.Object, owns ownership) (client.Object, error) {
+	gvk := kind.GVK
+	desired, err := applyContent(obj)
+	if err != nil {
+		return nil, err
+	}
+	toCreate := obj.DeepCopyObject().(client.Object)
+	err = r.Create(ctx, toCreate, client.FieldOwner(FieldOwner))
+	if err == nil {
+		logf.FromContext(ctx).Info("Created object", "kind", gvk.Kind, "object", klog.KObj(obj))
+		return nil, r.apply(ctx, gvk, obj, desired)
+	}
+	if !apierrors.IsAlreadyExists(err) {
+		return nil, fmt.Errorf("creating %s %s: %w", gvk.Kind, klog.KObj(obj), err)
+	}
+	// Not in the cache but on the server: someone else's object, or one the
+	// cache has not seen yet. Only this rare path reads the API server.
+	live := kind.New()
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
+		return nil, fmt.Errorf("reading %s %s: %w", gvk.Kind, klog.KObj(obj), err)
+	}
+	if !owns(live) {
+		return nil, &NotOwnedError{Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	}
+	return live, nil
+}
+
+func (r *AntreaMonitoringReconciler) apply(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object, desired map[string]any) error {
+	u := &unstructured.Unstructured{Object: desired}
+	u.SetGroupVersionKind(gvk)
+	u.SetName(obj.GetName())
+	u.SetNamespace(obj.GetNamespace())
+	if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return fmt.Errorf("applying %s %s: %w", gvk.Kind, klog.KObj(obj), err)
 	}
 	logf.FromContext(ctx).Info("Applied object", "kind", gvk.Kind, "object", klog.KObj(obj))
 	return nil
 }
 
-// ownedLists are the kinds the operator creates per AntreaMonitoring and
-// prunes when they are no longer wanted. PersistentVolumeClaims are left:
-// they hold Prometheus's data, and deleting data is the user's call.
-// readerFor reads prometheus-operator's kinds uncached (they may be
-// installed after the operator started) and everything else from the cache.
-func (r *AntreaMonitoringReconciler) readerFor(gvk schema.GroupVersionKind) client.Reader {
-	if gvk.Group == monitoringv1.SchemeGroupVersion.Group {
-		return r.APIReader
-	}
-	return r.Client
+// replace says whether the live object must be recreated: a
+// ClusterRoleBinding's roleRef cannot be changed in place.
+func replace(live, desired client.Object) bool {
+	l, ok1 := live.(*rbacv1.ClusterRoleBinding)
+	d, ok2 := desired.(*rbacv1.ClusterRoleBinding)
+	return ok1 && ok2 && l.RoleRef != d.RoleRef
 }
 
-// prometheus-operator's kinds are listed only when its CRDs are served.
-func ownedLists(prometheusOperatorServed bool) []client.ObjectList {
-	lists := []client.ObjectList{
-		&corev1.ServiceAccountList{}, &corev1.ConfigMapList{}, &corev1.SecretList{}, &corev1.ServiceList{},
-		&appsv1.DeploymentList{}, &rbacv1.ClusterRoleBindingList{},
+func ptrUID(o client.Object) *types.UID { u := o.GetUID(); return &u }
+
+// applyContent is the apply request body for obj: its fields without
+// status, server-set metadata and nulls (a null in an apply removes a field).
+func applyContent(obj client.Object) (map[string]any, error) {
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, fmt.Errorf("converting %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, klog.KObj(obj), err)
 	}
-	if prometheusOperatorServed {
-		lists = append(lists, &monitoringv1.ServiceMonitorList{}, &monitoringv1.PodMonitorList{}, &promv1alpha1.ScrapeConfigList{},
-			&monitoringv1.PrometheusRuleList{})
+	delete(u, "status")
+	pruneNulls(u)
+	return u, nil
+}
+
+func pruneNulls(m map[string]any) {
+	for k, v := range m {
+		switch t := v.(type) {
+		case nil:
+			delete(m, k)
+		case map[string]any:
+			pruneNulls(t)
+		case []any:
+			for _, e := range t {
+				if em, ok := e.(map[string]any); ok {
+					pruneNulls(em)
+				}
+			}
+		}
 	}
-	return lists
+}
+
+// typeConverter knows the schema of Kubernetes' own kinds; prometheus-operator's
+// kinds are CRDs, compared with the deduced schema (lists atomic, as
+// their CRDs declare them).
+var (
+	builtinTypes = applyconfigurations.NewTypeConverter(clientgoscheme.Scheme)
+	deducedTypes = managedfields.NewDeducedTypeConverter()
+)
+
+// ownedFieldsEqual reports whether the fields the operator's apply owns in
+// live hold exactly desired (compared as JSON values).
+func ownedFieldsEqual(kind render.Kind, live client.Object, desired map[string]any) (bool, error) {
+	var entry *metav1.ManagedFieldsEntry
+	for i, mf := range live.GetManagedFields() {
+		if mf.Manager == FieldOwner && mf.Operation == metav1.ManagedFieldsOperationApply && mf.Subresource == "" {
+			entry = &live.GetManagedFields()[i]
+		}
+	}
+	if entry == nil || entry.FieldsV1 == nil {
+		return false, nil
+	}
+	set := &fieldpath.Set{}
+	if err := set.FromJSON(entry.FieldsV1.GetRawReader()); err != nil {
+		return false, fmt.Errorf("reading managedFields: %w", err)
+	}
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live)
+	if err != nil {
+		return false, err
+	}
+	lu := &unstructured.Unstructured{Object: u}
+	lu.SetGroupVersionKind(kind.GVK)
+	tc := builtinTypes
+	if kind.PrometheusOperator {
+		tc = deducedTypes
+	}
+	tv, err := tc.ObjectToTyped(lu, typed.AllowDuplicates)
+	if err != nil {
+		return false, err
+	}
+	extracted, ok := tv.ExtractItems(set.Leaves()).AsValue().Unstructured().(map[string]any)
+	if !ok {
+		return false, errors.New("managed fields are not an object")
+	}
+	return jsonEqual(extracted, withoutIdentity(desired))
+}
+
+// withoutIdentity drops what managedFields never record: apiVersion, kind,
+// and the object's name and namespace.
+func withoutIdentity(desired map[string]any) map[string]any {
+	out := make(map[string]any, len(desired))
+	for k, v := range desired {
+		if k != "apiVersion" && k != "kind" {
+			out[k] = v
+		}
+	}
+	if md, ok := desired["metadata"].(map[string]any); ok {
+		m := make(map[string]any, len(md))
+		for k, v := range md {
+			if k != "name" && k != "namespace" {
+				m[k] = v
+			}
+		}
+		out["metadata"] = m
+	}
+	return out
+}
+
+func jsonEqual(a, b any) (bool, error) {
+	var na, nb any
+	for _, p := range []struct {
+		in  any
+		out *any
+	}{{a, &na}, {b, &nb}} {
+		raw, err := json.Marshal(p.in)
+		if err != nil {
+			return false, err
+		}
+		if err := json.Unmarshal(raw, p.out); err != nil {
+			return false, err
+		}
+	}
+	return reflect.DeepEqual(na, nb), nil
 }
 
 type objectKey struct {
@@ -113,20 +284,22 @@ type objectKey struct {
 	name      string
 }
 
-// prune deletes the objects labelled as the AntreaMonitoring's that the
-// current render does not want (a mode switch, a changed namespace).
-func (r *AntreaMonitoringReconciler) prune(ctx context.Context, owner string, desired []client.Object, prometheusOperatorServed bool) error {
+// prune deletes the AntreaMonitoring's objects (by OwnerLabel, from the
+// cache) that the current render does not want: a mode switch, a changed
+// namespace. Kinds that are not pruned (PersistentVolumeClaims) and
+// prometheus-operator kinds whose CRD is not served are skipped.
+func (r *AntreaMonitoringReconciler) prune(ctx context.Context, owner string, desired []client.Object, served func(render.Kind) bool) error {
 	keep := map[objectKey]bool{}
 	for _, o := range desired {
 		keep[objectKey{o.GetObjectKind().GroupVersionKind(), o.GetNamespace(), o.GetName()}] = true
 	}
-	for _, list := range ownedLists(prometheusOperatorServed) {
-		gvk, err := apiutil.GVKForObject(list, r.Scheme)
-		if err != nil {
-			return err
+	for _, kind := range render.Kinds {
+		if !kind.Pruned || !served(kind) {
+			continue
 		}
-		if err := r.readerFor(gvk).List(ctx, list, client.MatchingLabels{render.OwnerLabel: owner}); err != nil {
-			return fmt.Errorf("listing owned objects: %w", err)
+		list := kind.NewList()
+		if err := r.List(ctx, list, client.MatchingLabels{render.OwnerLabel: owner}); err != nil {
+			return fmt.Errorf("listing %s objects to prune: %w", kind.GVK.Kind, err)
 		}
 		items, err := meta.ExtractList(list)
 		if err != nil {
@@ -134,17 +307,13 @@ func (r *AntreaMonitoringReconciler) prune(ctx context.Context, owner string, de
 		}
 		for _, item := range items {
 			obj := item.(client.Object)
-			gvk, err := r.GroupVersionKindFor(obj)
-			if err != nil {
-				return err
-			}
-			if keep[objectKey{gvk, obj.GetNamespace(), obj.GetName()}] {
+			if keep[objectKey{kind.GVK, obj.GetNamespace(), obj.GetName()}] {
 				continue
 			}
 			if err := r.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
-				return fmt.Errorf("pruning %s %s: %w", gvk.Kind, klog.KObj(obj), err)
+				return fmt.Errorf("pruning %s %s: %w", kind.GVK.Kind, klog.KObj(obj), err)
 			}
-			logf.FromContext(ctx).Info("Pruned object the current mode no longer wants", "kind", gvk.Kind, "object", klog.KObj(obj))
+			logf.FromContext(ctx).Info("Pruned object the current mode no longer wants", "kind", kind.GVK.Kind, "object", klog.KObj(obj))
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@
 # hack/tools.sh: installs the project's pinned tools into bin/, idempotently.
 #
 #   hack/tools.sh envtest          # prints the KUBEBUILDER_ASSETS folder (kube-apiserver + etcd)
+#   hack/tools.sh kube-controller-manager  # garbage collector, token and namespace controllers for envtest
 #   hack/tools.sh controller-gen   # bin/controller-gen
 #   hack/tools.sh golangci-lint    # bin/golangci-lint
 #   hack/tools.sh promtool         # bin/promtool
@@ -49,14 +50,16 @@ go_install() {
   echo "$BIN/$name"
 }
 
-# build_apiserver DIR: builds kube-apiserver from the k8s.io/kubernetes module.
+# build_k8s DIR CMD...: builds Kubernetes commands (kube-apiserver,
+# kube-controller-manager) from the k8s.io/kubernetes module into DIR.
 # `go install k8s.io/kubernetes/cmd/kube-apiserver@vX` is refused because the
 # module replaces its staging modules with local paths; a throwaway module that
-# pins each staging module to its published v0.x version builds it.
-build_apiserver() {
-  local out=$1 work="$CACHE/build/kubernetes-$K8S_VERSION"
+# pins each staging module to its published v0.x version builds them.
+build_k8s() {
+  local out=$1; shift
+  local work="$CACHE/build/kubernetes-$K8S_VERSION"
   mkdir -p "$work"
-  log "Building kube-apiserver v$K8S_VERSION from the Go module proxy (about 10-15 min on 2 cores, once)..."
+  log "Building $* v$K8S_VERSION from the Go module proxy (kube-apiserver: about 10-15 min on 2 cores, kube-controller-manager: 3-6 min more; once)..."
   local gomod
   gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
   local minor=${K8S_VERSION#*.}; minor=${minor%%.*}
@@ -77,14 +80,18 @@ package tools
 
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 )
 GO
   (cd "$work" && go mod tidy >&2)
-  local pkgver=k8s.io/component-base/version
-  (cd "$work" && CGO_ENABLED=0 go build -tags tools -trimpath \
-    -ldflags "-s -w -X $pkgver.gitVersion=v$K8S_VERSION -X $pkgver.gitMajor=${K8S_VERSION%%.*} -X $pkgver.gitMinor=$minor" \
-    -o "$out/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver >&2)
-  mv "$out/kube-apiserver.tmp" "$out/kube-apiserver"
+  local pkgver=k8s.io/component-base/version cmd
+  for cmd in "$@"; do
+    log "Building $cmd..."
+    (cd "$work" && CGO_ENABLED=0 go build -tags tools -trimpath \
+      -ldflags "-s -w -X $pkgver.gitVersion=v$K8S_VERSION -X $pkgver.gitMajor=${K8S_VERSION%%.*} -X $pkgver.gitMinor=$minor" \
+      -o "$out/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd" >&2)
+    mv "$out/$cmd.tmp" "$out/$cmd"
+  done
 }
 
 # build_etcd DIR: builds etcd the same way (server/v3 replaces its siblings with ../x).
@@ -159,7 +166,7 @@ envtest_assets() {
   if [ ! -x "$dir/kube-apiserver" ] || [ ! -x "$dir/etcd" ]; then
     # 2. the normal download, 3. the source build
     if ! try_download "$dir"; then
-      [ -x "$dir/kube-apiserver" ] || build_apiserver "$dir"
+      [ -x "$dir/kube-apiserver" ] || build_k8s "$dir" kube-apiserver
       [ -x "$dir/etcd" ] || build_etcd "$dir"
     fi
   fi
@@ -167,15 +174,37 @@ envtest_assets() {
   echo "$BIN/k8s/$K8S_VERSION-$GOOS-$GOARCH"
 }
 
+# kube_controller_manager: the garbage collector, ServiceAccount token and
+# namespace controllers that envtest lacks. No release download exists for it,
+# so it is built from source (or taken from PATH / KUBEBUILDER_ASSETS).
+kube_controller_manager() {
+  if [ -n "${KUBEBUILDER_ASSETS:-}" ] && [ -x "$KUBEBUILDER_ASSETS/kube-controller-manager" ]; then
+    echo "$KUBEBUILDER_ASSETS/kube-controller-manager"
+    return
+  fi
+  local onpath
+  if onpath=$(command -v kube-controller-manager); then
+    log "Using kube-controller-manager from PATH ($onpath)"
+    echo "$onpath"
+    return
+  fi
+  local dir="$CACHE/k8s/$K8S_VERSION-$GOOS-$GOARCH"
+  mkdir -p "$dir"
+  [ -x "$dir/kube-controller-manager" ] || build_k8s "$dir" kube-controller-manager
+  link_into_bin "$dir/kube-controller-manager" "$BIN/kube-controller-manager"
+  echo "$BIN/kube-controller-manager"
+}
+
 case "${1:-}" in
 envtest) envtest_assets ;;
+kube-controller-manager) kube_controller_manager ;;
 controller-gen) go_install controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen "$CONTROLLER_GEN_VERSION" ;;
 golangci-lint) go_install golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint "$GOLANGCI_LINT_VERSION" ;;
 promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
 prometheus) go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION" ;;
 helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
 *)
-  echo "usage: $0 envtest|controller-gen|golangci-lint|promtool|prometheus|helm" >&2
+  echo "usage: $0 envtest|kube-controller-manager|controller-gen|golangci-lint|promtool|prometheus|helm" >&2
   exit 2
   ;;
 esac

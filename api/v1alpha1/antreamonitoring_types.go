@@ -67,8 +67,12 @@ type AntreaSpec struct {
 	RestartOnChange *bool `json:"restartOnChange,omitempty"`
 }
 
-// Duration is a Prometheus duration such as 30s, 5m or 15d.
-// +kubebuilder:validation:Pattern=`^(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?$`
+// Duration is a Prometheus duration: whole numbers with units, largest unit
+// first and each unit at most once, such as 30s, 1m30s, 15d or 1y. Each field
+// of this type says which units it takes and bounds it; the API server
+// refuses the rest, and caps the digits of each number so no value can
+// overflow. Everything admitted parses with Prometheus's own parser
+// (Duration.Duration).
 // +kubebuilder:validation:MinLength=2
 // +kubebuilder:validation:MaxLength=32
 type Duration string
@@ -88,9 +92,12 @@ type PrometheusSpec struct {
 	// +kubebuilder:default=Auto
 	Mode PrometheusMode `json:"mode,omitempty"`
 
-	// scrapeInterval is how often Prometheus scrapes Antrea.
+	// scrapeInterval is how often Prometheus scrapes Antrea (and evaluates
+	// the alerting rules): from 1s to 1h, in units h, m, s and ms, for example
+	// 30s or 1m30s.
 	// +optional
 	// +kubebuilder:default="30s"
+	// +kubebuilder:validation:XValidation:rule="self != '' && self.matches('^([0-9]{1,4}h)?([0-9]{1,6}m)?([0-9]{1,8}s)?([0-9]{1,11}ms)?$') && duration(self) >= duration('1s') && duration(self) <= duration('1h')",message="spec.prometheus.scrapeInterval must be a duration from 1s to 1h in units h, m, s and ms, for example 30s or 1m30s"
 	ScrapeInterval Duration `json:"scrapeInterval,omitempty"`
 
 	// managed configures the Prometheus the operator runs (mode Managed).
@@ -115,6 +122,7 @@ type PrometheusSpec struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/$.?#].[^\s]*$`
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getHostname() != ''",message="spec.prometheus.url must be an http or https URL with a host, for example http://prometheus.monitoring.svc:9090"
 	URL string `json:"url,omitempty"`
 }
 
@@ -125,9 +133,11 @@ type HealthCheckSpec struct {
 	// +optional
 	// +kubebuilder:default=true
 	Enabled *bool `json:"enabled,omitempty"`
-	// interval between two checks (never faster).
+	// interval between two checks (never faster): from 5s to 1h, in units
+	// h, m, s and ms, for example 30s or 2m.
 	// +optional
 	// +kubebuilder:default="30s"
+	// +kubebuilder:validation:XValidation:rule="self != '' && self.matches('^([0-9]{1,4}h)?([0-9]{1,6}m)?([0-9]{1,8}s)?([0-9]{1,11}ms)?$') && duration(self) >= duration('5s') && duration(self) <= duration('1h')",message="spec.healthCheck.interval must be a duration from 5s to 1h in units h, m, s and ms, for example 30s or 2m"
 	Interval Duration `json:"interval,omitempty"`
 }
 
@@ -140,20 +150,31 @@ type ManagedPrometheus struct {
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	Namespace string `json:"namespace,omitempty"`
 
-	// image of Prometheus; the default is the version Antrea's guide validates.
+	// image of Prometheus, an image reference
+	// [registry[:port]/]path[:tag][@digest]; the default is the version
+	// Antrea's guide validates.
 	// +optional
 	// +kubebuilder:default="quay.io/prometheus/prometheus:v2.46.0"
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(([a-zA-Z0-9]|[a-zA-Z0-9][-a-zA-Z0-9]*[a-zA-Z0-9])([.]([a-zA-Z0-9]|[a-zA-Z0-9][-a-zA-Z0-9]*[a-zA-Z0-9]))*([:][0-9]+)?/)?[a-z0-9]+(([.]|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+(([.]|_|__|-+)[a-z0-9]+)*)*([:][a-zA-Z0-9_][-a-zA-Z0-9_.]{0,127})?(@[A-Za-z][A-Za-z0-9]*([-_+.][A-Za-z][A-Za-z0-9]*)*[:][0-9A-Fa-f]{32,})?$')",message="spec.prometheus.managed.image must be an image reference [registry[:port]/]path[:tag][@digest] without spaces, for example quay.io/prometheus/prometheus:v2.46.0"
 	Image string `json:"image,omitempty"`
 
-	// retention is how long Prometheus keeps samples.
+	// retention is how long Prometheus keeps samples: from 2h (one TSDB
+	// block) to 100y, in units y (365d), w, d, h, m, s and ms, for example
+	// 15d or 1y.
 	// +optional
 	// +kubebuilder:default="15d"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]{1,3}y)?([0-9]{1,4}w)?([0-9]{1,5}d)?([0-9]{1,6}h)?([0-9]{1,8}m)?([0-9]{1,10}s)?([0-9]{1,13}ms)?$') && [self.findAll('[0-9]+(ms|[ywdhms])').map(p, int(p.findAll('[0-9]+')[0]) * (p.endsWith('ms') ? 1 : p.endsWith('s') ? 1000 : p.endsWith('m') ? 60000 : p.endsWith('h') ? 3600000 : p.endsWith('d') ? 86400000 : p.endsWith('w') ? 604800000 : 31536000000)).sum()].all(ms, ms >= 7200000 && ms <= 3153600000000)",message="spec.prometheus.managed.retention must be a duration from 2h to 100y in units y, w, d, h, m, s and ms, for example 15d or 1y"
 	Retention Duration `json:"retention,omitempty"`
 
-	// resources of the Prometheus container.
+	// resources of the Prometheus container: limits and requests (no
+	// negative quantity), for example {requests: {cpu: 500m, memory: 2Gi},
+	// limits: {memory: 4Gi}}. claims are not supported.
 	// +optional
+	// +kubebuilder:validation:XValidation:rule="!has(self.limits) || self.limits.all(k, type(self.limits[k]) == int ? self.limits[k] >= 0 : !self.limits[k].startsWith('-'))",message="spec.prometheus.managed.resources.limits must not be negative, for example {memory: 4Gi}"
+	// +kubebuilder:validation:XValidation:rule="!has(self.requests) || self.requests.all(k, type(self.requests[k]) == int ? self.requests[k] >= 0 : !self.requests[k].startsWith('-'))",message="spec.prometheus.managed.resources.requests must not be negative, for example {cpu: 500m, memory: 2Gi}"
+	// +kubebuilder:validation:XValidation:rule="!has(self.claims)",message="spec.prometheus.managed.resources.claims is not supported: the managed Prometheus pod has no resource claims; set limits and requests only"
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 
 	// storage for Prometheus's data: an emptyDir (lost when the pod is
@@ -164,12 +185,15 @@ type ManagedPrometheus struct {
 
 // PrometheusStorage asks for a PersistentVolumeClaim.
 type PrometheusStorage struct {
-	// size of the claim.
+	// size of the claim, a quantity greater than zero, for example 20Gi.
 	// +required
+	// +kubebuilder:validation:XValidation:rule="isQuantity(string(self)) && quantity(string(self)).isGreaterThan(quantity('0'))",message="spec.prometheus.managed.storage.size must be a quantity greater than zero, for example 20Gi"
 	Size resource.Quantity `json:"size"`
-	// storageClassName of the claim; the cluster's default when empty.
+	// storageClassName of the claim, a DNS subdomain such as fast-ssd; the
+	// cluster's default when empty.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	StorageClassName string `json:"storageClassName,omitempty"`
 }
 
@@ -277,13 +301,17 @@ type DashboardSpec struct {
 
 // ObjectReference names a namespaced object.
 type ObjectReference struct {
-	// namespace of the object.
+	// namespace of the object, a DNS label such as monitoring.
 	// +required
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	Namespace string `json:"namespace"`
-	// name of the object.
+	// name of the object, a DNS subdomain such as prometheus-server.
 	// +required
+	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	Name string `json:"name"`
 }
 
@@ -367,7 +395,13 @@ type TargetHealth struct {
 }
 
 // AntreaMonitoring enables, scrapes and checks Antrea's Prometheus metrics.
+// Its name is a DNS-1035 label of at most 52 characters (lowercase letters,
+// digits and '-', starting with a letter), since the operator names a
+// Service after it with the suffix -prometheus, and a Service name is a
+// DNS-1035 label of at most 63. The rule checks new objects only, so one
+// created before it can still be updated and deleted.
 // +kubebuilder:object:root=true
+// +kubebuilder:validation:XValidation:rule="oldSelf.hasValue() || (size(self.metadata.name) <= 52 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$'))",optionalOldSelf=true,message="metadata.name must be at most 52 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit (the operator derives <name>-prometheus from it), for example antrea"
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=amon
 // +kubebuilder:printcolumn:name="Mode",type=string,JSONPath=`.status.mode`

@@ -47,6 +47,11 @@ const (
 	ReasonClusterRolesApplied = "ClusterRolesApplied"
 	// ReasonClusterRolesFailed: applying a ClusterRole failed (see message).
 	ReasonClusterRolesFailed = "ClusterRolesFailed"
+	// ReasonObjectNotOwned (RBACReady, ScrapeConfigured): an object the
+	// operator would create already exists and was not created by it (it
+	// lacks the operator's labels). The operator never changes, adopts or
+	// deletes such an object; the message names it. Rename or remove it.
+	ReasonObjectNotOwned = "ObjectNotOwned"
 )
 
 // Reasons of Ready.

@@ -173,3 +173,16 @@ func Targets(in Inputs, main string) []Target {
 	}
 	return ts
 }
+
+// StaleTargets are the confs of a ConfigMap the operator once edited that
+// Antrea no longer reads (replaced by another after an upgrade): restored
+// on deletion, with no workload to roll out.
+func StaleTargets(cm *corev1.ConfigMap) []Target {
+	var ts []Target
+	for _, k := range []string{AgentConfKey, ControllerConfKey} {
+		if _, ok := cm.Data[k]; ok {
+			ts = append(ts, Target{ConfigMap: cm.Name, Key: k})
+		}
+	}
+	return ts
+}

@@ -7,9 +7,7 @@ import (
 	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -51,39 +49,75 @@ func Scheme() *runtime.Scheme {
 	return s
 }
 
-// CacheOptions keeps the cache to what the operator reads: ConfigMaps,
-// DaemonSets and Deployments in the Antrea namespaces (workloads only with
-// Antrea's app=antrea label), the objects it created (by label) anywhere,
-// and prometheus-operator's Prometheus CRD (by name, without its large
-// schema). prometheus-operator's own kinds may not exist when the operator
-// starts, so they are read uncached (and Prometheus objects watched once
-// their CRD is established). Its memory does not grow with the rest of the cluster.
+// AntreaLabel is the label every object of Antrea's manifests carries
+// (app=antrea): its ConfigMaps and workloads are cached by it, so the
+// namespace's other ConfigMaps are neither held in memory nor wake the
+// operator.
+var AntreaLabel = labels.Set{"app": "antrea"}
+
+// CacheOptions keeps the cache to what the operator reads, so its memory
+// does not grow with the rest of the cluster:
+//   - every kind it creates (render.Kinds), by its managed-by label, with
+//     managedFields (drift is found by comparing what its apply owns);
+//   - Antrea's ConfigMaps and workloads (label app=antrea) in the Antrea
+//     namespaces;
+//   - namespaces and ServiceAccounts (small, managedFields stripped): the
+//     modes wait for the ones they deliver to;
+//   - CRDs without their schema (prometheus-operator's say whether it is
+//     installed), and Prometheus objects once their CRD exists.
 func CacheOptions(antreaNamespaces []string) cache.Options {
 	ours := labels.SelectorFromSet(labels.Set{render.ManagedByLabel: render.ManagedByValue})
-	antreaConfigMaps := map[string]cache.Config{cache.AllNamespaces: {LabelSelector: ours}}
-	antreaWorkloads := map[string]cache.Config{cache.AllNamespaces: {LabelSelector: ours}}
-	for _, ns := range antreaNamespaces {
-		antreaConfigMaps[ns] = cache.Config{}
-		antreaWorkloads[ns] = cache.Config{LabelSelector: labels.SelectorFromSet(labels.Set{"app": "antrea"})}
+	antrea := labels.SelectorFromSet(AntreaLabel)
+	// In the Antrea namespaces: Antrea's own objects (and no others).
+	inAntrea := func() map[string]cache.Config {
+		m := map[string]cache.Config{cache.AllNamespaces: {LabelSelector: ours}}
+		for _, ns := range antreaNamespaces {
+			m[ns] = cache.Config{LabelSelector: antrea}
+		}
+		return m
 	}
 	strip := cache.TransformStripManagedFields()
-	return cache.Options{
-		ByObject: map[client.Object]cache.ByObject{
-			&corev1.ConfigMap{}:             {Namespaces: antreaConfigMaps, Transform: strip},
-			&appsv1.DaemonSet{}:             {Namespaces: antreaWorkloads, Transform: strip},
-			&appsv1.Deployment{}:            {Namespaces: antreaWorkloads, Transform: strip},
-			&rbacv1.ClusterRole{}:           {Label: ours},
-			&rbacv1.ClusterRoleBinding{}:    {Label: ours, Transform: strip},
-			&corev1.ServiceAccount{}:        {Label: ours, Transform: strip},
-			&corev1.Secret{}:                {Label: ours, Transform: strip},
-			&corev1.Service{}:               {Label: ours, Transform: strip},
-			&corev1.PersistentVolumeClaim{}: {Label: ours, Transform: strip},
-			&apiextensionsv1.CustomResourceDefinition{}: {
-				Field:     fields.OneTermEqualSelector("metadata.name", controllers.PrometheusCRD),
-				Transform: stripCRD,
-			},
-		},
+	all := labels.Everything()
+	special := map[string]cache.ByObject{
+		"ConfigMap":      {Namespaces: inAntrea()},
+		"Deployment":     {Namespaces: inAntrea()},
+		"ServiceAccount": {Label: all, Transform: stripUnlessOurs},
 	}
+	// Every kind of render.Kinds is cached by the operator's label (the
+	// default selector), with its managedFields; prometheus-operator's kinds
+	// cannot be listed here (their CRDs may not exist yet): their informers
+	// start once their CRDs exist and get DefaultLabelSelector.
+	byObject := map[client.Object]cache.ByObject{}
+	for _, k := range render.Kinds {
+		if k.PrometheusOperator {
+			continue
+		}
+		if b, ok := special[k.GVK.Kind]; ok {
+			byObject[k.New()] = b
+		} else {
+			byObject[k.New()] = cache.ByObject{Label: ours}
+		}
+	}
+	byObject[&monitoringv1alpha1.AntreaMonitoring{}] = cache.ByObject{Label: all}
+	byObject[&appsv1.DaemonSet{}] = cache.ByObject{Namespaces: inAntrea(), Transform: strip}
+	byObject[&corev1.Namespace{}] = cache.ByObject{Label: all, Transform: strip}
+	byObject[&apiextensionsv1.CustomResourceDefinition{}] = cache.ByObject{Label: all, Transform: stripCRD}
+	return cache.Options{DefaultLabelSelector: ours, ByObject: byObject}
+}
+
+// PrometheusCacheOptions is the cache of prometheus-operator's Prometheus
+// objects (not the operator's: all of them), started once their CRD exists.
+func PrometheusCacheOptions() cache.Options {
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{&promv1.Prometheus{}: {Transform: cache.TransformStripManagedFields()}}}
+}
+
+// stripUnlessOurs drops the managedFields of objects the operator did not
+// create; its own keep them for drift detection.
+func stripUnlessOurs(obj any) (any, error) {
+	if o, ok := obj.(client.Object); ok && o.GetLabels()[render.OwnerLabel] == "" {
+		o.SetManagedFields(nil)
+	}
+	return obj, nil
 }
 
 // stripCRD keeps a CRD's metadata and status: its schema (about 1 MB for
@@ -120,6 +154,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, *controllers.AntreaMonitori
 		Recorder:         mgr.GetEventRecorder(controllers.FieldOwner),
 		AntreaNamespaces: o.AntreaNamespaces,
 		Access:           &controllers.PrometheusAccess{InCluster: o.InCluster, Config: cfg},
+		PrometheusCache:  PrometheusCacheOptions(),
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, nil, err

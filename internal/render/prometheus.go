@@ -123,7 +123,9 @@ func Prometheus(in Input) ([]client.Object, error) {
 	}
 	for _, o := range objs {
 		o.SetLabels(MonitorLabels(in.Owner.Name, o.GetLabels()))
-		o.SetOwnerReferences(ownedBy(in.Owner))
+		if k, _ := KindFor(o.GetObjectKind().GroupVersionKind()); !k.Retained {
+			o.SetOwnerReferences(ownedBy(in.Owner))
+		}
 	}
 	return objs, nil
 }

@@ -173,7 +173,12 @@ func TestManagedConfigChangeRollsOut(t *testing.T) {
 	}
 }
 
-func TestEveryObjectIsLabelledAndOwned(t *testing.T) {
+// Every object of every mode is labelled, of a kind in the registry (which
+// the cache, watches and pruning are built from), and owned by its
+// AntreaMonitoring as controller, except retained kinds (the PVC), which
+// carry no ownerReference so the garbage collector keeps them.
+func TestEveryObjectIsLabelledOwnedAndRegistered(t *testing.T) {
+	retained := 0
 	for _, tc := range goldenCases {
 		objs, err := Prometheus(tc.in)
 		if err != nil {
@@ -183,7 +188,18 @@ func TestEveryObjectIsLabelledAndOwned(t *testing.T) {
 			if o.GetLabels()[OwnerLabel] != "antrea" || o.GetLabels()[ManagedByLabel] != ManagedByValue {
 				t.Errorf("%s: %T %s lacks the operator's labels: %v", tc.name, o, o.GetName(), o.GetLabels())
 			}
-			if refs := o.GetOwnerReferences(); len(refs) != 1 || refs[0].UID != owner.UID {
+			k, ok := KindFor(o.GetObjectKind().GroupVersionKind())
+			if !ok {
+				t.Errorf("%s: %T %s is of a kind missing from Kinds", tc.name, o, o.GetName())
+			}
+			refs := o.GetOwnerReferences()
+			switch {
+			case k.Retained:
+				retained++
+				if len(refs) != 0 {
+					t.Errorf("%s: %T %s is retained but has owner references %v: the garbage collector would delete it", tc.name, o, o.GetName(), refs)
+				}
+			case len(refs) != 1 || refs[0].UID != owner.UID || refs[0].Controller == nil || !*refs[0].Controller:
 				t.Errorf("%s: %T %s owner references = %v", tc.name, o, o.GetName(), refs)
 			}
 			if o.GetObjectKind().GroupVersionKind().Kind == "" {
@@ -191,8 +207,16 @@ func TestEveryObjectIsLabelledAndOwned(t *testing.T) {
 			}
 		}
 	}
+	if retained == 0 {
+		t.Errorf("no golden case renders a PersistentVolumeClaim: the retained case is untested")
+	}
 	if _, err := Prometheus(Input{Mode: v1alpha1.ModeAuto}); err == nil {
 		t.Errorf("rendering mode Auto must fail: it is resolved before rendering")
+	}
+	for _, cr := range ClusterRoles([]Owner{owner}) {
+		if k, ok := KindFor(cr.GetObjectKind().GroupVersionKind()); !ok || !k.Shared {
+			t.Errorf("ClusterRole %s: kind missing from Kinds or not shared", cr.GetName())
+		}
 	}
 }
 

@@ -6,9 +6,10 @@ import (
 	"sort"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
-	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Labels every object the operator creates carries; the operator's cache
@@ -20,10 +21,13 @@ const (
 	PartOfValue    = "antrea-monitoring"
 )
 
-// ClusterRole names, as Antrea's Prometheus guide names them.
+// ClusterRole names. Antrea's Prometheus guide calls its roles prometheus
+// and prometheus-antrea; an admin who followed it by hand has them, so the
+// operator never uses those names: it creates, binds and owns roles with the
+// same rules under names of its own, and leaves any other role alone.
 const (
-	PrometheusClusterRole       = "prometheus"
-	PrometheusAntreaClusterRole = "prometheus-antrea"
+	PrometheusClusterRole       = "antrea-monitoring:prometheus"
+	PrometheusAntreaClusterRole = "antrea-monitoring:prometheus-antrea"
 )
 
 // Owner is an AntreaMonitoring that owns cluster-wide objects.
@@ -56,34 +60,24 @@ func PrometheusAntreaRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}}
 }
 
-// ClusterRoles renders both ClusterRoles, owned by every live AntreaMonitoring
-// (so the garbage collector removes them with the last one).
-func ClusterRoles(owners []Owner) []*rbacv1ac.ClusterRoleApplyConfiguration {
-	return []*rbacv1ac.ClusterRoleApplyConfiguration{
+// ClusterRoles renders both ClusterRoles, owned (not as controller) by every
+// live AntreaMonitoring, so the garbage collector removes them with the last one.
+func ClusterRoles(owners []Owner) []client.Object {
+	return []client.Object{
 		clusterRole(PrometheusClusterRole, PrometheusRules(), owners),
 		clusterRole(PrometheusAntreaClusterRole, PrometheusAntreaRules(), owners),
 	}
 }
 
-func clusterRole(name string, rules []rbacv1.PolicyRule, owners []Owner) *rbacv1ac.ClusterRoleApplyConfiguration {
-	cr := rbacv1ac.ClusterRole(name).WithLabels(Labels())
-	for _, o := range sortedOwners(owners) {
-		cr.WithOwnerReferences(metav1ac.OwnerReference().
-			WithAPIVersion(o.APIVersion).WithKind(o.Kind).WithName(o.Name).WithUID(o.UID).
-			WithBlockOwnerDeletion(true))
+func clusterRole(name string, rules []rbacv1.PolicyRule, owners []Owner) *rbacv1.ClusterRole {
+	cr := &rbacv1.ClusterRole{
+		TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRole"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: Labels()},
+		Rules:      rules,
 	}
-	for _, r := range rules {
-		rule := rbacv1ac.PolicyRule().WithVerbs(r.Verbs...)
-		if r.APIGroups != nil {
-			rule.WithAPIGroups(r.APIGroups...)
-		}
-		if r.Resources != nil {
-			rule.WithResources(r.Resources...)
-		}
-		if r.NonResourceURLs != nil {
-			rule.WithNonResourceURLs(r.NonResourceURLs...)
-		}
-		cr.WithRules(rule)
+	for _, o := range sortedOwners(owners) {
+		cr.OwnerReferences = append(cr.OwnerReferences, metav1.OwnerReference{
+			APIVersion: o.APIVersion, Kind: o.Kind, Name: o.Name, UID: o.UID, BlockOwnerDeletion: ptr.To(true)})
 	}
 	return cr
 }

@@ -5,10 +5,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
-	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 func TestClusterRoles(t *testing.T) {
@@ -17,27 +17,28 @@ func TestClusterRoles(t *testing.T) {
 		{APIVersion: "monitoring.antrea.io/v1alpha1", Kind: "AntreaMonitoring", Name: "a", UID: types.UID("uid-a")},
 	}
 	got := ClusterRoles(owners)
-	ref := func(name, uid string) metav1ac.OwnerReferenceApplyConfiguration {
-		return metav1ac.OwnerReferenceApplyConfiguration{APIVersion: ptr.To("monitoring.antrea.io/v1alpha1"), Kind: ptr.To("AntreaMonitoring"),
-			Name: ptr.To(name), UID: ptr.To(types.UID(uid)), BlockOwnerDeletion: ptr.To(true)}
+	ref := func(name, uid string) metav1.OwnerReference {
+		return metav1.OwnerReference{APIVersion: "monitoring.antrea.io/v1alpha1", Kind: "AntreaMonitoring",
+			Name: name, UID: types.UID(uid), BlockOwnerDeletion: ptr.To(true)}
 	}
-	rule := func(groups, resources, urls, verbs []string) rbacv1ac.PolicyRuleApplyConfiguration {
-		return rbacv1ac.PolicyRuleApplyConfiguration{APIGroups: groups, Resources: resources, NonResourceURLs: urls, Verbs: verbs}
-	}
-	role := func(name string, rules ...rbacv1ac.PolicyRuleApplyConfiguration) *rbacv1ac.ClusterRoleApplyConfiguration {
-		cr := rbacv1ac.ClusterRole(name)
-		cr.Labels = map[string]string{"app.kubernetes.io/managed-by": "antrea-monitoring-operator", "app.kubernetes.io/part-of": "antrea-monitoring"}
-		cr.OwnerReferences = []metav1ac.OwnerReferenceApplyConfiguration{ref("a", "uid-a"), ref("b", "uid-b")}
-		cr.Rules = rules
-		return cr
+	role := func(name string, rules ...rbacv1.PolicyRule) client.Object {
+		return &rbacv1.ClusterRole{
+			TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+			ObjectMeta: metav1.ObjectMeta{Name: name,
+				Labels:          map[string]string{"app.kubernetes.io/managed-by": "antrea-monitoring-operator", "app.kubernetes.io/part-of": "antrea-monitoring"},
+				OwnerReferences: []metav1.OwnerReference{ref("a", "uid-a"), ref("b", "uid-b")}},
+			Rules: rules,
+		}
 	}
 	rw := []string{"get", "list", "watch"}
-	want := []*rbacv1ac.ClusterRoleApplyConfiguration{
-		role("prometheus",
-			rule([]string{""}, []string{"nodes", "nodes/proxy", "services", "endpoints", "pods"}, nil, rw),
-			rule([]string{"networking.k8s.io"}, []string{"ingresses"}, nil, rw),
-			rule(nil, nil, []string{"/metrics"}, []string{"get"})),
-		role("prometheus-antrea", rule(nil, nil, []string{"/metrics"}, []string{"get"})),
+	want := []client.Object{
+		// Never the guide's own names (prometheus, prometheus-antrea): an
+		// admin who followed the guide by hand owns those.
+		role("antrea-monitoring:prometheus",
+			rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes", "nodes/proxy", "services", "endpoints", "pods"}, Verbs: rw},
+			rbacv1.PolicyRule{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses"}, Verbs: rw},
+			rbacv1.PolicyRule{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}),
+		role("antrea-monitoring:prometheus-antrea", rbacv1.PolicyRule{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("ClusterRoles() mismatch (-want +got):\n%s", diff)

@@ -5,8 +5,10 @@ package envtest
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -22,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
@@ -43,6 +46,7 @@ var (
 	mgrCache   cache.Cache
 	writes     atomic.Int64 // writes the reconciler made through its client
 	cancel     context.CancelFunc
+	kcm        *fixtures.ControllerManager
 )
 
 func TestEnvtest(t *testing.T) {
@@ -69,6 +73,12 @@ var _ = BeforeSuite(func() {
 
 	k8sClient, err = client.New(cfg, client.Options{Scheme: manager.Scheme()})
 	Expect(err).NotTo(HaveOccurred())
+
+	// The controllers envtest lacks: a real garbage collector, ServiceAccount
+	// token controller and namespace controller (kube-controller-manager).
+	kcm, err = fixtures.StartControllerManager(context.Background(), testEnv, k8sClient)
+	Expect(err).NotTo(HaveOccurred(), "starting kube-controller-manager (KUBE_CONTROLLER_MANAGER, set by 'make test')")
+	AddReportEntry("kube-controller-manager", strings.Join(fixtures.ControllerManagerControllers, ","))
 	for _, ns := range watched[1:] {
 		Expect(k8sClient.Create(context.Background(), fixtures.Namespace(ns))).To(Succeed())
 	}
@@ -79,6 +89,7 @@ var _ = BeforeSuite(func() {
 	Expect(installOperatorRBAC(context.Background())).To(Succeed())
 	operatorCfg := rest.CopyConfig(cfg)
 	operatorCfg.Impersonate = rest.ImpersonationConfig{UserName: operatorUser}
+	operatorCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &countingTransport{next: rt} })
 
 	mgr, r, err := manager.New(operatorCfg, manager.Options{
 		MetricsAddr: "0", ProbeAddr: "0", LeaderElect: false,
@@ -100,6 +111,7 @@ var _ = AfterSuite(func() {
 	if cancel != nil {
 		cancel()
 	}
+	kcm.Stop()
 	if testEnv != nil {
 		Expect(testEnv.Stop()).To(Succeed())
 	}
@@ -193,4 +205,51 @@ func (s *countingStatus) Patch(ctx context.Context, obj client.Object, patch cli
 func (s *countingStatus) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
 	s.writes.Add(1)
 	return s.SubResourceWriter.Apply(ctx, obj, opts...)
+}
+
+// countKey marks the context of the requests a spec wants counted.
+type countKey struct{}
+
+type requestCounts struct{ reads, writes atomic.Int64 }
+
+// countRequests returns a context whose API requests (made by the
+// operator's clients) are counted, and a function returning the counts.
+func countRequests(ctx context.Context) (context.Context, func() (reads, writes int64)) {
+	c := &requestCounts{}
+	return context.WithValue(ctx, countKey{}, c), func() (int64, int64) { return c.reads.Load(), c.writes.Load() }
+}
+
+// countingTransport counts the operator's API requests made with a
+// context from countRequests: a read here is one that bypassed the cache.
+type countingTransport struct{ next http.RoundTripper }
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if c, ok := req.Context().Value(countKey{}).(*requestCounts); ok {
+		if req.Method == http.MethodGet {
+			c.reads.Add(1)
+		} else {
+			c.writes.Add(1)
+		}
+	}
+	return t.next.RoundTrip(req)
+}
+
+// reconcileTotal is how many reconciles the operator's controller ran.
+func reconcileTotal() float64 {
+	families, err := crmetrics.Registry.Gather()
+	Expect(err).NotTo(HaveOccurred())
+	var n float64
+	for _, f := range families {
+		if f.GetName() != "controller_runtime_reconcile_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "controller" && l.GetValue() == "antreamonitoring" {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return n
 }
