@@ -98,9 +98,9 @@ var _ = Describe("AntreaMonitoring", func() {
 			g.Expect(got.Finalizers).To(ConsistOf("monitoring.antrea.io/restore-antrea-config"))
 		}, timeout, interval).Should(Succeed())
 
-		By("creating ClusterRoles equal to the guide's, owned by the AntreaMonitoring")
+		By("creating ClusterRoles of its own with the guide's rules, owned by the AntreaMonitoring")
 		got := getAM(Default, ctx, "enable")
-		for name, rules := range map[string][]rbacv1.PolicyRule{"prometheus": seedPrometheusRules, "prometheus-antrea": seedPrometheusAntreaRules} {
+		for name, rules := range map[string][]rbacv1.PolicyRule{"antrea-monitoring:prometheus": seedPrometheusRules, "antrea-monitoring:prometheus-antrea": seedPrometheusAntreaRules} {
 			var role rbacv1.ClusterRole
 			Expect(k8sClient.Get(ctx, types.NamespacedName{Name: name}, &role)).To(Succeed())
 			Expect(role.Rules).To(Equal(rules), name)
@@ -278,6 +278,26 @@ var _ = Describe("AntreaMonitoring", func() {
 				ContainSubstring("antrea-agent.conf of ConfigMap antrea-revert/antrea-config"),
 				ContainSubstring("managed by Helm (release antrea-revert/antrea)"),
 				ContainSubstring("last written by helm"))))
+			g.Expect(notes).To(HaveLen(1), "the event is recorded once")
+		}, timeout, interval).Should(Succeed())
+
+		By("keeping MetricsReapplied, naming the manager, in status until something really changes")
+		reapplied := func(g Gomega) {
+			c := expectCondition(g, getAM(g, ctx, "revert"), monitoringv1alpha1.ConditionAntreaMetricsEnabled, metav1.ConditionTrue, monitoringv1alpha1.ReasonMetricsReapplied)
+			g.Expect(c.Message).To(ContainSubstring("managed by Helm (release antrea-revert/antrea)"))
+		}
+		Eventually(reapplied, timeout, interval).Should(Succeed())
+		for range 5 { // resyncs of an unchanged world
+			_, err := reconciler.Reconcile(ctx, reconcile.Request{NamespacedName: clientKey("revert")})
+			Expect(err).NotTo(HaveOccurred())
+		}
+		Consistently(reapplied, 2*time.Second, 100*time.Millisecond).Should(Succeed())
+		am := getAM(Default, ctx, "revert")
+		am.Spec.Antrea.RestartOnChange = ptr.To(true)
+		am.Spec.Prometheus.ScrapeInterval = "15s"
+		updateSpec(ctx, am)
+		Eventually(func(g Gomega) {
+			expectCondition(g, getAM(g, ctx, "revert"), monitoringv1alpha1.ConditionAntreaMetricsEnabled, metav1.ConditionTrue, monitoringv1alpha1.ReasonMetricsEnabled)
 		}, timeout, interval).Should(Succeed())
 		deleteAndWaitGone(ctx, "revert")
 		Expect(getCM(Default, ctx, ns, "antrea-config").Data[agentKey]).To(Equal(fixtures.AgentConfOff))
@@ -342,7 +362,7 @@ var _ = Describe("AntreaMonitoring", func() {
 			expectCondition(g, getAM(g, ctx, "multi-a"), monitoringv1alpha1.ConditionAntreaMetricsEnabled, metav1.ConditionTrue, monitoringv1alpha1.ReasonMetricsEnabled)
 			expectCondition(g, getAM(g, ctx, "multi-b"), monitoringv1alpha1.ConditionAntreaMetricsEnabled, metav1.ConditionTrue, monitoringv1alpha1.ReasonMetricsEnabled)
 			var role rbacv1.ClusterRole
-			g.Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "prometheus-antrea"}, &role)).To(Succeed())
+			g.Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "antrea-monitoring:prometheus-antrea"}, &role)).To(Succeed())
 			var owners []string
 			for _, o := range role.OwnerReferences {
 				owners = append(owners, o.Name)
@@ -356,7 +376,7 @@ var _ = Describe("AntreaMonitoring", func() {
 		}, 2*time.Second, 200*time.Millisecond).Should(Succeed())
 		Eventually(func(g Gomega) {
 			var role rbacv1.ClusterRole
-			g.Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "prometheus-antrea"}, &role)).To(Succeed())
+			g.Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "antrea-monitoring:prometheus-antrea"}, &role)).To(Succeed())
 			for _, o := range role.OwnerReferences {
 				g.Expect(o.Name).NotTo(Equal("multi-a"))
 			}

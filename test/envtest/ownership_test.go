@@ -376,7 +376,6 @@ var _ = Describe("Ownership", func() {
 
 	It("restores both ConfigMaps on deletion after Antrea moved from antrea-config-<hash> to antrea-config", func() {
 		const ns = "antrea-upgrade"
-		Expect(k8sClient.Create(ctx, fixtures.Namespace(ns))).To(Succeed())
 		antrea(ctx, ns, "antrea-config-h4sh", fixtures.AgentConfOff, fixtures.ControllerConfOff)
 		Expect(k8sClient.Create(ctx, monitoring("upgrade", ns))).To(Succeed())
 		Eventually(func(g Gomega) {

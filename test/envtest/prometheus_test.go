@@ -172,7 +172,7 @@ var _ = Describe("Prometheus provisioning", func() {
 	It("asks the managed Prometheus through the API server's service proxy, and says when it cannot", func() {
 		Expect(k8sClient.Create(ctx, monitoring("probe", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
 			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
-			am.Spec.HealthCheck = monitoringv1alpha1.HealthCheckSpec{Enabled: ptr.To(true), Interval: "1s"}
+			am.Spec.HealthCheck = monitoringv1alpha1.HealthCheckSpec{Enabled: ptr.To(true), Interval: "5s"}
 		}))).To(Succeed())
 		// envtest has no endpoints controller: the Service has no endpoints,
 		// and the API server's proxy says so.
@@ -329,7 +329,7 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 		Expect(rule.Spec.Groups[0].Rules[0].Expr.StrVal).To(Equal(`up{job="kps/auto-agents"} == 0`), "PodMonitor jobs are <namespace>/<name>")
 		var crb rbacv1.ClusterRoleBinding
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "antrea-monitoring:auto:prometheus-antrea"}, &crb)).To(Succeed())
-		Expect(crb.RoleRef.Name).To(Equal("prometheus-antrea"))
+		Expect(crb.RoleRef.Name).To(Equal("antrea-monitoring:prometheus-antrea"))
 		Expect(crb.Subjects).To(ContainElement(rbacv1.Subject{Kind: "ServiceAccount", Namespace: "kps", Name: "kps-prometheus"}))
 
 		By("a namespace selector that excludes the monitors' namespace")

@@ -32,7 +32,7 @@ var _ = Describe("The operator's own ClusterRole", func() {
 		Expect(k8sClient.Create(ctx, monitoring("rbac", "kube-system"))).To(Succeed())
 		Eventually(func(g Gomega) {
 			expectCondition(g, getAM(g, ctx, "rbac"), monitoringv1alpha1.ConditionRBACReady, metav1.ConditionTrue, monitoringv1alpha1.ReasonClusterRolesApplied)
-			for _, name := range []string{"prometheus", "prometheus-antrea"} {
+			for _, name := range []string{"antrea-monitoring:prometheus", "antrea-monitoring:prometheus-antrea"} {
 				var cr rbacv1.ClusterRole
 				g.Expect(k8sClient.Get(ctx, clientKey(name), &cr)).To(Succeed())
 				g.Expect(cr.ManagedFields).To(ContainElement(HaveField("Manager", "antrea-monitoring-operator")))

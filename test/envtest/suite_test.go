@@ -36,7 +36,7 @@ import (
 // The Antrea namespaces the operator is started to watch; each scenario
 // uses its own, so scenarios do not see each other's Antrea.
 var watched = []string{"kube-system", "antrea-enable", "antrea-missing", "antrea-hashed", "antrea-invalid",
-	"antrea-default", "antrea-revert", "antrea-multi", "antrea-unmanaged", "antrea-norestart", "antrea-windows", "antrea-conflict"}
+	"antrea-default", "antrea-revert", "antrea-multi", "antrea-unmanaged", "antrea-norestart", "antrea-windows", "antrea-conflict", "antrea-upgrade"}
 
 var (
 	cfg        *rest.Config
