@@ -174,7 +174,7 @@ func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am
 	res.conditions = append(res.conditions, scrapeCondition(mode, in, selectionProblems))
 	res.pools = render.ScrapePools(in)
 	if mode == v1alpha1.ModeManaged {
-		cond, err := r.managedReadiness(ctx, res.prometheus)
+		cond, err := r.managedReadiness(ctx, res.prometheus, in.Managed.Image)
 		if err != nil {
 			return res, err
 		}
@@ -320,7 +320,9 @@ func scrapeCondition(mode v1alpha1.PrometheusMode, in render.Input, selectionPro
 }
 
 // managedReadiness is PrometheusReady from the managed Deployment's Available condition.
-func (r *AntreaMonitoringReconciler) managedReadiness(ctx context.Context, ref *v1alpha1.ObjectReference) (metav1.Condition, error) {
+// While it is not, the message names the image (spec.prometheus.managed.image):
+// an image that cannot be pulled is the usual cause admission cannot catch.
+func (r *AntreaMonitoringReconciler) managedReadiness(ctx context.Context, ref *v1alpha1.ObjectReference, image string) (metav1.Condition, error) {
 	t := v1alpha1.ConditionPrometheusReady
 	d, err := getOptional[appsv1.Deployment](ctx, r.Client, ref.Namespace, ref.Name)
 	if err != nil {
@@ -333,7 +335,9 @@ func (r *AntreaMonitoringReconciler) managedReadiness(ctx context.Context, ref *
 			}
 		}
 	}
-	return falseCond(t, v1alpha1.ReasonPrometheusUnavailable, fmt.Sprintf("Deployment %s/%s is not available yet.", ref.Namespace, ref.Name)), nil
+	return falseCond(t, v1alpha1.ReasonPrometheusUnavailable, fmt.Sprintf(
+		"Deployment %s/%s is not available yet; if its pod cannot pull spec.prometheus.managed.image (%s), set an image your nodes can pull.",
+		ref.Namespace, ref.Name, image)), nil
 }
 
 func labelMap(in map[string]v1alpha1.LabelValue) map[string]string {

@@ -32,7 +32,7 @@ import (
 
 const (
 	scrapeInterval = "2s"
-	healthInterval = 3 * time.Second
+	healthInterval = 5 * time.Second // the smallest the API admits
 	// omitted is a family the simulated controller leaves out: the status must name it.
 	omitted = "antrea_controller_acnp_status_updates"
 )

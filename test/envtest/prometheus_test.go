@@ -116,7 +116,8 @@ var _ = Describe("Prometheus provisioning", func() {
 		By("reporting PrometheusReady from the Deployment's availability")
 		Eventually(func(g Gomega) {
 			got := getAM(g, ctx, "managed")
-			expectCondition(g, got, monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonPrometheusUnavailable)
+			ready := expectCondition(g, got, monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonPrometheusUnavailable)
+			g.Expect(ready.Message).To(ContainSubstring("spec.prometheus.managed.image (quay.io/prometheus/prometheus:v2.46.0)"), "the condition names the field and value admission cannot check")
 			expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
 			c := expectCondition(g, got, monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonModeExplicit)
 			g.Expect(c.Message).To(Equal("spec.prometheus.mode is Managed."))
