@@ -81,8 +81,10 @@ fuzz: ## Fuzz the Antrea conf editor (FUZZTIME=1m).
 	go test ./internal/antreaconf -run '^$$' -fuzz FuzzSet -fuzztime $${FUZZTIME:-1m}
 
 .PHONY: bench
-bench: ## Benchmarks.
-	go test ./... -run '^$$' -bench . -benchmem
+bench: ## Benchmarks: the packages' own, then the operator's memory against unrelated objects (test/bench: real control plane, runs once).
+	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets"; \
+	KUBEBUILDER_ASSETS=$$assets go test $$(go list ./... | grep -v '/test/bench$$') -run '^$$' -bench . -benchmem; \
+	KUBEBUILDER_ASSETS=$$assets go test ./test/bench -run '^$$' -bench . -benchtime=1x -timeout 20m -v
 
 ##@ Build
 

@@ -19,7 +19,7 @@ import (
 func TestKeepReapplied(t *testing.T) {
 	const onMsg = "enablePrometheusMetrics is on in kube-system/antrea-config/antrea-agent.conf."
 	reapplied := metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: v1.ReasonMetricsReapplied,
-		Message: "enablePrometheusMetrics was turned off again in antrea-config/antrea-agent.conf by another writer (managed by Helm) and the operator re-applied it. " + onMsg,
+		Message:            "enablePrometheusMetrics was turned off again in antrea-config/antrea-agent.conf by another writer (managed by Helm) and the operator re-applied it. " + onMsg,
 		ObservedGeneration: 3, LastTransitionTime: metav1.Now()}
 	enabled := metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: v1.ReasonMetricsEnabled, Message: onMsg}
 	kept := reapplied

@@ -237,7 +237,32 @@ func ownedFieldsEqual(kind render.Kind, live client.Object, desired map[string]a
 	if !ok {
 		return false, errors.New("managed fields are not an object")
 	}
+	if kind.PrometheusOperator {
+		fillLeaves(extracted, u, set)
+	}
 	return jsonEqual(extracted, withoutIdentity(desired))
+}
+
+// fillLeaves copies from live the whole value of every leaf of the managed
+// field set reached by field names only. The deduced schema used for CRDs
+// treats every map as granular, so ExtractItems returns an atomic map that
+// the apply owns as a whole (a ServiceMonitor's spec.selector) as empty;
+// owning a leaf means owning its whole value.
+func fillLeaves(extracted, live map[string]any, set *fieldpath.Set) {
+	set.Leaves().Iterate(func(p fieldpath.Path) {
+		names := make([]string, 0, len(p))
+		for _, pe := range p {
+			if pe.FieldName == nil {
+				return
+			}
+			names = append(names, *pe.FieldName)
+		}
+		v, found, err := unstructured.NestedFieldNoCopy(live, names...)
+		if err != nil || !found {
+			return
+		}
+		_ = unstructured.SetNestedField(extracted, runtime.DeepCopyJSONValue(v), names...)
+	})
 }
 
 // withoutIdentity drops what managedFields never record: apiVersion, kind,

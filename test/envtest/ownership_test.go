@@ -84,6 +84,63 @@ func expectRepaired(name string, start time.Time, check func(Gomega)) {
 	repairTimes.Unlock()
 }
 
+// driftEdit is a hand edit of an owned object; check (or the spec's default
+// check) passes once the operator repaired it.
+type driftEdit struct {
+	obj    client.Object
+	mutate func(client.Object)
+	check  func(Gomega) // nil: the spec's default check
+}
+
+// expectDriftRepaired edits each object by hand and waits for the repair,
+// then deletes it (PVCs aside) and waits for it to be recreated. Each
+// repair's time is recorded for the report.
+func expectDriftRepaired(ctx context.Context, edits []driftEdit, matches func(Gomega)) {
+	for _, e := range edits {
+		kind := fmt.Sprintf("%T", e.obj)[strings.LastIndex(fmt.Sprintf("%T", e.obj), ".")+1:]
+		By("editing " + kind + " " + e.obj.GetName() + " by hand")
+		handEdit(ctx, e.obj, e.mutate)
+		check := matches
+		if e.check != nil {
+			check = e.check
+		}
+		expectRepaired("edited "+kind+" "+e.obj.GetName(), time.Now(), check)
+		if _, ok := e.obj.(*corev1.PersistentVolumeClaim); ok {
+			continue // a PVC in use is protected (kubernetes.io/pvc-protection); deleting data is the user's call
+		}
+		By("deleting " + kind + " " + e.obj.GetName() + " by hand")
+		uid := e.obj.GetUID()
+		Expect(k8sClient.Delete(ctx, e.obj)).To(Succeed())
+		expectRepaired("deleted "+kind+" "+e.obj.GetName(), time.Now(), func(g Gomega) {
+			fresh := e.obj.DeepCopyObject().(client.Object)
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(e.obj), fresh)).To(Succeed())
+			g.Expect(fresh.GetUID()).NotTo(Equal(uid))
+			check(g)
+		})
+	}
+}
+
+// expectQuietReconciles runs direct reconciles of an unchanged world and
+// expects zero API requests from them: no write, and no read that bypasses
+// the cache. Requests are counted in the operator's transport.
+func expectQuietReconciles(ctx context.Context, name string) {
+	const n = 10
+	var reads, writesSeen int64
+	Eventually(func(g Gomega) {
+		rctx, counted := countRequests(ctx)
+		before := writes.Load()
+		for range n {
+			_, err := reconciler.Reconcile(rctx, reconcile.Request{NamespacedName: clientKey(name)})
+			g.Expect(err).NotTo(HaveOccurred())
+		}
+		reads, writesSeen = counted()
+		g.Expect(writes.Load() - before).To(BeZero(), "writes through the client")
+		g.Expect(writesSeen).To(BeZero(), "write requests")
+		g.Expect(reads).To(BeZero(), "reads that bypass the cache")
+	}, timeout, interval).Should(Succeed())
+	AddReportEntry("API requests per no-op reconcile of "+name+" (reads, writes)", fmt.Sprintf("%d, %d", reads/n, writesSeen/n))
+}
+
 // guideRole is a ClusterRole made by hand from Antrea's guide: no labels.
 func guideRole(name string, rules []rbacv1.PolicyRule) *rbacv1.ClusterRole {
 	return &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}
@@ -223,78 +280,44 @@ var _ = Describe("Ownership", func() {
 		Eventually(func(g Gomega) { expectLiveMatchesRender(g, ctx, in) }, timeout, interval).Should(Succeed())
 		matches := func(g Gomega) { expectLiveMatchesRender(g, ctx, in) }
 
-		edits := []struct {
-			obj    client.Object
-			mutate func(client.Object)
-		}{
+		edits := []driftEdit{
 			{&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-drift", Name: "drift-prometheus"}}, func(o client.Object) {
 				o.(*corev1.ConfigMap).Data["prometheus.yml"] = "scrape_configs: []\n"
-			}},
+			}, nil},
 			{&appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-drift", Name: "drift-prometheus"}}, func(o client.Object) {
 				o.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Image = "example.com/other:1"
 				o.(*appsv1.Deployment).Spec.Replicas = ptr.To[int32](3)
-			}},
+			}, nil},
 			{&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-drift", Name: "drift-prometheus"}}, func(o client.Object) {
 				o.(*corev1.Service).Spec.Selector = map[string]string{"app": "something-else"}
-			}},
+			}, nil},
 			{&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-drift", Name: "drift-prometheus"}}, func(o client.Object) {
 				labels := o.GetLabels()
 				delete(labels, render.PartOfLabel)
 				o.SetLabels(labels)
 				o.SetOwnerReferences(nil)
-			}},
+			}, nil},
 			{&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "antrea-monitoring:drift:prometheus"}}, func(o client.Object) {
 				o.(*rbacv1.ClusterRoleBinding).Subjects[0].Name = "intruder"
-			}},
+			}, nil},
 			{&corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-drift", Name: "drift-prometheus-data"}}, func(o client.Object) {
 				o.SetLabels(map[string]string{render.OwnerLabel: "drift"}) // the other operator labels dropped
-			}},
+			}, nil},
 			{&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-drift", Name: "drift-grafana-dashboard"}}, func(o client.Object) {
 				o.(*corev1.ConfigMap).Data["antrea.json"] = "{}"
-			}},
+			}, nil},
 			{&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "antrea-monitoring:prometheus-antrea"}}, func(o client.Object) {
 				o.(*rbacv1.ClusterRole).Rules = []rbacv1.PolicyRule{{NonResourceURLs: []string{"/healthz"}, Verbs: []string{"get"}}}
+			}, func(g Gomega) {
+				var r rbacv1.ClusterRole
+				g.Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "antrea-monitoring:prometheus-antrea"}, &r)).To(Succeed())
+				g.Expect(r.Rules).To(Equal(seedPrometheusAntreaRules))
 			}},
 		}
-		for _, e := range edits {
-			kind := fmt.Sprintf("%T", e.obj)[strings.LastIndex(fmt.Sprintf("%T", e.obj), ".")+1:]
-			By("editing " + kind + " " + e.obj.GetName() + " by hand")
-			handEdit(ctx, e.obj, e.mutate)
-			start := time.Now()
-			check := matches
-			if _, ok := e.obj.(*rbacv1.ClusterRole); ok {
-				check = func(g Gomega) {
-					var r rbacv1.ClusterRole
-					g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(e.obj), &r)).To(Succeed())
-					g.Expect(r.Rules).To(Equal(seedPrometheusAntreaRules))
-				}
-			}
-			expectRepaired("edited "+kind+" "+e.obj.GetName(), start, check)
+		expectDriftRepaired(ctx, edits, matches)
 
-			By("deleting " + kind + " " + e.obj.GetName() + " by hand")
-			uid := e.obj.GetUID()
-			if _, ok := e.obj.(*corev1.PersistentVolumeClaim); ok {
-				continue // a PVC in use is protected (kubernetes.io/pvc-protection); deleting data is the user's call
-			}
-			Expect(k8sClient.Delete(ctx, e.obj)).To(Succeed())
-			start = time.Now()
-			expectRepaired("deleted "+kind+" "+e.obj.GetName(), start, func(g Gomega) {
-				fresh := e.obj.DeepCopyObject().(client.Object)
-				g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(e.obj), fresh)).To(Succeed())
-				g.Expect(fresh.GetUID()).NotTo(Equal(uid))
-				check(g)
-			})
-		}
-
-		By("making no write once everything is repaired")
-		Eventually(func(g Gomega) {
-			before := writes.Load()
-			for range 10 {
-				_, err := reconciler.Reconcile(ctx, reconcile.Request{NamespacedName: clientKey("drift")})
-				g.Expect(err).NotTo(HaveOccurred())
-			}
-			g.Expect(writes.Load() - before).To(BeZero())
-		}, timeout, interval).Should(Succeed())
+		By("making no API read or write once everything is repaired")
+		expectQuietReconciles(ctx, "drift")
 		deleteAndWaitGone(ctx, "drift")
 	})
 
@@ -307,19 +330,8 @@ var _ = Describe("Ownership", func() {
 			expectCondition(g, getAM(g, ctx, "quiet"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
 		}, timeout, interval).Should(Succeed())
 
-		By("counting the API requests of 20 direct reconciles of an unchanged world")
-		var reads, writesSeen int64
-		Eventually(func(g Gomega) {
-			rctx, counted := countRequests(ctx)
-			for range 20 {
-				_, err := reconciler.Reconcile(rctx, reconcile.Request{NamespacedName: clientKey("quiet")})
-				g.Expect(err).NotTo(HaveOccurred())
-			}
-			reads, writesSeen = counted()
-			g.Expect(writesSeen).To(BeZero(), "writes")
-			g.Expect(reads).To(BeZero(), "reads that bypass the cache")
-		}, timeout, interval).Should(Succeed())
-		AddReportEntry("API requests per no-op reconcile (reads, writes)", fmt.Sprintf("%d, %d", reads/20, writesSeen/20))
+		By("counting the API requests of direct reconciles of an unchanged world")
+		expectQuietReconciles(ctx, "quiet")
 
 		By("creating ConfigMaps in the Antrea namespace that are not Antrea's")
 		quietFor := func(d time.Duration) float64 {

@@ -231,18 +231,13 @@ var _ = Describe("Prometheus provisioning", func() {
 			c := expectCondition(g, getAM(g, ctx, "plain"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNamespaceNotFound)
 			g.Expect(c.Message).To(Equal("Namespace prom-users (spec.prometheus.scrapeConfig.namespace) does not exist."))
 		}, timeout, interval).Should(Succeed())
+		// The namespace and ServiceAccount appearing wake the operator (watches).
 		Expect(k8sClient.Create(ctx, fixtures.Namespace("prom-users"))).To(Succeed())
-		// Nothing triggers a reconcile on a namespace; a spec change does.
-		am := getAM(Default, ctx, "plain")
-		am.Spec.Prometheus.ScrapeInterval = "20s"
-		updateSpec(ctx, am)
 		Eventually(func(g Gomega) {
 			expectCondition(g, getAM(g, ctx, "plain"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonServiceAccountNotFound)
 		}, timeout, interval).Should(Succeed())
 		Expect(k8sClient.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-users", Name: "prometheus"}})).To(Succeed())
-		am = getAM(Default, ctx, "plain")
-		am.Spec.Prometheus.ScrapeInterval = "30s"
-		updateSpec(ctx, am)
+		am := getAM(Default, ctx, "plain")
 
 		in := renderInput(am, monitoringv1alpha1.ModeScrapeConfig)
 		in.ScrapeConfig = *am.Spec.Prometheus.ScrapeConfig
@@ -260,6 +255,20 @@ var _ = Describe("Prometheus provisioning", func() {
 			Expect(k8sClient.Get(ctx, types.NamespacedName{Name: name}, &crb)).To(Succeed())
 			Expect(crb.Subjects).To(Equal([]rbacv1.Subject{{Kind: "ServiceAccount", Namespace: "prom-users", Name: "prometheus"}}))
 		}
+
+		By("repairing the delivered objects edited or deleted by hand, then staying quiet")
+		expectDriftRepaired(ctx, []driftEdit{
+			{&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-users", Name: "plain-scrape-configs"}}, func(o client.Object) {
+				o.(*corev1.Secret).Data["antrea-scrape-configs.yaml"] = []byte("[]\n")
+			}, nil},
+			{&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-users", Name: "plain-scrape-configs"}}, func(o client.Object) {
+				delete(o.(*corev1.ConfigMap).Data, "antrea-rules.yaml")
+			}, nil},
+			{&rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "antrea-monitoring:plain:prometheus-antrea"}}, func(o client.Object) {
+				o.(*rbacv1.ClusterRoleBinding).Subjects = nil
+			}, nil},
+		}, func(g Gomega) { expectLiveMatchesRender(g, ctx, in) })
+		expectQuietReconciles(ctx, "plain")
 		deleteAndWaitGone(ctx, "plain")
 	})
 })
@@ -333,6 +342,24 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 		Expect(crb.RoleRef.Name).To(Equal("antrea-monitoring:prometheus-antrea"))
 		Expect(crb.Subjects).To(ContainElement(rbacv1.Subject{Kind: "ServiceAccount", Namespace: "kps", Name: "kps-prometheus"}))
 
+		By("repairing prometheus-operator's objects edited or deleted by hand, then staying quiet")
+		matches := func(g Gomega) { expectLiveMatchesRender(g, ctx, in) }
+		expectDriftRepaired(ctx, []driftEdit{
+			{&promv1.ServiceMonitor{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "auto-controllers"}}, func(o client.Object) {
+				o.(*promv1.ServiceMonitor).Spec.Endpoints[0].Interval = "1h"
+			}, nil},
+			{&promv1.PodMonitor{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "auto-agents"}}, func(o client.Object) {
+				o.(*promv1.PodMonitor).Spec.PodMetricsEndpoints = nil
+			}, nil},
+			{&promv1.PrometheusRule{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "auto-antrea-rules"}}, func(o client.Object) {
+				o.(*promv1.PrometheusRule).Spec.Groups[0].Rules = o.(*promv1.PrometheusRule).Spec.Groups[0].Rules[:1]
+			}, nil},
+			{&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "auto-metrics-reader-token"}}, func(o client.Object) {
+				o.SetLabels(map[string]string{render.OwnerLabel: "auto", render.ManagedByLabel: render.ManagedByValue, "release": "other"})
+			}, nil},
+		}, matches)
+		expectQuietReconciles(ctx, "auto")
+
 		By("a namespace selector that excludes the monitors' namespace")
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(prom), prom)).To(Succeed())
 		prom.Spec.PodMonitorNamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"monitoring": "enabled"}}
@@ -357,6 +384,13 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 			g.Expect(exists(ctx, &promv1.ServiceMonitor{}, "kps", "auto-controllers")).To(BeFalse())
 			g.Expect(exists(ctx, &promv1.PodMonitor{}, "kps", "auto-agents")).To(BeFalse())
 		}, timeout, interval).Should(Succeed())
+		in.PrometheusOperator.UseScrapeConfig = true
+		expectDriftRepaired(ctx, []driftEdit{
+			{&promv1alpha1.ScrapeConfig{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "auto-agents"}}, func(o client.Object) {
+				o.(*promv1alpha1.ScrapeConfig).Spec.RelabelConfigs = nil
+			}, nil},
+		}, matches)
+		expectQuietReconciles(ctx, "auto")
 
 		By("deleting the Prometheus: Auto goes back to Managed and prunes prometheus-operator's objects")
 		Expect(k8sClient.Delete(ctx, prom)).To(Succeed())
