@@ -10,9 +10,11 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
@@ -287,7 +289,11 @@ func rolloutApplyConfiguration(ns string, w antrea.Workload, hash string) runtim
 // prometheus-antrea, made by hand) are never read, changed or deleted.
 func (r *AntreaMonitoringReconciler) reconcileRBAC(ctx context.Context, all []monitoringv1alpha1.AntreaMonitoring) (metav1.Condition, error) {
 	t := monitoringv1alpha1.ConditionRBACReady
-	if err := r.applyAll(ctx, render.ClusterRoles(owners(all)), sharedOwnership); err != nil {
+	err := r.releaseLegacyRoles(ctx)
+	if err == nil {
+		err = r.applyAll(ctx, render.ClusterRoles(owners(all)), sharedOwnership)
+	}
+	if err != nil {
 		var notOwned *NotOwnedError
 		if errors.As(err, &notOwned) {
 			return falseCond(t, monitoringv1alpha1.ReasonObjectNotOwned, err.Error()+"."), nil
@@ -297,6 +303,43 @@ func (r *AntreaMonitoringReconciler) reconcileRBAC(ctx context.Context, all []mo
 	return trueCond(t, monitoringv1alpha1.ReasonClusterRolesApplied, fmt.Sprintf(
 		"ClusterRoles %s and %s (the operator's own, with the rules of Antrea's guide) are in place; roles the operator did not create, such as the guide's prometheus and prometheus-antrea, are left alone.",
 		render.PrometheusClusterRole, render.PrometheusAntreaClusterRole)), nil
+}
+
+// releaseLegacyRoles lets go of the ClusterRoles prometheus and
+// prometheus-antrea that earlier versions of the operator applied (and
+// labelled and owned) under the guide's names, which an admin may have
+// created by hand and may bind elsewhere: it drops its labels and
+// ownerReferences, so the garbage collector never deletes them and the
+// operator never sees them again, and keeps their rules.
+func (r *AntreaMonitoringReconciler) releaseLegacyRoles(ctx context.Context) error {
+	for _, name := range render.LegacyClusterRoles {
+		var role rbacv1.ClusterRole
+		if err := r.Get(ctx, types.NamespacedName{Name: name}, &role); err != nil {
+			if apierrors.IsNotFound(err) { // absent, or not labelled by the operator
+				continue
+			}
+			return fmt.Errorf("reading ClusterRole %s: %w", name, err)
+		}
+		if !sharedOwnership(&role) {
+			continue
+		}
+		rules := make([]any, 0, len(role.Rules))
+		for _, rule := range role.Rules {
+			u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&rule)
+			if err != nil {
+				return err
+			}
+			rules = append(rules, u)
+		}
+		release := &unstructured.Unstructured{Object: map[string]any{"rules": rules}}
+		release.SetGroupVersionKind(rbacv1.SchemeGroupVersion.WithKind("ClusterRole"))
+		release.SetName(name)
+		if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(release), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			return fmt.Errorf("releasing ClusterRole %s made by an earlier version of the operator: %w", name, err)
+		}
+		logf.FromContext(ctx).Info("Released a ClusterRole an earlier version of the operator had labelled and owned; it keeps its rules and is left alone from now on", "clusterRole", name)
+	}
+	return nil
 }
 
 // owners are the live AntreaMonitoring objects, as owners of cluster-wide objects.

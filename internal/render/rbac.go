@@ -30,6 +30,11 @@ const (
 	PrometheusAntreaClusterRole = "antrea-monitoring:prometheus-antrea"
 )
 
+// LegacyClusterRoles are the guide's role names, which versions of the
+// operator applied, labelled and owned in earlier versions; it now only
+// releases them (see the controller).
+var LegacyClusterRoles = []string{"prometheus", "prometheus-antrea"}
+
 // Owner is an AntreaMonitoring that owns cluster-wide objects.
 type Owner struct {
 	APIVersion, Kind, Name string

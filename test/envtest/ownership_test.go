@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -134,7 +136,7 @@ func expectQuietReconciles(ctx context.Context, name string) {
 			g.Expect(err).NotTo(HaveOccurred())
 		}
 		reads, writesSeen = counted()
-		g.Expect(writes.Load() - before).To(BeZero(), "writes through the client")
+		g.Expect(writes.Load()-before).To(BeZero(), "writes through the client")
 		g.Expect(writesSeen).To(BeZero(), "write requests")
 		g.Expect(reads).To(BeZero(), "reads that bypass the cache")
 	}, timeout, interval).Should(Succeed())
@@ -205,6 +207,46 @@ var _ = Describe("Ownership", func() {
 				g.Expect(now.Labels).To(BeEmpty())
 			}
 		}, 3*time.Second, 200*time.Millisecond).Should(Succeed())
+	})
+
+	It("upgraded from a version that used the guide's role names: releases those roles and rebinds to its own", func() {
+		// What the earlier version left: prometheus-antrea applied, labelled
+		// and owned by the operator, and a binding to it.
+		Expect(k8sClient.Create(ctx, monitoring("legacy", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig
+			am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: "prom-legacy",
+				ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "prom-legacy", Name: "prometheus"}}
+		}))).To(Succeed())
+		am := getAM(Default, ctx, "legacy")
+		ref := metav1.OwnerReference{APIVersion: "monitoring.antrea.io/v1alpha1", Kind: "AntreaMonitoring", Name: "legacy", UID: am.UID, BlockOwnerDeletion: ptr.To(true)}
+		ours := map[string]string{render.ManagedByLabel: render.ManagedByValue, render.PartOfLabel: render.PartOfValue}
+		old := &rbacv1.ClusterRole{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+			ObjectMeta: metav1.ObjectMeta{Name: "prometheus-antrea", Labels: ours, OwnerReferences: []metav1.OwnerReference{ref}},
+			Rules:      seedPrometheusAntreaRules}
+		Expect(k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(toUnstructured(old)), client.FieldOwner("antrea-monitoring-operator"), client.ForceOwnership)).To(Succeed())
+		crbLabels := map[string]string{render.OwnerLabel: "legacy", render.ManagedByLabel: render.ManagedByValue}
+		Expect(k8sClient.Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "antrea-monitoring:legacy:prometheus-antrea", Labels: crbLabels},
+			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "prometheus-antrea"},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: "prom-legacy", Name: "prometheus"}}})).To(Succeed())
+		Expect(k8sClient.Create(ctx, fixtures.Namespace("prom-legacy"))).To(Succeed())
+		Expect(k8sClient.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-legacy", Name: "prometheus"}})).To(Succeed())
+
+		Eventually(func(g Gomega) {
+			var role rbacv1.ClusterRole
+			g.Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "prometheus-antrea"}, &role)).To(Succeed())
+			g.Expect(role.Labels).To(BeEmpty(), "released")
+			g.Expect(role.OwnerReferences).To(BeEmpty(), "released: the garbage collector would delete it")
+			g.Expect(role.Rules).To(Equal(seedPrometheusAntreaRules), "its rules are kept")
+			var crb rbacv1.ClusterRoleBinding
+			g.Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "antrea-monitoring:legacy:prometheus-antrea"}, &crb)).To(Succeed())
+			g.Expect(crb.RoleRef.Name).To(Equal("antrea-monitoring:prometheus-antrea"), "roleRef is immutable: the binding is replaced")
+			expectCondition(g, getAM(g, ctx, "legacy"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
+		}, timeout, interval).Should(Succeed())
+		deleteAndWaitGone(ctx, "legacy")
+		Consistently(func(g Gomega) {
+			var role rbacv1.ClusterRole
+			g.Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "prometheus-antrea"}, &role)).To(Succeed())
+		}, 3*time.Second, 200*time.Millisecond).Should(Succeed(), "the released role survives the AntreaMonitoring")
 	})
 
 	It("reports an object in its way that it did not create, and never changes or deletes it", func() {
@@ -413,3 +455,9 @@ var _ = Describe("Ownership", func() {
 		}
 	})
 })
+
+func toUnstructured(obj client.Object) *unstructured.Unstructured {
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	Expect(err).NotTo(HaveOccurred())
+	return &unstructured.Unstructured{Object: u}
+}
