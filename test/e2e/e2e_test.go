@@ -18,15 +18,18 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	authnv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 )
 
@@ -198,5 +201,33 @@ var _ = Describe("Scrape health", Ordered, func() {
 		Eventually(func(g Gomega) {
 			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, v1alpha1.ReasonTargetsUp)
 		}, 60*time.Second, 250*time.Millisecond).Should(Succeed())
+	})
+
+	It("leaves nothing of its own behind once the last AntreaMonitoring is deleted, and restores Antrea", func() {
+		ctx := context.Background()
+		Expect(world.Client.Delete(ctx, &v1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: world.Monitoring}})).To(Succeed())
+		// The real garbage collector (kube-controller-manager) removes what
+		// the operator created; count every kind it may create, cluster-wide.
+		var left map[string]int
+		Eventually(func(g Gomega) {
+			left = map[string]int{}
+			for _, k := range render.Kinds {
+				list := k.NewList()
+				err := world.Client.List(ctx, list, client.MatchingLabels{render.ManagedByLabel: render.ManagedByValue})
+				if meta.IsNoMatchError(err) {
+					continue // prometheus-operator is not installed in this world
+				}
+				g.Expect(err).NotTo(HaveOccurred())
+				if n := meta.LenList(list); n > 0 {
+					left[k.GVK.Kind] = n
+				}
+			}
+			g.Expect(left).To(BeEmpty())
+			var cm corev1.ConfigMap
+			g.Expect(world.Client.Get(ctx, types.NamespacedName{Namespace: fixtures.WorldAntreaNamespace, Name: "antrea-config"}, &cm)).To(Succeed())
+			g.Expect(cm.Data[fixtures.AgentKey]).To(Equal(fixtures.AgentConfOff))
+			g.Expect(cm.Data[fixtures.ControllerKey]).To(Equal(fixtures.ControllerConfOff))
+		}, 60*time.Second, 250*time.Millisecond).Should(Succeed())
+		AddReportEntry("objects labelled by the operator left after deleting the last AntreaMonitoring", len(left))
 	})
 })
