@@ -286,7 +286,7 @@ func rolloutApplyConfiguration(ns string, w antrea.Workload, hash string) runtim
 // reconcileRBAC creates the operator's own ClusterRoles with the rules of
 // Antrea's guide, owned by every live AntreaMonitoring, and repairs them
 // when edited. Roles it did not create (such as the guide's prometheus and
-// prometheus-antrea, made by hand) are never read, changed or deleted.
+// prometheus-antrea, made by hand) are never changed, owned or deleted.
 func (r *AntreaMonitoringReconciler) reconcileRBAC(ctx context.Context, all []monitoringv1alpha1.AntreaMonitoring) (metav1.Condition, error) {
 	t := monitoringv1alpha1.ConditionRBACReady
 	err := r.releaseLegacyRoles(ctx)

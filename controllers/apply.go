@@ -87,7 +87,7 @@ func (r *AntreaMonitoringReconciler) applyObject(ctx context.Context, obj client
 	err = r.Get(ctx, client.ObjectKeyFromObject(obj), live)
 	switch {
 	case apierrors.IsNotFound(err):
-		if live, err = r.create(ctx, kind, obj, owns); err != nil || live == nil {
+		if live, err = r.create(ctx, kind, obj, desired, owns); err != nil || live == nil {
 			return err
 		}
 	case err != nil:
@@ -107,7 +107,7 @@ func (r *AntreaMonitoringReconciler) applyObject(ctx context.Context, obj client
 		if err := r.Delete(ctx, live, client.Preconditions{UID: ptrUID(live)}); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("deleting %s %s to change an immutable field: %w", gvk.Kind, klog.KObj(obj), err)
 		}
-		_, err := r.create(ctx, kind, obj, owns)
+		_, err := r.create(ctx, kind, obj, desired, owns)
 		return err
 	}
 	return r.apply(ctx, gvk, obj, desired)
@@ -117,14 +117,9 @@ func (r *AntreaMonitoringReconciler) applyObject(ctx context.Context, obj client
 // (a create records no apply entry in managedFields). It returns nil, nil
 // when the object was created; the live object when it already existed (a
 // stale cache) and is the operator's; a NotOwnedError when it is not.
-func (r *AntreaMonitoringReconciler) create(ctx context.Context, kind render.Kind, obj client.Object, owns ownership) (client.Object, error) {
+func (r *AntreaMonitoringReconciler) create(ctx context.Context, kind render.Kind, obj client.Object, desired map[string]any, owns ownership) (client.Object, error) {
 	gvk := kind.GVK
-	desired, err := applyContent(obj)
-	if err != nil {
-		return nil, err
-	}
-	toCreate := obj.DeepCopyObject().(client.Object)
-	err = r.Create(ctx, toCreate, client.FieldOwner(FieldOwner))
+	err := r.Create(ctx, obj.DeepCopyObject().(client.Object), client.FieldOwner(FieldOwner))
 	if err == nil {
 		logf.FromContext(ctx).Info("Created object", "kind", gvk.Kind, "object", klog.KObj(obj))
 		return nil, r.apply(ctx, gvk, obj, desired)
