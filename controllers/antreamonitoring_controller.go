@@ -130,7 +130,7 @@ func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	prom, promErr := r.reconcilePrometheus(ctx, &am)
 	status.Mode, status.Prometheus = prom.mode, prom.prometheus
 	hc := r.reconcileHealth(ctx, &am, prom)
-	applyHealth(status, hc, parseInterval(am.Spec.HealthCheck.Interval), time.Now())
+	applyHealth(status, hc, am.Spec.HealthCheck.IntervalDuration(), time.Now())
 
 	conds := append([]metav1.Condition{metrics.condition, rbacCond}, prom.conditions...)
 	if hc.condition != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -97,7 +95,7 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *v1
 	if !am.HealthCheckEnabled() {
 		return healthResult{}
 	}
-	interval := parseInterval(am.Spec.HealthCheck.Interval)
+	interval := am.Spec.HealthCheck.IntervalDuration()
 	client, why, err := r.endpoint(am, prom)
 	key := why + fmt.Sprint(prom.pools)
 	if client != nil {
@@ -142,26 +140,6 @@ func (r *AntreaMonitoringReconciler) forget(uid types.UID) {
 	r.health.mu.Unlock()
 }
 
-func parseInterval(d v1alpha1.Duration) time.Duration {
-	// Prometheus durations include d, w and y, which time.ParseDuration lacks.
-	units := map[string]time.Duration{"y": 365 * 24 * time.Hour, "w": 7 * 24 * time.Hour, "d": 24 * time.Hour,
-		"h": time.Hour, "m": time.Minute, "s": time.Second, "ms": time.Millisecond}
-	var total time.Duration
-	for _, m := range durationPart.FindAllStringSubmatch(string(d), -1) {
-		n, err := strconv.Atoi(m[1])
-		if err != nil {
-			continue
-		}
-		total += time.Duration(n) * units[m[2]]
-	}
-	if total == 0 {
-		return 30 * time.Second // the API default; the API validates the pattern
-	}
-	return max(total, time.Second)
-}
-
-// durationPart is one number and unit of a Prometheus duration.
-var durationPart = regexp.MustCompile(`([0-9]+)(ms|y|w|d|h|m|s)`)
 
 func unreachable(msg string) healthResult {
 	return healthResult{condition: &metav1.Condition{Type: v1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,

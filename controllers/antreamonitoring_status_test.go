@@ -169,17 +169,6 @@ func TestResolveMode(t *testing.T) {
 	}
 }
 
-func TestParseInterval(t *testing.T) {
-	for in, want := range map[v1.Duration]time.Duration{
-		"": 30 * time.Second, "30s": 30 * time.Second, "1m30s": 90 * time.Second, "2d": 48 * time.Hour,
-		"1w": 7 * 24 * time.Hour, "500ms": time.Second, "2h5m": 125 * time.Minute,
-	} {
-		if got := parseInterval(in); got != want {
-			t.Errorf("parseInterval(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 func TestApplyHealthWritesLastScrapeRarely(t *testing.T) {
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) *metav1.Time { return &metav1.Time{Time: now.Add(-d)} }
