@@ -205,8 +205,9 @@ type ScrapeConfigTarget struct {
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	Namespace string `json:"namespace"`
-	// serviceAccount your Prometheus runs as; it is bound to ClusterRoles
-	// prometheus and prometheus-antrea.
+	// serviceAccount your Prometheus runs as; it is bound to the operator's
+	// ClusterRoles antrea-monitoring:prometheus and
+	// antrea-monitoring:prometheus-antrea (the rules of Antrea's guide).
 	// +required
 	ServiceAccount ObjectReference `json:"serviceAccount"`
 }

@@ -393,13 +393,11 @@ var _ = Describe("AntreaMonitoring admission", func() {
 			for _, c := range candidates {
 				d, err := monitoringv1alpha1.Duration(c).Duration()
 				want := err == nil && d >= f.lo && d <= f.hi && !strings.ContainsAny(c, f.others)
-				var obj client.Object = typedAM("duration-sweep", f.set(c))
+				obj := typedAM("duration-sweep", f.set(c))
 				if c == "" { // omitempty would drop it: send it explicitly
-					obj = rawInvalidAM(map[string]any{})
-					obj.SetName("duration-sweep")
-					u := obj.(*unstructured.Unstructured)
-					path := strings.Split(strings.TrimPrefix(f.name, "spec."), ".")
-					Expect(unstructured.SetNestedField(u.Object, "", append([]string{"spec"}, path...)...)).To(Succeed())
+					u := rawAM("duration-sweep", map[string]any{"healthCheck": map[string]any{"enabled": false}}).(*unstructured.Unstructured)
+					Expect(unstructured.SetNestedField(u.Object, "", strings.Split(f.name, ".")...)).To(Succeed())
+					obj = u
 				}
 				err = k8sClient.Create(ctx, obj, client.DryRunAll)
 				if want {
