@@ -140,7 +140,6 @@ func (r *AntreaMonitoringReconciler) forget(uid types.UID) {
 	r.health.mu.Unlock()
 }
 
-
 func unreachable(msg string) healthResult {
 	return healthResult{condition: &metav1.Condition{Type: v1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,
 		Reason: v1alpha1.ReasonPrometheusUnreachable, Message: "Querying Prometheus failed: " + msg}}

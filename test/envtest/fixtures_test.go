@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -14,6 +15,7 @@ import (
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
 // Short names for the fixtures the specs use most.
@@ -95,4 +97,38 @@ func markAvailable(g Gomega, ctx context.Context, ns, name string) {
 // own writes (its finalizer, its status).
 func updateSpec(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring) {
 	Expect(fixtures.UpdateSpec(ctx, k8sClient, am)).To(Succeed())
+}
+
+// managedIn makes an AntreaMonitoring run a managed Prometheus in ns, with
+// a PersistentVolumeClaim of storage when it is not empty.
+func managedIn(ns, storage string) func(*monitoringv1alpha1.AntreaMonitoring) {
+	return func(am *monitoringv1alpha1.AntreaMonitoring) {
+		am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
+		am.Spec.Prometheus.Managed = &monitoringv1alpha1.ManagedPrometheus{Namespace: ns}
+		if storage != "" {
+			am.Spec.Prometheus.Managed.Storage = &monitoringv1alpha1.PrometheusStorage{Size: resource.MustParse(storage)}
+		}
+	}
+}
+
+// withDashboard turns the Grafana dashboard on.
+func withDashboard(am *monitoringv1alpha1.AntreaMonitoring) { am.Spec.Dashboard.Enabled = true }
+
+// managedRenderInput is the render input of a live AntreaMonitoring in mode
+// Managed (defaults applied by the API server).
+func managedRenderInput(am *monitoringv1alpha1.AntreaMonitoring) render.Input {
+	in := renderInput(am, monitoringv1alpha1.ModeManaged)
+	in.Dashboard = am.Spec.Dashboard.Enabled
+	in.Managed = *am.Spec.Prometheus.Managed
+	return in
+}
+
+// scrapeConfigTo makes an AntreaMonitoring deliver scrape jobs to ns, for a
+// Prometheus running as ServiceAccount ns/sa.
+func scrapeConfigTo(ns, sa string) func(*monitoringv1alpha1.AntreaMonitoring) {
+	return func(am *monitoringv1alpha1.AntreaMonitoring) {
+		am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig
+		am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: ns,
+			ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: ns, Name: sa}}
+	}
 }

@@ -16,7 +16,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -163,10 +162,7 @@ var _ = Describe("Ownership", func() {
 			Expect(k8sClient.Get(ctx, types.NamespacedName{Name: name}, &r)).To(Succeed())
 			before[name] = r
 		}
-		Expect(k8sClient.Create(ctx, monitoring("roles", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
-			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
-			am.Spec.Prometheus.Managed = &monitoringv1alpha1.ManagedPrometheus{Namespace: "prom-roles"}
-		}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, monitoring("roles", "kube-system", managedIn("prom-roles", "")))).To(Succeed())
 		var uid types.UID
 		Eventually(func(g Gomega) {
 			am := getAM(g, ctx, "roles")
@@ -212,11 +208,7 @@ var _ = Describe("Ownership", func() {
 	It("upgraded from a version that used the guide's role names: releases those roles and rebinds to its own", func() {
 		// What the earlier version left: prometheus-antrea applied, labelled
 		// and owned by the operator, and a binding to it.
-		Expect(k8sClient.Create(ctx, monitoring("legacy", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
-			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig
-			am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: "prom-legacy",
-				ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "prom-legacy", Name: "prometheus"}}
-		}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, monitoring("legacy", "kube-system", scrapeConfigTo("prom-legacy", "prometheus")))).To(Succeed())
 		am := getAM(Default, ctx, "legacy")
 		ref := metav1.OwnerReference{APIVersion: "monitoring.antrea.io/v1alpha1", Kind: "AntreaMonitoring", Name: "legacy", UID: am.UID, BlockOwnerDeletion: ptr.To(true)}
 		ours := map[string]string{render.ManagedByLabel: render.ManagedByValue, render.PartOfLabel: render.PartOfValue}
@@ -254,10 +246,7 @@ var _ = Describe("Ownership", func() {
 		theirs := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-taken", Name: "taken-prometheus",
 			Labels: map[string]string{"team": "observability"}}}
 		Expect(k8sClient.Create(ctx, theirs)).To(Succeed())
-		Expect(k8sClient.Create(ctx, monitoring("taken", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
-			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
-			am.Spec.Prometheus.Managed = &monitoringv1alpha1.ManagedPrometheus{Namespace: "prom-taken"}
-		}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, monitoring("taken", "kube-system", managedIn("prom-taken", "")))).To(Succeed())
 		Eventually(func(g Gomega) {
 			c := expectCondition(g, getAM(g, ctx, "taken"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonObjectNotOwned)
 			g.Expect(c.Message).To(ContainSubstring("ServiceAccount prom-taken/taken-prometheus exists and was not created by the operator"))
@@ -272,13 +261,7 @@ var _ = Describe("Ownership", func() {
 	})
 
 	It("keeps the managed Prometheus's PVC when the AntreaMonitoring is deleted, leaves nothing else behind, and reuses the PVC", func() {
-		keep := func(am *monitoringv1alpha1.AntreaMonitoring) {
-			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
-			am.Spec.Prometheus.Managed = &monitoringv1alpha1.ManagedPrometheus{Namespace: "prom-keep",
-				Storage: &monitoringv1alpha1.PrometheusStorage{Size: resource.MustParse("2Gi")}}
-			am.Spec.Dashboard.Enabled = true
-		}
-		Expect(k8sClient.Create(ctx, monitoring("keep", "kube-system", keep))).To(Succeed())
+		Expect(k8sClient.Create(ctx, monitoring("keep", "kube-system", managedIn("prom-keep", "2Gi"), withDashboard))).To(Succeed())
 		var pvc corev1.PersistentVolumeClaim
 		Eventually(func(g Gomega) {
 			g.Expect(ownedCount(g, ctx, "keep")).To(Equal(map[string]int{"ServiceAccount": 1, "ClusterRoleBinding": 1, "ConfigMap": 2,
@@ -295,7 +278,7 @@ var _ = Describe("Ownership", func() {
 		AddReportEntry("orphans after deleting AntreaMonitoring keep (retained PVC aside)", 0)
 
 		By("a new AntreaMonitoring of the same name reusing the claim")
-		Expect(k8sClient.Create(ctx, monitoring("keep", "kube-system", keep))).To(Succeed())
+		Expect(k8sClient.Create(ctx, monitoring("keep", "kube-system", managedIn("prom-keep", "2Gi"), withDashboard))).To(Succeed())
 		Eventually(func(g Gomega) {
 			var d appsv1.Deployment
 			g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "prom-keep", Name: "keep-prometheus"}, &d)).To(Succeed())
@@ -309,16 +292,9 @@ var _ = Describe("Ownership", func() {
 	})
 
 	It("repairs every owned object edited or deleted by hand within one reconcile, and makes no write once repaired", func() {
-		Expect(k8sClient.Create(ctx, monitoring("drift", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
-			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
-			am.Spec.Prometheus.Managed = &monitoringv1alpha1.ManagedPrometheus{Namespace: "prom-drift",
-				Storage: &monitoringv1alpha1.PrometheusStorage{Size: resource.MustParse("1Gi")}}
-			am.Spec.Dashboard.Enabled = true
-		}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, monitoring("drift", "kube-system", managedIn("prom-drift", "1Gi"), withDashboard))).To(Succeed())
 		am := getAM(Default, ctx, "drift")
-		in := renderInput(am, monitoringv1alpha1.ModeManaged)
-		in.Dashboard = true
-		in.Managed = *am.Spec.Prometheus.Managed
+		in := managedRenderInput(am)
 		Eventually(func(g Gomega) { expectLiveMatchesRender(g, ctx, in) }, timeout, interval).Should(Succeed())
 		matches := func(g Gomega) { expectLiveMatchesRender(g, ctx, in) }
 
@@ -364,10 +340,7 @@ var _ = Describe("Ownership", func() {
 	})
 
 	It("makes no API read that bypasses the cache when nothing changed, and ignores ConfigMaps that are not Antrea's", func() {
-		Expect(k8sClient.Create(ctx, monitoring("quiet", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
-			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
-			am.Spec.Prometheus.Managed = &monitoringv1alpha1.ManagedPrometheus{Namespace: "prom-quiet"}
-		}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, monitoring("quiet", "kube-system", managedIn("prom-quiet", "")))).To(Succeed())
 		Eventually(func(g Gomega) {
 			expectCondition(g, getAM(g, ctx, "quiet"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
 		}, timeout, interval).Should(Succeed())
@@ -403,10 +376,7 @@ var _ = Describe("Ownership", func() {
 		Expect(k8sClient.Create(ctx, stuck)).To(Succeed())
 		Expect(k8sClient.Delete(ctx, stuck)).To(Succeed())
 
-		Expect(k8sClient.Create(ctx, monitoring("failing", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
-			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
-			am.Spec.Prometheus.Managed = &monitoringv1alpha1.ManagedPrometheus{Namespace: "prom-fine"}
-		}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, monitoring("failing", "kube-system", managedIn("prom-fine", "")))).To(Succeed())
 		Eventually(func(g Gomega) {
 			am := getAM(g, ctx, "failing")
 			g.Expect(am.Status.ObservedGeneration).To(Equal(am.Generation))

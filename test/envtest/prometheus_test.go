@@ -12,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -91,16 +90,9 @@ var _ = Describe("Prometheus provisioning", func() {
 	ctx := context.Background()
 
 	It("runs a managed Prometheus, reports its readiness, rolls it on config changes, and prunes it on a mode switch", func() {
-		Expect(k8sClient.Create(ctx, monitoring("managed", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
-			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
-			am.Spec.Prometheus.Managed = &monitoringv1alpha1.ManagedPrometheus{Namespace: "prom-managed",
-				Storage: &monitoringv1alpha1.PrometheusStorage{Size: resource.MustParse("5Gi")}}
-			am.Spec.Dashboard.Enabled = true
-		}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, monitoring("managed", "kube-system", managedIn("prom-managed", "5Gi"), withDashboard))).To(Succeed())
 		am := getAM(Default, ctx, "managed")
-		in := renderInput(am, monitoringv1alpha1.ModeManaged)
-		in.Dashboard = true
-		in.Managed = *am.Spec.Prometheus.Managed
+		in := managedRenderInput(am)
 		Expect(in.Managed.Image).To(Equal("quay.io/prometheus/prometheus:v2.46.0"), "API default")
 		Expect(string(in.Managed.Retention)).To(Equal("15d"), "API default")
 
@@ -222,11 +214,7 @@ var _ = Describe("Prometheus provisioning", func() {
 	})
 
 	It("delivers scrape jobs to a plain Prometheus, once its namespace and ServiceAccount exist", func() {
-		Expect(k8sClient.Create(ctx, monitoring("plain", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
-			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig
-			am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: "prom-users",
-				ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "prom-users", Name: "prometheus"}}
-		}))).To(Succeed())
+		Expect(k8sClient.Create(ctx, monitoring("plain", "kube-system", scrapeConfigTo("prom-users", "prometheus")))).To(Succeed())
 		Eventually(func(g Gomega) {
 			c := expectCondition(g, getAM(g, ctx, "plain"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNamespaceNotFound)
 			g.Expect(c.Message).To(Equal("Namespace prom-users (spec.prometheus.scrapeConfig.namespace) does not exist."))
