@@ -20,7 +20,7 @@ help: ## Show this help.
 
 .PHONY: manifests
 manifests: ## Generate the CRD and the operator's ClusterRole from the markers.
-	$(CONTROLLER_GEN) rbac:roleName=manager-role crd:maxDescLen=0 paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 
 .PHONY: generate
 generate: ## Generate DeepCopy methods.
