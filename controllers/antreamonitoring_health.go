@@ -14,7 +14,6 @@ import (
 
 	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
-	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
 // healthResult is the outcome of a scrape-health check.
@@ -61,32 +60,28 @@ func (a *PrometheusAccess) proxyClient() (*http.Client, error) {
 	return a.proxy, a.proxyErr
 }
 
-// endpoint returns the client for the mode's Prometheus, or the reason
-// there is none.
+// endpoint returns the client for the mode's Prometheus (spec.prometheus.url,
+// or the Service the mode rendered), or why there is none.
 func (r *AntreaMonitoringReconciler) endpoint(am *v1alpha1.AntreaMonitoring, prom prometheusResult) (*health.Client, string, error) {
 	if u := am.Spec.Prometheus.URL; u != "" {
 		return &health.Client{HTTP: directClient, BaseURL: u}, "", nil
 	}
-	var ns, name string
+	e := prom.endpoint
 	switch {
-	case prom.mode == v1alpha1.ModeManaged && prom.prometheus != nil:
-		ns, name = prom.prometheus.Namespace, prom.prometheus.Name
-	case prom.mode == v1alpha1.ModePrometheusOperator && prom.prometheus != nil:
-		ns, name = prom.prometheus.Namespace, "prometheus-operated"
-	case prom.mode == v1alpha1.ModeScrapeConfig:
-		return nil, "Mode ScrapeConfig: set spec.prometheus.url to where your Prometheus serves its API, so the operator can check scrape health.", nil
-	default:
+	case e == nil:
 		return nil, "No Prometheus to ask yet.", nil
+	case e.Service == "":
+		return nil, e.Unknown, nil
 	}
 	if r.Access == nil || r.Access.InCluster || r.Access.Config == nil {
-		return &health.Client{HTTP: directClient, BaseURL: fmt.Sprintf("http://%s.%s.svc:%d", name, ns, render.PrometheusPort)}, "", nil
+		return &health.Client{HTTP: directClient, BaseURL: fmt.Sprintf("http://%s.%s.svc:%d", e.Service, e.Namespace, e.Port)}, "", nil
 	}
 	hc, err := r.Access.proxyClient()
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("building the API server's proxy client: %w", err)
 	}
-	return &health.Client{HTTP: hc, BaseURL: fmt.Sprintf("%s/api/v1/namespaces/%s/services/http:%s:web/proxy",
-		strings.TrimSuffix(r.Access.Config.Host, "/"), ns, name)}, "", nil
+	return &health.Client{HTTP: hc, BaseURL: fmt.Sprintf("%s/api/v1/namespaces/%s/services/http:%s:%s/proxy",
+		strings.TrimSuffix(r.Access.Config.Host, "/"), e.Namespace, e.Service, e.PortName)}, "", nil
 }
 
 // reconcileHealth checks scrape health when the interval has passed (or
@@ -118,9 +113,9 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *v1
 	case err != nil:
 		res = unreachable(err.Error())
 	case client == nil:
-		c := metav1.Condition{Type: v1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown, Reason: v1alpha1.ReasonPrometheusURLNotSet, Message: why}
-		if prom.mode != v1alpha1.ModeScrapeConfig {
-			c.Reason = v1alpha1.ReasonPrometheusUnreachable
+		c := metav1.Condition{Type: v1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown, Reason: v1alpha1.ReasonPrometheusUnreachable, Message: why}
+		if prom.endpoint != nil && prom.endpoint.Unknown != "" {
+			c.Reason = v1alpha1.ReasonPrometheusURLNotSet
 		}
 		res = healthResult{condition: &c}
 	default:

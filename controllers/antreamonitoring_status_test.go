@@ -14,6 +14,7 @@ import (
 
 	v1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
 func TestKeepReapplied(t *testing.T) {
@@ -139,20 +140,20 @@ func TestResolveMode(t *testing.T) {
 	tests := []struct {
 		name string
 		am   *v1.AntreaMonitoring
-		po   promOperatorState
+		po   render.PrometheusOperatorState
 		want v1.PrometheusMode
 		cond metav1.Condition
 	}{
-		{"auto without CRDs", withMode(v1.ModeAuto), promOperatorState{}, v1.ModeManaged,
+		{"auto without CRDs", withMode(v1.ModeAuto), render.PrometheusOperatorState{}, v1.ModeManaged,
 			metav1.Condition{Type: v1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: v1.ReasonAutoManaged,
 				Message: "Mode Auto chose Managed: prometheus-operator's CRDs are not installed."}},
-		{"auto with CRDs but no Prometheus", withMode(""), promOperatorState{served: true}, v1.ModeManaged,
+		{"auto with CRDs but no Prometheus", withMode(""), render.PrometheusOperatorState{Served: true}, v1.ModeManaged,
 			metav1.Condition{Type: v1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: v1.ReasonAutoManaged,
 				Message: "Mode Auto chose Managed: no Prometheus object exists."}},
-		{"auto with a Prometheus", withMode(v1.ModeAuto), promOperatorState{served: true, prometheuses: one}, v1.ModePrometheusOperator,
+		{"auto with a Prometheus", withMode(v1.ModeAuto), render.PrometheusOperatorState{Served: true, Prometheuses: one}, v1.ModePrometheusOperator,
 			metav1.Condition{Type: v1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: v1.ReasonAutoPrometheusOperator,
 				Message: "Mode Auto chose PrometheusOperator: prometheus-operator's CRDs are installed and a Prometheus object exists."}},
-		{"explicit", withMode(v1.ModeScrapeConfig), promOperatorState{served: true, prometheuses: one}, v1.ModeScrapeConfig,
+		{"explicit", withMode(v1.ModeScrapeConfig), render.PrometheusOperatorState{Served: true, Prometheuses: one}, v1.ModeScrapeConfig,
 			metav1.Condition{Type: v1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: v1.ReasonModeExplicit,
 				Message: "spec.prometheus.mode is ScrapeConfig."}},
 	}

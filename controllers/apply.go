@@ -305,16 +305,16 @@ type objectKey struct {
 }
 
 // prune deletes the AntreaMonitoring's objects (by OwnerLabel, from the
-// cache) that the current render does not want: a mode switch, a changed
-// namespace. Kinds that are not pruned (PersistentVolumeClaims) and
-// prometheus-operator kinds whose CRD is not served are skipped.
-func (r *AntreaMonitoringReconciler) prune(ctx context.Context, owner string, desired []client.Object, served func(render.Kind) bool) error {
+// cache) of the kinds the render names to prune that it does not want: what
+// a mode switch or a changed namespace left behind. prometheus-operator
+// kinds whose CRD is not served are skipped.
+func (r *AntreaMonitoringReconciler) prune(ctx context.Context, owner string, rendered *render.Rendered, served func(render.Kind) bool) error {
 	keep := map[objectKey]bool{}
-	for _, o := range desired {
+	for _, o := range rendered.Objects {
 		keep[objectKey{o.GetObjectKind().GroupVersionKind(), o.GetNamespace(), o.GetName()}] = true
 	}
-	for _, kind := range render.Kinds {
-		if !kind.Pruned || !served(kind) {
+	for _, kind := range rendered.Prune {
+		if !served(kind) {
 			continue
 		}
 		list := kind.NewList()

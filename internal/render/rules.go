@@ -8,8 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	sigsyaml "sigs.k8s.io/yaml"
-
-	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 )
 
 // RulesKey is the rule file's key in the delivered ConfigMaps.
@@ -18,16 +16,6 @@ const RulesKey = "antrea-rules.yaml"
 // RuleJobs are the job label values Antrea's series carry in a mode.
 type RuleJobs struct {
 	Agents, Controllers string
-}
-
-// RuleJobsFor returns the job labels of a mode: the job names, or for
-// prometheus-operator's monitors the names it gives (a ServiceMonitor's job
-// is the Service's name, antrea; a PodMonitor's is <namespace>/<name>).
-func RuleJobsFor(in Input) RuleJobs {
-	if in.Mode == v1alpha1.ModePrometheusOperator && !in.PrometheusOperator.UseScrapeConfig {
-		return RuleJobs{Agents: in.PrometheusOperator.Namespace + "/" + NamesFor(in.Owner.Name).AgentMonitor(), Controllers: "antrea"}
-	}
-	return RuleJobs{Agents: AgentsJob, Controllers: ControllersJob}
 }
 
 // AlertRules are the alerts shipped with the monitoring: Antrea's

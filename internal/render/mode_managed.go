@@ -1,0 +1,211 @@
+package render
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+)
+
+// managedMode runs a Prometheus of the operator's own (mode Managed).
+type managedMode struct{}
+
+// Plan applies the API's defaults to spec.prometheus.managed; the mode
+// creates its namespace, so nothing blocks it.
+func (managedMode) Plan(am *v1alpha1.AntreaMonitoring, _ *Cluster, in *Input) *metav1.Condition {
+	in.Managed = ManagedDefaults(am.Spec.Prometheus.Managed)
+	in.Prometheus = &v1alpha1.ObjectReference{Namespace: in.Managed.Namespace, Name: NamesFor(am.Name).Prometheus()}
+	return nil
+}
+
+// Render renders the managed Prometheus: ServiceAccount, binding,
+// configuration, Deployment, Service and, when asked for, a PVC.
+func (managedMode) Render(in Input) (Rendered, error) {
+	objs, err := managed(in, ScrapeJobs(in.AntreaNamespace, in.ScrapeInterval))
+	if err != nil {
+		return Rendered{}, err
+	}
+	ns, name := in.Managed.Namespace, NamesFor(in.Owner.Name).Prometheus()
+	return Rendered{
+		Objects:    objs,
+		Namespaces: []string{ns},
+		Namespace:  ns,
+		Pools:      []string{ControllersJob, AgentsJob},
+		Endpoint:   Endpoint{Namespace: ns, Service: name, Port: PrometheusPort, PortName: "web"},
+	}, nil
+}
+
+// Conditions are ScrapeConfigured and PrometheusReady, from the managed
+// Deployment's Available condition. While it is not available the message
+// names spec.prometheus.managed.image: an image that cannot be pulled is the
+// usual cause admission cannot catch.
+func (managedMode) Conditions(in Input, r Rendered, c *Cluster) []metav1.Condition {
+	ref := types.NamespacedName{Namespace: in.Managed.Namespace, Name: NamesFor(in.Owner.Name).Prometheus()}
+	scrape := scrapeApplied(fmt.Sprintf("Prometheus %s/%s is configured with jobs %s and %s.", ref.Namespace, ref.Name, ControllersJob, AgentsJob))
+	t := v1alpha1.ConditionPrometheusReady
+	if d := c.Deployments[ref]; d != nil {
+		for _, dc := range d.Status.Conditions {
+			if dc.Type == appsv1.DeploymentAvailable && dc.Status == corev1.ConditionTrue {
+				return []metav1.Condition{scrape, {Type: t, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonPrometheusAvailable,
+					Message: fmt.Sprintf("Deployment %s/%s is available.", ref.Namespace, ref.Name)}}
+			}
+		}
+	}
+	return []metav1.Condition{scrape, {Type: t, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonPrometheusUnavailable, Message: fmt.Sprintf(
+		"Deployment %s/%s is not available yet; if its pod cannot pull spec.prometheus.managed.image (%s), set an image your nodes can pull.",
+		ref.Namespace, ref.Name, in.Managed.Image)}}
+}
+
+// ManagedDefaults applies the API defaults to a possibly absent spec.prometheus.managed.
+func ManagedDefaults(m *v1alpha1.ManagedPrometheus) v1alpha1.ManagedPrometheus {
+	var out v1alpha1.ManagedPrometheus
+	if m != nil {
+		out = *m.DeepCopy()
+	}
+	out.Namespace = defaultString(out.Namespace, "monitoring")
+	out.Image = defaultString(out.Image, "quay.io/prometheus/prometheus:v2.46.0")
+	out.Retention = v1alpha1.Duration(defaultString(string(out.Retention), "15d"))
+	return out
+}
+
+func defaultString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// jobRules are the job labels of the jobs of Antrea's guide, which modes
+// Managed and ScrapeConfig deliver as they are.
+var jobRules = RuleJobs{Agents: AgentsJob, Controllers: ControllersJob}
+
+// managed renders a Prometheus of the operator's own.
+func managed(in Input, jobs []ScrapeJob) ([]client.Object, error) {
+	m := in.Managed
+	n := NamesFor(in.Owner.Name)
+	data := map[string]string{}
+	var ruleFiles []string
+	if in.Alerts {
+		rules, err := RuleFile(jobRules)
+		if err != nil {
+			return nil, err
+		}
+		data[RulesKey] = rules
+		ruleFiles = []string{prometheusConfigPath + "/" + RulesKey}
+	}
+	cfg, err := marshal(PrometheusConfig{
+		Global:        GlobalConfig{ScrapeInterval: in.ScrapeInterval, EvaluationInterval: in.ScrapeInterval},
+		RuleFiles:     ruleFiles,
+		ScrapeConfigs: jobs,
+	})
+	if err != nil {
+		return nil, err
+	}
+	data[PrometheusConfigKey] = cfg
+	sa := v1alpha1.ObjectReference{Namespace: m.Namespace, Name: n.Prometheus()}
+	objs := []client.Object{
+		&corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: meta(sa.Name, sa.Namespace)},
+		binding(n.PrometheusBinding(), PrometheusClusterRole, sa),
+		&corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: meta(n.Prometheus(), m.Namespace),
+			Data: data},
+	}
+	volume := corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}
+	if m.Storage != nil {
+		pvc := &corev1.PersistentVolumeClaim{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+			ObjectMeta: meta(n.PrometheusData(), m.Namespace),
+			Spec: corev1.PersistentVolumeClaimSpec{
+				AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: m.Storage.Size}},
+			},
+		}
+		if m.Storage.StorageClassName != "" {
+			pvc.Spec.StorageClassName = ptr.To(m.Storage.StorageClassName)
+		}
+		objs = append(objs, pvc)
+		volume = corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: pvc.Name}}
+	}
+	objs = append(objs, managedDeployment(in, n, hash(cfg+data[RulesKey]), volume), &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: meta(n.Prometheus(), m.Namespace),
+		Spec: corev1.ServiceSpec{
+			Selector: n.ManagedPrometheusSelector(),
+			Ports:    []corev1.ServicePort{{Name: "web", Port: PrometheusPort, TargetPort: intstr.FromString("web"), Protocol: corev1.ProtocolTCP}},
+		},
+	})
+	return objs, nil
+}
+
+func managedDeployment(in Input, n Names, configHash string, data corev1.VolumeSource) *appsv1.Deployment {
+	m := in.Managed
+	var resources corev1.ResourceRequirements
+	if m.Resources != nil {
+		resources = *m.Resources
+	} else {
+		resources = corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
+			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")},
+		}
+	}
+	probe := func(path string, delay int32) *corev1.Probe {
+		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("web")}},
+			InitialDelaySeconds: delay, PeriodSeconds: 10}
+	}
+	return &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: meta(n.Prometheus(), m.Namespace),
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](1),
+			// One writer of the TSDB at a time (a PVC is ReadWriteOnce).
+			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
+			Selector: &metav1.LabelSelector{MatchLabels: n.ManagedPrometheusSelector()},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{
+					Labels:      n.ManagedPrometheusSelector(),
+					Annotations: map[string]string{ConfigHashAnnotation: configHash},
+				},
+				Spec: corev1.PodSpec{
+					ServiceAccountName: n.Prometheus(),
+					SecurityContext: &corev1.PodSecurityContext{
+						RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](65534), RunAsGroup: ptr.To[int64](65534), FSGroup: ptr.To[int64](65534),
+						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+					},
+					Containers: []corev1.Container{{
+						Name:  "prometheus",
+						Image: m.Image,
+						Args: []string{
+							"--config.file=" + prometheusConfigPath + "/" + PrometheusConfigKey,
+							"--storage.tsdb.path=" + prometheusDataPath,
+							"--storage.tsdb.retention.time=" + string(m.Retention),
+						},
+						Ports:          []corev1.ContainerPort{{Name: "web", ContainerPort: PrometheusPort, Protocol: corev1.ProtocolTCP}},
+						ReadinessProbe: probe("/-/ready", 5),
+						LivenessProbe:  probe("/-/healthy", 30),
+						Resources:      resources,
+						SecurityContext: &corev1.SecurityContext{
+							AllowPrivilegeEscalation: ptr.To(false), ReadOnlyRootFilesystem: ptr.To(true),
+							Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+						},
+						VolumeMounts: []corev1.VolumeMount{
+							{Name: "config", MountPath: prometheusConfigPath, ReadOnly: true},
+							{Name: "data", MountPath: prometheusDataPath},
+						},
+					}},
+					Volumes: []corev1.Volume{
+						{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+							LocalObjectReference: corev1.LocalObjectReference{Name: n.Prometheus()}}}},
+						{Name: "data", VolumeSource: data},
+					},
+				},
+			},
+		},
+	}
+}

@@ -1,0 +1,241 @@
+package render
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
+)
+
+// prometheusOperatorMode hands monitors (or ScrapeConfig objects) to
+// prometheus-operator (mode PrometheusOperator).
+type prometheusOperatorMode struct{}
+
+// PrometheusOperatedService is the headless Service prometheus-operator
+// puts in front of every Prometheus's pods.
+const PrometheusOperatedService = "prometheus-operated"
+
+// Plan chooses the Prometheus object and the monitors' namespace.
+func (prometheusOperatorMode) Plan(am *v1alpha1.AntreaMonitoring, c *Cluster, in *Input) *metav1.Condition {
+	spec := am.Spec.Prometheus.PrometheusOperator
+	if spec == nil {
+		spec = &v1alpha1.PrometheusOperatorTarget{}
+	}
+	if !c.PrometheusOperator.Served {
+		return scrapeBlocked(v1alpha1.ReasonPrometheusNotFound, "prometheus-operator's CRDs (monitoring.coreos.com) are not installed.")
+	}
+	var refNS, refName string
+	if spec.Prometheus != nil {
+		refNS, refName = spec.Prometheus.Namespace, spec.Prometheus.Name
+	}
+	prom, ambiguous, why := promop.Choose(c.PrometheusOperator.Prometheuses, refNS, refName)
+	if prom == nil {
+		reason := v1alpha1.ReasonPrometheusNotFound
+		if ambiguous {
+			reason = v1alpha1.ReasonAmbiguousPrometheus
+		}
+		return scrapeBlocked(reason, why)
+	}
+	labels := make(map[string]string, len(spec.Labels))
+	for k, v := range spec.Labels {
+		labels[k] = string(v)
+	}
+	if len(labels) == 0 {
+		labels = nil
+	}
+	in.PrometheusOperator = PrometheusOperatorInput{
+		Namespace:                defaultString(spec.Namespace, prom.Namespace),
+		Labels:                   labels,
+		UseScrapeConfig:          spec.UseScrapeConfig,
+		Prometheus:               v1alpha1.ObjectReference{Namespace: prom.Namespace, Name: prom.Name},
+		PrometheusServiceAccount: v1alpha1.ObjectReference{Namespace: prom.Namespace, Name: promop.ServiceAccount(prom)},
+	}
+	in.Prometheus = &in.PrometheusOperator.Prometheus
+	if c.Namespaces[in.PrometheusOperator.Namespace] == nil {
+		return scrapeBlocked(v1alpha1.ReasonNamespaceNotFound, fmt.Sprintf(
+			"Namespace %s for the monitors (spec.prometheus.prometheusOperator.namespace, or the Prometheus's namespace) does not exist.", in.PrometheusOperator.Namespace))
+	}
+	return nil
+}
+
+// Render renders the monitors (or ScrapeConfig objects), the metrics
+// reader and its token, the binding and the rules.
+func (prometheusOperatorMode) Render(in Input) (Rendered, error) {
+	p := in.PrometheusOperator
+	objs := prometheusOperator(in)
+	// What the Prometheus must select: the monitors, then the rules.
+	var selected, rules []client.Object
+	for _, o := range objs {
+		switch o.GetObjectKind().GroupVersionKind().Kind {
+		case "ServiceMonitor", "PodMonitor", "ScrapeConfig":
+			selected = append(selected, o)
+		case "PrometheusRule":
+			rules = append(rules, o)
+		}
+	}
+	selected = append(selected, rules...)
+	n := NamesFor(in.Owner.Name)
+	pools := []string{"serviceMonitor/" + p.Namespace + "/" + n.ControllerMonitor() + "/0", "podMonitor/" + p.Namespace + "/" + n.AgentMonitor() + "/0"}
+	if p.UseScrapeConfig {
+		pools = []string{"scrapeConfig/" + p.Namespace + "/" + n.ControllerMonitor(), "scrapeConfig/" + p.Namespace + "/" + n.AgentMonitor()}
+	}
+	return Rendered{
+		Objects:   objs,
+		Namespace: p.Namespace,
+		Pools:     pools,
+		Selected:  selected,
+		Endpoint:  Endpoint{Namespace: p.Prometheus.Namespace, Service: PrometheusOperatedService, Port: PrometheusPort, PortName: "web"},
+	}, nil
+}
+
+// Conditions checks that the Prometheus selects what was rendered (its
+// monitor, rule and scrapeConfig selectors and their namespace selectors).
+func (prometheusOperatorMode) Conditions(in Input, r Rendered, c *Cluster) []metav1.Condition {
+	var prom *monitoringv1.Prometheus
+	for i := range c.PrometheusOperator.Prometheuses {
+		if p := &c.PrometheusOperator.Prometheuses[i]; p.Namespace == in.PrometheusOperator.Prometheus.Namespace && p.Name == in.PrometheusOperator.Prometheus.Name {
+			prom = p
+		}
+	}
+	monitors := make([]promop.Monitor, 0, len(r.Selected))
+	nsLabels := map[string]map[string]string{}
+	for _, o := range r.Selected {
+		monitors = append(monitors, promop.Monitor{Kind: o.GetObjectKind().GroupVersionKind().Kind, Namespace: o.GetNamespace(), Name: o.GetName(), Labels: o.GetLabels()})
+		if ns := c.Namespaces[o.GetNamespace()]; ns != nil {
+			nsLabels[ns.Name] = ns.Labels
+		}
+	}
+	if problems := promop.SelectionProblems(prom, monitors, nsLabels); len(problems) > 0 {
+		return []metav1.Condition{*scrapeBlocked(v1alpha1.ReasonNotSelectedByPrometheus, strings.Join(problems, "; ")+".")}
+	}
+	return []metav1.Condition{scrapeApplied(fmt.Sprintf("The monitors in namespace %s are selected by the Prometheus.", in.PrometheusOperator.Namespace))}
+}
+
+// prometheusOperatorRuleJobs are the job labels of prometheus-operator's
+// generated jobs: <namespace>/<name> for a PodMonitor, the Service's job
+// label for a ServiceMonitor, the job name of a ScrapeConfig.
+func prometheusOperatorRuleJobs(in Input) RuleJobs {
+	if in.PrometheusOperator.UseScrapeConfig {
+		return jobRules
+	}
+	return RuleJobs{Agents: in.PrometheusOperator.Namespace + "/" + NamesFor(in.Owner.Name).AgentMonitor(), Controllers: "antrea"}
+}
+
+// prometheusOperator renders monitors (or ScrapeConfig objects) equivalent
+// to the scrape jobs. prometheus-operator mounts no token file for
+// PodMonitors, so the bearer token comes from a ServiceAccount token Secret
+// of a metrics-reader ServiceAccount the operator creates beside them.
+func prometheusOperator(in Input) []client.Object {
+	p := in.PrometheusOperator
+	n := NamesFor(in.Owner.Name)
+	reader := v1alpha1.ObjectReference{Namespace: p.Namespace, Name: n.MetricsReader()}
+	objs := []client.Object{
+		&corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: meta(reader.Name, reader.Namespace)},
+		&corev1.Secret{
+			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+			ObjectMeta: metav1.ObjectMeta{Name: n.MetricsReaderToken(), Namespace: p.Namespace,
+				Annotations: map[string]string{corev1.ServiceAccountNameKey: reader.Name}},
+			Type: corev1.SecretTypeServiceAccountToken,
+		},
+		binding(n.PrometheusAntreaBinding(), PrometheusAntreaClusterRole, reader, p.PrometheusServiceAccount),
+	}
+	if in.Alerts {
+		objs = append(objs, &monitoringv1.PrometheusRule{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "PrometheusRule"},
+			ObjectMeta: metav1.ObjectMeta{Name: n.Rules(), Namespace: p.Namespace, Labels: maps.Clone(p.Labels)},
+			Spec:       monitoringv1.PrometheusRuleSpec{Groups: AlertRules(prometheusOperatorRuleJobs(in))},
+		})
+	}
+	auth := &monitoringv1.SafeAuthorization{Type: "Bearer", Credentials: &corev1.SecretKeySelector{
+		LocalObjectReference: corev1.LocalObjectReference{Name: n.MetricsReaderToken()}, Key: TokenKey}}
+	tls := &monitoringv1.SafeTLSConfig{InsecureSkipVerify: ptr.To(true)}
+	keep := func(container string) monitoringv1.RelabelConfig {
+		return monitoringv1.RelabelConfig{SourceLabels: []monitoringv1.LabelName{"__meta_kubernetes_namespace", "__meta_kubernetes_pod_container_name"},
+			Action: "keep", Regex: in.AntreaNamespace + ";" + container}
+	}
+	instance := monitoringv1.RelabelConfig{SourceLabels: []monitoringv1.LabelName{"__meta_kubernetes_pod_node_name", "__meta_kubernetes_pod_name"},
+		Separator: ptr.To(";"), TargetLabel: "instance", Action: "replace"}
+	if p.UseScrapeConfig {
+		return append(objs, scrapeConfigObjects(in, n, auth, tls, keep, instance)...)
+	}
+	interval := monitoringv1.Duration(in.ScrapeInterval)
+	return append(objs,
+		&monitoringv1.ServiceMonitor{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "ServiceMonitor"},
+			ObjectMeta: metav1.ObjectMeta{Name: n.ControllerMonitor(), Namespace: p.Namespace, Labels: maps.Clone(p.Labels)},
+			Spec: monitoringv1.ServiceMonitorSpec{
+				// Service antrea carries only app=antrea, and its port has no name.
+				Selector:          metav1.LabelSelector{MatchLabels: map[string]string{"app": "antrea"}},
+				NamespaceSelector: monitoringv1.NamespaceSelector{MatchNames: []string{in.AntreaNamespace}},
+				Endpoints: []monitoringv1.Endpoint{{
+					TargetPort:     ptr.To(intstr.FromString("api")),
+					Scheme:         ptr.To(monitoringv1.SchemeHTTPS),
+					Interval:       interval,
+					RelabelConfigs: []monitoringv1.RelabelConfig{keep("antrea-controller"), instance},
+					HTTPConfigWithProxyAndTLSFiles: monitoringv1.HTTPConfigWithProxyAndTLSFiles{HTTPConfigWithTLSFiles: monitoringv1.HTTPConfigWithTLSFiles{
+						HTTPConfigWithoutTLS: monitoringv1.HTTPConfigWithoutTLS{Authorization: auth},
+						TLSConfig:            &monitoringv1.TLSConfig{SafeTLSConfig: *tls},
+					}},
+				}},
+			},
+		},
+		&monitoringv1.PodMonitor{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "PodMonitor"},
+			ObjectMeta: metav1.ObjectMeta{Name: n.AgentMonitor(), Namespace: p.Namespace, Labels: maps.Clone(p.Labels)},
+			Spec: monitoringv1.PodMonitorSpec{
+				Selector:          metav1.LabelSelector{MatchLabels: map[string]string{"app": "antrea", "component": "antrea-agent"}},
+				NamespaceSelector: monitoringv1.NamespaceSelector{MatchNames: []string{in.AntreaNamespace}},
+				PodMetricsEndpoints: []monitoringv1.PodMetricsEndpoint{{
+					Port:           ptr.To("api"),
+					Scheme:         ptr.To(monitoringv1.SchemeHTTPS),
+					Interval:       interval,
+					RelabelConfigs: []monitoringv1.RelabelConfig{keep("antrea-agent"), instance},
+					HTTPConfigWithProxy: monitoringv1.HTTPConfigWithProxy{HTTPConfig: monitoringv1.HTTPConfig{
+						HTTPConfigWithoutTLS: monitoringv1.HTTPConfigWithoutTLS{Authorization: auth},
+						TLSConfig:            tls,
+					}},
+				}},
+			},
+		},
+	)
+}
+
+// scrapeConfigObjects are the ScrapeConfig (monitoring.coreos.com/v1alpha1)
+// equivalents of the two jobs.
+func scrapeConfigObjects(in Input, n Names, auth *monitoringv1.SafeAuthorization, tls *monitoringv1.SafeTLSConfig,
+	keep func(string) monitoringv1.RelabelConfig, instance monitoringv1.RelabelConfig) []client.Object {
+	p := in.PrometheusOperator
+	sc := func(name, job string, role monitoringv1alpha1.KubernetesRole, selector, container string) *monitoringv1alpha1.ScrapeConfig {
+		return &monitoringv1alpha1.ScrapeConfig{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1alpha1", Kind: "ScrapeConfig"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: p.Namespace, Labels: maps.Clone(p.Labels)},
+			Spec: monitoringv1alpha1.ScrapeConfigSpec{
+				JobName: ptr.To(job),
+				KubernetesSDConfigs: []monitoringv1alpha1.KubernetesSDConfig{{
+					Role:       role,
+					Namespaces: &monitoringv1alpha1.NamespaceDiscovery{Names: []string{in.AntreaNamespace}},
+					Selectors:  []monitoringv1alpha1.K8SSelectorConfig{{Role: role, Label: ptr.To(selector)}},
+				}},
+				ScrapeInterval: ptr.To(monitoringv1.Duration(in.ScrapeInterval)),
+				Scheme:         ptr.To(monitoringv1.SchemeHTTPS),
+				Authorization:  auth,
+				TLSConfig:      tls,
+				RelabelConfigs: []monitoringv1.RelabelConfig{keep(container), instance},
+			},
+		}
+	}
+	return []client.Object{
+		sc(n.ControllerMonitor(), ControllersJob, monitoringv1alpha1.KubernetesRoleEndpoint, AntreaAppSelector, "antrea-controller"),
+		sc(n.AgentMonitor(), AgentsJob, monitoringv1alpha1.KubernetesRolePod, AntreaAgentSelector, "antrea-agent"),
+	}
+}

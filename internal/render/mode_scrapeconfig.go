@@ -1,0 +1,85 @@
+package render
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+)
+
+// scrapeConfigMode hands scrape jobs to a plain Prometheus the user runs
+// (mode ScrapeConfig).
+type scrapeConfigMode struct{}
+
+// Plan refuses to deliver to a namespace, or bind a ServiceAccount, that
+// does not exist.
+func (scrapeConfigMode) Plan(am *v1alpha1.AntreaMonitoring, c *Cluster, in *Input) *metav1.Condition {
+	t := am.Spec.Prometheus.ScrapeConfig
+	if t == nil { // admission requires it in this mode
+		return scrapeBlocked(v1alpha1.ReasonNamespaceNotFound, "Mode ScrapeConfig needs spec.prometheus.scrapeConfig.")
+	}
+	in.ScrapeConfig = *t
+	if c.Namespaces[t.Namespace] == nil {
+		return scrapeBlocked(v1alpha1.ReasonNamespaceNotFound, fmt.Sprintf("Namespace %s (spec.prometheus.scrapeConfig.namespace) does not exist.", t.Namespace))
+	}
+	sa := t.ServiceAccount
+	if !c.ServiceAccounts[types.NamespacedName{Namespace: sa.Namespace, Name: sa.Name}] {
+		return scrapeBlocked(v1alpha1.ReasonServiceAccountNotFound, fmt.Sprintf("ServiceAccount %s/%s (spec.prometheus.scrapeConfig.serviceAccount) does not exist.", sa.Namespace, sa.Name))
+	}
+	return nil
+}
+
+// Render renders the delivered jobs and the bindings.
+func (scrapeConfigMode) Render(in Input) (Rendered, error) {
+	objs, err := scrapeConfigDelivery(in, ScrapeJobs(in.AntreaNamespace, in.ScrapeInterval))
+	if err != nil {
+		return Rendered{}, err
+	}
+	return Rendered{
+		Objects:   objs,
+		Namespace: in.ScrapeConfig.Namespace,
+		Pools:     []string{ControllersJob, AgentsJob},
+		Endpoint:  Endpoint{Unknown: "Mode ScrapeConfig: set spec.prometheus.url to where your Prometheus serves its API, so the operator can check scrape health."},
+	}, nil
+}
+
+// Conditions says where the jobs are and who is bound.
+func (scrapeConfigMode) Conditions(in Input, _ Rendered, _ *Cluster) []metav1.Condition {
+	n := NamesFor(in.Owner.Name)
+	return []metav1.Condition{scrapeApplied(fmt.Sprintf(
+		"Jobs %s and %s are in Secret and ConfigMap %s/%s (key %s); ServiceAccount %s/%s is bound to ClusterRoles %s and %s.",
+		ControllersJob, AgentsJob, in.ScrapeConfig.Namespace, n.ScrapeConfigs(), ScrapeConfigsKey,
+		in.ScrapeConfig.ServiceAccount.Namespace, in.ScrapeConfig.ServiceAccount.Name, PrometheusClusterRole, PrometheusAntreaClusterRole))}
+}
+
+// scrapeConfigDelivery hands the jobs to a plain Prometheus: a Secret (the
+// additionalScrapeConfigs format) and a ConfigMap with the same key, and the
+// ClusterRoles bound to its ServiceAccount.
+func scrapeConfigDelivery(in Input, jobs []ScrapeJob) ([]client.Object, error) {
+	n := NamesFor(in.Owner.Name)
+	out, err := ScrapeJobsYAML(jobs)
+	if err != nil {
+		return nil, err
+	}
+	t := in.ScrapeConfig
+	cmData := map[string]string{ScrapeConfigsKey: out}
+	if in.Alerts {
+		rules, err := RuleFile(jobRules)
+		if err != nil {
+			return nil, err
+		}
+		cmData[RulesKey] = rules
+	}
+	return []client.Object{
+		&corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: meta(n.ScrapeConfigs(), t.Namespace),
+			Type: corev1.SecretTypeOpaque, Data: map[string][]byte{ScrapeConfigsKey: []byte(out)}},
+		&corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: meta(n.ScrapeConfigs(), t.Namespace),
+			Data: cmData},
+		binding(n.PrometheusBinding(), PrometheusClusterRole, t.ServiceAccount),
+		binding(n.PrometheusAntreaBinding(), PrometheusAntreaClusterRole, t.ServiceAccount),
+	}, nil
+}
