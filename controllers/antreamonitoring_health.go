@@ -12,14 +12,14 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 
-	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
 )
 
 // healthResult is the outcome of a scrape-health check.
 type healthResult struct {
 	condition *metav1.Condition // nil when the check is disabled
-	targets   []v1alpha1.TargetHealth
+	targets   []monitoringv1alpha1.TargetHealth
 	summary   string
 	missing   []string
 	// requeueAfter is when the next check is due.
@@ -62,7 +62,7 @@ func (a *PrometheusAccess) proxyClient() (*http.Client, error) {
 
 // endpoint returns the client for the mode's Prometheus (spec.prometheus.url,
 // or the Service the mode rendered), or why there is none.
-func (r *AntreaMonitoringReconciler) endpoint(am *v1alpha1.AntreaMonitoring, prom prometheusResult) (*health.Client, string, error) {
+func (r *AntreaMonitoringReconciler) endpoint(am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult) (*health.Client, string, error) {
 	if u := am.Spec.Prometheus.URL; u != "" {
 		return &health.Client{HTTP: directClient, BaseURL: u}, "", nil
 	}
@@ -86,7 +86,7 @@ func (r *AntreaMonitoringReconciler) endpoint(am *v1alpha1.AntreaMonitoring, pro
 
 // reconcileHealth checks scrape health when the interval has passed (or
 // what to check changed), and otherwise returns the last result.
-func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *v1alpha1.AntreaMonitoring, prom prometheusResult) healthResult {
+func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult) healthResult {
 	if !am.HealthCheckEnabled() {
 		return healthResult{}
 	}
@@ -113,9 +113,9 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *v1
 	case err != nil:
 		res = unreachable(err.Error())
 	case client == nil:
-		c := metav1.Condition{Type: v1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown, Reason: v1alpha1.ReasonPrometheusUnreachable, Message: why}
+		c := metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown, Reason: monitoringv1alpha1.ReasonPrometheusUnreachable, Message: why}
 		if prom.endpoint != nil && prom.endpoint.Unknown != "" {
-			c.Reason = v1alpha1.ReasonPrometheusURLNotSet
+			c.Reason = monitoringv1alpha1.ReasonPrometheusURLNotSet
 		}
 		res = healthResult{condition: &c}
 	default:
@@ -136,8 +136,8 @@ func (r *AntreaMonitoringReconciler) forget(uid types.UID) {
 }
 
 func unreachable(msg string) healthResult {
-	return healthResult{condition: &metav1.Condition{Type: v1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,
-		Reason: v1alpha1.ReasonPrometheusUnreachable, Message: "Querying Prometheus failed: " + msg}}
+	return healthResult{condition: &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,
+		Reason: monitoringv1alpha1.ReasonPrometheusUnreachable, Message: "Querying Prometheus failed: " + msg}}
 }
 
 // check queries each pool, then (when every target is up) the metric families.
@@ -157,16 +157,16 @@ func check(ctx context.Context, c *health.Client, pools []string) healthResult {
 		parts = append(parts, fmt.Sprintf("%s %d/%d", t.ScrapePool, t.Up, t.Up+t.Down+t.Unknown))
 	}
 	detail := strings.Join(parts, ", ")
-	t := v1alpha1.ConditionTargetsHealthy
+	t := monitoringv1alpha1.ConditionTargetsHealthy
 	switch {
 	case total == 0:
-		res.condition = &metav1.Condition{Type: t, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonNoTargets,
+		res.condition = &metav1.Condition{Type: t, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonNoTargets,
 			Message: fmt.Sprintf("Prometheus has no active target in pools %s.", strings.Join(pools, ", "))}
 	case up < total:
-		res.condition = &metav1.Condition{Type: t, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonTargetsDown,
+		res.condition = &metav1.Condition{Type: t, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonTargetsDown,
 			Message: fmt.Sprintf("%d of %d targets are not up (%s); status.targets has the last errors.", total-up, total, detail)}
 	default:
-		res.condition = &metav1.Condition{Type: t, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonTargetsUp,
+		res.condition = &metav1.Condition{Type: t, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonTargetsUp,
 			Message: fmt.Sprintf("All %d targets are up (%s).", total, detail)}
 		names, err := c.MetricNames(ctx)
 		if err != nil {
@@ -182,7 +182,7 @@ func check(ctx context.Context, c *health.Client, pools []string) healthResult {
 
 // applyHealth writes the check into status; lastScrape alone refreshes at
 // most every ten intervals, so a steady healthy state writes rarely.
-func applyHealth(status *v1alpha1.AntreaMonitoringStatus, res healthResult, interval time.Duration, now time.Time) {
+func applyHealth(status *monitoringv1alpha1.AntreaMonitoringStatus, res healthResult, interval time.Duration, now time.Time) {
 	if res.condition == nil {
 		status.Targets, status.TargetsSummary, status.MissingMetrics = nil, "", nil
 		return
@@ -194,7 +194,7 @@ func applyHealth(status *v1alpha1.AntreaMonitoringStatus, res healthResult, inte
 	status.MissingMetrics = res.missing
 }
 
-func stale(targets []v1alpha1.TargetHealth, now time.Time, maxAge time.Duration) bool {
+func stale(targets []monitoringv1alpha1.TargetHealth, now time.Time, maxAge time.Duration) bool {
 	for _, t := range targets {
 		if t.LastScrape != nil && now.Sub(t.LastScrape.Time) > maxAge {
 			return true

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -16,7 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
@@ -25,8 +25,8 @@ const PrometheusCRD = "prometheuses.monitoring.coreos.com"
 
 // prometheusResult is what the Prometheus phase found and did.
 type prometheusResult struct {
-	mode       v1alpha1.PrometheusMode
-	prometheus *v1alpha1.ObjectReference
+	mode       monitoringv1alpha1.PrometheusMode
+	prometheus *monitoringv1alpha1.ObjectReference
 	conditions []metav1.Condition // ModeResolved, ScrapeConfigured, and the mode's own
 	// requeueAfter asks for another look soon: a CRD is established but
 	// the API server's discovery does not serve its kinds yet.
@@ -41,10 +41,10 @@ type prometheusResult struct {
 // writes: the namespaces the mode needs, its objects, and the pruning of what
 // it no longer wants. Pruning comes after the apply succeeded, so a mode that
 // cannot be applied never replaces a working one half-way.
-func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am *v1alpha1.AntreaMonitoring) (prometheusResult, error) {
+func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring) (prometheusResult, error) {
 	c, err := r.gatherPrometheus(ctx, am)
 	if err != nil {
-		return prometheusResult{conditions: []metav1.Condition{falseCond(v1alpha1.ConditionScrapeConfigured, v1alpha1.ReasonApplyFailed, err.Error())}}, err
+		return prometheusResult{conditions: []metav1.Condition{falseCond(monitoringv1alpha1.ConditionScrapeConfigured, monitoringv1alpha1.ReasonApplyFailed, err.Error())}}, err
 	}
 	p := planPrometheus(am, c)
 	res := prometheusResult{mode: p.mode, prometheus: p.prometheus, conditions: p.conditions, requeueAfter: p.requeueAfter}
@@ -58,14 +58,14 @@ func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am
 	}
 	var notOwned *NotOwnedError
 	if errors.As(err, &notOwned) {
-		res.conditions = append(res.conditions, falseCond(v1alpha1.ConditionScrapeConfigured, v1alpha1.ReasonObjectNotOwned, err.Error()+"."))
+		res.conditions = append(res.conditions, falseCond(monitoringv1alpha1.ConditionScrapeConfigured, monitoringv1alpha1.ReasonObjectNotOwned, err.Error()+"."))
 		return res, nil
 	}
 	if err == nil {
 		err = r.prune(ctx, am.Name, p.rendered, c.PrometheusOperator.Serves)
 	}
 	if err != nil {
-		res.conditions = append(res.conditions, falseCond(v1alpha1.ConditionScrapeConfigured, v1alpha1.ReasonApplyFailed, err.Error()))
+		res.conditions = append(res.conditions, falseCond(monitoringv1alpha1.ConditionScrapeConfigured, monitoringv1alpha1.ReasonApplyFailed, err.Error()))
 		return res, err
 	}
 	res.conditions = append(res.conditions, p.applied...)
@@ -75,7 +75,7 @@ func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am
 // gatherPrometheus reads, from the cache only, everything the modes plan
 // with: prometheus-operator's state, the namespaces, the ServiceAccount the
 // spec names, and the managed Prometheus's Deployment.
-func (r *AntreaMonitoringReconciler) gatherPrometheus(ctx context.Context, am *v1alpha1.AntreaMonitoring) (*render.Cluster, error) {
+func (r *AntreaMonitoringReconciler) gatherPrometheus(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring) (*render.Cluster, error) {
 	po, err := r.gatherPromOperator(ctx)
 	if err != nil {
 		return nil, err
@@ -109,8 +109,8 @@ func (r *AntreaMonitoringReconciler) gatherPrometheus(ctx context.Context, am *v
 
 // prometheusPlan is what planPrometheus decided.
 type prometheusPlan struct {
-	mode       v1alpha1.PrometheusMode
-	prometheus *v1alpha1.ObjectReference
+	mode       monitoringv1alpha1.PrometheusMode
+	prometheus *monitoringv1alpha1.ObjectReference
 	// conditions hold ModeResolved and, when the mode is blocked or its
 	// render failed, ScrapeConfigured (then rendered is nil).
 	conditions []metav1.Condition
@@ -124,7 +124,7 @@ type prometheusPlan struct {
 // planPrometheus resolves the mode, lets it check its preconditions and
 // render, and says which conditions hold once applied. Pure: it reads only
 // the AntreaMonitoring and the gathered cluster state.
-func planPrometheus(am *v1alpha1.AntreaMonitoring, c *render.Cluster) prometheusPlan {
+func planPrometheus(am *monitoringv1alpha1.AntreaMonitoring, c *render.Cluster) prometheusPlan {
 	mode, modeCond := resolveMode(am, c.PrometheusOperator)
 	p := prometheusPlan{mode: mode, conditions: []metav1.Condition{modeCond}}
 	if c.PrometheusOperator.Pending {
@@ -133,11 +133,11 @@ func planPrometheus(am *v1alpha1.AntreaMonitoring, c *render.Cluster) prometheus
 	m, ok := render.Modes[mode]
 	if !ok {
 		p.err = fmt.Errorf("no mode %q is registered", mode)
-		p.conditions = append(p.conditions, falseCond(v1alpha1.ConditionScrapeConfigured, v1alpha1.ReasonApplyFailed, p.err.Error()))
+		p.conditions = append(p.conditions, falseCond(monitoringv1alpha1.ConditionScrapeConfigured, monitoringv1alpha1.ReasonApplyFailed, p.err.Error()))
 		return p
 	}
 	in := render.Input{
-		Owner:              render.Owner{APIVersion: v1alpha1.GroupVersion.String(), Kind: "AntreaMonitoring", Name: am.Name, UID: am.UID},
+		Owner:              render.Owner{APIVersion: monitoringv1alpha1.GroupVersion.String(), Kind: "AntreaMonitoring", Name: am.Name, UID: am.UID},
 		AntreaNamespace:    am.AntreaNamespace(),
 		ScrapeInterval:     string(am.Spec.Prometheus.ScrapeInterval),
 		Mode:               mode,
@@ -157,7 +157,7 @@ func planPrometheus(am *v1alpha1.AntreaMonitoring, c *render.Cluster) prometheus
 	rendered, err := render.Render(in)
 	if err != nil {
 		p.err = err
-		p.conditions = append(p.conditions, falseCond(v1alpha1.ConditionScrapeConfigured, v1alpha1.ReasonApplyFailed, err.Error()))
+		p.conditions = append(p.conditions, falseCond(monitoringv1alpha1.ConditionScrapeConfigured, monitoringv1alpha1.ReasonApplyFailed, err.Error()))
 		return p
 	}
 	p.rendered = &rendered
@@ -175,7 +175,7 @@ func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (re
 	}
 	st := render.PrometheusOperatorState{Established: map[string]bool{}}
 	for _, crd := range crds.Items {
-		if crd.Spec.Group != monitoringv1.SchemeGroupVersion.Group || !crd.DeletionTimestamp.IsZero() {
+		if crd.Spec.Group != promv1.SchemeGroupVersion.Group || !crd.DeletionTimestamp.IsZero() {
 			continue
 		}
 		for _, c := range crd.Status.Conditions {
@@ -203,21 +203,21 @@ func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (re
 }
 
 // resolveMode turns Auto into a mode, with the condition saying why.
-func resolveMode(am *v1alpha1.AntreaMonitoring, po render.PrometheusOperatorState) (v1alpha1.PrometheusMode, metav1.Condition) {
-	t := v1alpha1.ConditionModeResolved
+func resolveMode(am *monitoringv1alpha1.AntreaMonitoring, po render.PrometheusOperatorState) (monitoringv1alpha1.PrometheusMode, metav1.Condition) {
+	t := monitoringv1alpha1.ConditionModeResolved
 	mode := am.Spec.Prometheus.Mode
-	if mode != "" && mode != v1alpha1.ModeAuto {
-		return mode, trueCond(t, v1alpha1.ReasonModeExplicit, fmt.Sprintf("spec.prometheus.mode is %s.", mode))
+	if mode != "" && mode != monitoringv1alpha1.ModeAuto {
+		return mode, trueCond(t, monitoringv1alpha1.ReasonModeExplicit, fmt.Sprintf("spec.prometheus.mode is %s.", mode))
 	}
 	if po.Served && len(po.Prometheuses) > 0 {
-		return v1alpha1.ModePrometheusOperator, trueCond(t, v1alpha1.ReasonAutoPrometheusOperator,
+		return monitoringv1alpha1.ModePrometheusOperator, trueCond(t, monitoringv1alpha1.ReasonAutoPrometheusOperator,
 			"Mode Auto chose PrometheusOperator: prometheus-operator's CRDs are installed and a Prometheus object exists.")
 	}
 	why := "prometheus-operator's CRDs are not installed"
 	if po.Served {
 		why = "no Prometheus object exists"
 	}
-	return v1alpha1.ModeManaged, trueCond(t, v1alpha1.ReasonAutoManaged, "Mode Auto chose Managed: "+why+".")
+	return monitoringv1alpha1.ModeManaged, trueCond(t, monitoringv1alpha1.ReasonAutoManaged, "Mode Auto chose Managed: "+why+".")
 }
 
 // reconcilePrometheus resolves the mode, checks its preconditions, renders

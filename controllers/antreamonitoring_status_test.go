@@ -7,26 +7,26 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
-	v1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
 func TestKeepReapplied(t *testing.T) {
 	const onMsg = "enablePrometheusMetrics is on in kube-system/antrea-config/antrea-agent.conf."
-	reapplied := metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: v1.ReasonMetricsReapplied,
+	reapplied := metav1.Condition{Type: monitoringv1alpha1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonMetricsReapplied,
 		Message:            "enablePrometheusMetrics was turned off again in antrea-config/antrea-agent.conf by another writer (managed by Helm) and the operator re-applied it. " + onMsg,
 		ObservedGeneration: 3, LastTransitionTime: metav1.Now()}
-	enabled := metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: v1.ReasonMetricsEnabled, Message: onMsg}
+	enabled := metav1.Condition{Type: monitoringv1alpha1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonMetricsEnabled, Message: onMsg}
 	kept := reapplied
 	kept.ObservedGeneration, kept.LastTransitionTime = 0, metav1.Time{}
-	failed := metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionFalse, Reason: v1.ReasonUpdateFailed, Message: "timeout"}
-	otherConfs := metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: v1.ReasonMetricsEnabled,
+	failed := metav1.Condition{Type: monitoringv1alpha1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonUpdateFailed, Message: "timeout"}
+	otherConfs := metav1.Condition{Type: monitoringv1alpha1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonMetricsEnabled,
 		Message: "enablePrometheusMetrics is on in kube-system/antrea-config/antrea-agent.conf, kube-system/antrea-windows-config/antrea-agent.conf."}
 	tests := []struct {
 		name       string
@@ -51,36 +51,36 @@ func TestKeepReapplied(t *testing.T) {
 }
 
 func TestMetricsCondition(t *testing.T) {
-	wanted := &v1.AntreaMonitoring{}
-	noRestart := &v1.AntreaMonitoring{Spec: v1.AntreaMonitoringSpec{Antrea: v1.AntreaSpec{RestartOnChange: ptr.To(false)}}}
-	unmanaged := &v1.AntreaMonitoring{Spec: v1.AntreaMonitoringSpec{Antrea: v1.AntreaSpec{EnableMetrics: ptr.To(false)}}}
+	wanted := &monitoringv1alpha1.AntreaMonitoring{}
+	noRestart := &monitoringv1alpha1.AntreaMonitoring{Spec: monitoringv1alpha1.AntreaMonitoringSpec{Antrea: monitoringv1alpha1.AntreaSpec{RestartOnChange: ptr.To(false)}}}
+	unmanaged := &monitoringv1alpha1.AntreaMonitoring{Spec: monitoringv1alpha1.AntreaMonitoringSpec{Antrea: monitoringv1alpha1.AntreaSpec{EnableMetrics: ptr.To(false)}}}
 	on := map[string]bool{"antrea-config/antrea-agent.conf": true, "antrea-config/antrea-controller.conf": true}
 	mixed := map[string]bool{"antrea-config/antrea-agent.conf": false, "antrea-config/antrea-controller.conf": true}
 	const onMsg = "enablePrometheusMetrics is on in kube-system/antrea-config/antrea-agent.conf, kube-system/antrea-config/antrea-controller.conf."
 	tests := []struct {
 		name string
-		am   *v1.AntreaMonitoring
+		am   *monitoringv1alpha1.AntreaMonitoring
 		o    syncOutcome
 		want metav1.Condition
 	}{
 		{"enabled", wanted, syncOutcome{effective: on},
-			metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: v1.ReasonMetricsEnabled, Message: onMsg}},
+			metav1.Condition{Type: monitoringv1alpha1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonMetricsEnabled, Message: onMsg}},
 		{"api failure", wanted, syncOutcome{effective: on, failed: errors.New("writing ConfigMap kube-system/antrea-config: timeout")},
-			metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionFalse, Reason: v1.ReasonUpdateFailed, Message: "writing ConfigMap kube-system/antrea-config: timeout"}},
+			metav1.Condition{Type: monitoringv1alpha1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonUpdateFailed, Message: "writing ConfigMap kube-system/antrea-config: timeout"}},
 		{"invalid conf", wanted, syncOutcome{invalid: &antrea.InvalidConfError{ConfigMap: "antrea-config", Key: "antrea-agent.conf", Err: errors.New("yaml: bad")}},
-			metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionFalse, Reason: v1.ReasonInvalidAntreaConfig,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonInvalidAntreaConfig,
 				Message: "antrea-agent.conf in ConfigMap antrea-config: yaml: bad; the ConfigMap was left untouched."}},
 		{"reverted", wanted, syncOutcome{effective: on, reverted: []string{"antrea-config/antrea-agent.conf"}, managedBy: "managed by Helm"},
-			metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: v1.ReasonMetricsReapplied,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonMetricsReapplied,
 				Message: "enablePrometheusMetrics was turned off again in antrea-config/antrea-agent.conf by another writer (managed by Helm) and the operator re-applied it. " + onMsg}},
 		{"restart pending", noRestart, syncOutcome{effective: on, pending: []string{"DaemonSet/antrea-agent"}},
-			metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: v1.ReasonMetricsEnabledRestartRequired,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonMetricsEnabledRestartRequired,
 				Message: onMsg + " spec.antrea.restartOnChange is false: DaemonSet/antrea-agent apply it at their next restart."}},
 		{"not managed, off", unmanaged, syncOutcome{effective: mixed},
-			metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionFalse, Reason: v1.ReasonMetricsNotManaged,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonMetricsNotManaged,
 				Message: "spec.antrea.enableMetrics is false, so the operator leaves Antrea's configuration alone; enablePrometheusMetrics is off in kube-system/antrea-config/antrea-agent.conf."}},
 		{"not managed, on", unmanaged, syncOutcome{effective: on},
-			metav1.Condition{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: v1.ReasonMetricsNotManaged,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonMetricsNotManaged,
 				Message: "spec.antrea.enableMetrics is false, so the operator leaves Antrea's configuration alone; " + onMsg}},
 	}
 	for _, tt := range tests {
@@ -95,14 +95,14 @@ func TestMetricsCondition(t *testing.T) {
 
 func TestSetConditions(t *testing.T) {
 	ignoreTime := cmpopts.IgnoreFields(metav1.Condition{}, "LastTransitionTime")
-	status := &v1.AntreaMonitoringStatus{}
-	metrics := falseCond(v1.ConditionAntreaMetricsEnabled, v1.ReasonConfigMapNotFound, "ConfigMap kube-system/antrea-config was not found.")
-	rbac := trueCond(v1.ConditionRBACReady, v1.ReasonClusterRolesApplied, "ok")
+	status := &monitoringv1alpha1.AntreaMonitoringStatus{}
+	metrics := falseCond(monitoringv1alpha1.ConditionAntreaMetricsEnabled, monitoringv1alpha1.ReasonConfigMapNotFound, "ConfigMap kube-system/antrea-config was not found.")
+	rbac := trueCond(monitoringv1alpha1.ConditionRBACReady, monitoringv1alpha1.ReasonClusterRolesApplied, "ok")
 	setConditions(status, 3, metrics, rbac)
 	want := []metav1.Condition{
-		{Type: v1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionFalse, Reason: v1.ReasonConfigMapNotFound, Message: "ConfigMap kube-system/antrea-config was not found.", ObservedGeneration: 3},
-		{Type: v1.ConditionRBACReady, Status: metav1.ConditionTrue, Reason: v1.ReasonClusterRolesApplied, Message: "ok", ObservedGeneration: 3},
-		{Type: v1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1.ReasonNotReady, Message: "AntreaMetricsEnabled is False (ConfigMapNotFound).", ObservedGeneration: 3},
+		{Type: monitoringv1alpha1.ConditionAntreaMetricsEnabled, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonConfigMapNotFound, Message: "ConfigMap kube-system/antrea-config was not found.", ObservedGeneration: 3},
+		{Type: monitoringv1alpha1.ConditionRBACReady, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonClusterRolesApplied, Message: "ok", ObservedGeneration: 3},
+		{Type: monitoringv1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonNotReady, Message: "AntreaMetricsEnabled is False (ConfigMapNotFound).", ObservedGeneration: 3},
 	}
 	if diff := cmp.Diff(want, status.Conditions, ignoreTime); diff != "" {
 		t.Fatalf("setConditions() mismatch (-want +got):\n%s", diff)
@@ -116,16 +116,16 @@ func TestSetConditions(t *testing.T) {
 	}
 
 	// A health condition that stops being reported (check disabled) goes away.
-	setConditions(status, 4, trueCond(v1.ConditionAntreaMetricsEnabled, v1.ReasonMetricsEnabled, "on"), rbac,
-		falseCond(v1.ConditionTargetsHealthy, v1.ReasonTargetsDown, "1 of 2 targets are not up"))
-	if c := meta.FindStatusCondition(status.Conditions, v1.ConditionTargetsHealthy); c == nil {
+	setConditions(status, 4, trueCond(monitoringv1alpha1.ConditionAntreaMetricsEnabled, monitoringv1alpha1.ReasonMetricsEnabled, "on"), rbac,
+		falseCond(monitoringv1alpha1.ConditionTargetsHealthy, monitoringv1alpha1.ReasonTargetsDown, "1 of 2 targets are not up"))
+	if c := meta.FindStatusCondition(status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy); c == nil {
 		t.Fatalf("TargetsHealthy not set")
 	}
-	setConditions(status, 4, trueCond(v1.ConditionAntreaMetricsEnabled, v1.ReasonMetricsEnabled, "on"), rbac)
-	if c := meta.FindStatusCondition(status.Conditions, v1.ConditionTargetsHealthy); c != nil {
+	setConditions(status, 4, trueCond(monitoringv1alpha1.ConditionAntreaMetricsEnabled, monitoringv1alpha1.ReasonMetricsEnabled, "on"), rbac)
+	if c := meta.FindStatusCondition(status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy); c != nil {
 		t.Errorf("TargetsHealthy kept after the check stopped: %+v", c)
 	}
-	wantReady := metav1.Condition{Type: v1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1.ReasonReady,
+	wantReady := metav1.Condition{Type: monitoringv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonReady,
 		Message: "Antrea's metrics are enabled, Prometheus's RBAC is in place and the scrape configuration is applied.", ObservedGeneration: 4}
 	if diff := cmp.Diff(wantReady, status.Conditions[2], ignoreTime); diff != "" {
 		t.Errorf("Ready mismatch (-want +got):\n%s", diff)
@@ -133,28 +133,28 @@ func TestSetConditions(t *testing.T) {
 }
 
 func TestResolveMode(t *testing.T) {
-	withMode := func(m v1.PrometheusMode) *v1.AntreaMonitoring {
-		return &v1.AntreaMonitoring{Spec: v1.AntreaMonitoringSpec{Prometheus: v1.PrometheusSpec{Mode: m}}}
+	withMode := func(m monitoringv1alpha1.PrometheusMode) *monitoringv1alpha1.AntreaMonitoring {
+		return &monitoringv1alpha1.AntreaMonitoring{Spec: monitoringv1alpha1.AntreaMonitoringSpec{Prometheus: monitoringv1alpha1.PrometheusSpec{Mode: m}}}
 	}
-	one := []monitoringv1.Prometheus{{}}
+	one := []promv1.Prometheus{{}}
 	tests := []struct {
 		name string
-		am   *v1.AntreaMonitoring
+		am   *monitoringv1alpha1.AntreaMonitoring
 		po   render.PrometheusOperatorState
-		want v1.PrometheusMode
+		want monitoringv1alpha1.PrometheusMode
 		cond metav1.Condition
 	}{
-		{"auto without CRDs", withMode(v1.ModeAuto), render.PrometheusOperatorState{}, v1.ModeManaged,
-			metav1.Condition{Type: v1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: v1.ReasonAutoManaged,
+		{"auto without CRDs", withMode(monitoringv1alpha1.ModeAuto), render.PrometheusOperatorState{}, monitoringv1alpha1.ModeManaged,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoManaged,
 				Message: "Mode Auto chose Managed: prometheus-operator's CRDs are not installed."}},
-		{"auto with CRDs but no Prometheus", withMode(""), render.PrometheusOperatorState{Served: true}, v1.ModeManaged,
-			metav1.Condition{Type: v1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: v1.ReasonAutoManaged,
+		{"auto with CRDs but no Prometheus", withMode(""), render.PrometheusOperatorState{Served: true}, monitoringv1alpha1.ModeManaged,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoManaged,
 				Message: "Mode Auto chose Managed: no Prometheus object exists."}},
-		{"auto with a Prometheus", withMode(v1.ModeAuto), render.PrometheusOperatorState{Served: true, Prometheuses: one}, v1.ModePrometheusOperator,
-			metav1.Condition{Type: v1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: v1.ReasonAutoPrometheusOperator,
+		{"auto with a Prometheus", withMode(monitoringv1alpha1.ModeAuto), render.PrometheusOperatorState{Served: true, Prometheuses: one}, monitoringv1alpha1.ModePrometheusOperator,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoPrometheusOperator,
 				Message: "Mode Auto chose PrometheusOperator: prometheus-operator's CRDs are installed and a Prometheus object exists."}},
-		{"explicit", withMode(v1.ModeScrapeConfig), render.PrometheusOperatorState{Served: true, Prometheuses: one}, v1.ModeScrapeConfig,
-			metav1.Condition{Type: v1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: v1.ReasonModeExplicit,
+		{"explicit", withMode(monitoringv1alpha1.ModeScrapeConfig), render.PrometheusOperatorState{Served: true, Prometheuses: one}, monitoringv1alpha1.ModeScrapeConfig,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonModeExplicit,
 				Message: "spec.prometheus.mode is ScrapeConfig."}},
 	}
 	for _, tt := range tests {
@@ -173,22 +173,22 @@ func TestResolveMode(t *testing.T) {
 func TestApplyHealthWritesLastScrapeRarely(t *testing.T) {
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) *metav1.Time { return &metav1.Time{Time: now.Add(-d)} }
-	cond := &metav1.Condition{Type: v1.ConditionTargetsHealthy, Status: metav1.ConditionTrue}
-	status := &v1.AntreaMonitoringStatus{Targets: []v1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(time.Minute)}}}
+	cond := &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionTrue}
+	status := &monitoringv1alpha1.AntreaMonitoringStatus{Targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(time.Minute)}}}
 
 	// Same counts, a newer scrape, stored one a minute old (< 10 intervals): kept.
-	applyHealth(status, healthResult{condition: cond, targets: []v1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(0)}}, summary: "1/1"}, 30*time.Second, now)
+	applyHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(0)}}, summary: "1/1"}, 30*time.Second, now)
 	if !status.Targets[0].LastScrape.Equal(at(time.Minute)) {
 		t.Errorf("lastScrape refreshed although nothing else changed")
 	}
 	// Stored one older than ten intervals: refreshed.
 	status.Targets[0].LastScrape = at(6 * time.Minute)
-	applyHealth(status, healthResult{condition: cond, targets: []v1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(0)}}, summary: "1/1"}, 30*time.Second, now)
+	applyHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(0)}}, summary: "1/1"}, 30*time.Second, now)
 	if !status.Targets[0].LastScrape.Equal(at(0)) {
 		t.Errorf("stale lastScrape not refreshed")
 	}
 	// Counts changed: written at once.
-	applyHealth(status, healthResult{condition: cond, targets: []v1.TargetHealth{{ScrapePool: "a", Down: 1, LastError: "x", LastScrape: at(0)}}, summary: "0/1"}, 30*time.Second, now)
+	applyHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Down: 1, LastError: "x", LastScrape: at(0)}}, summary: "0/1"}, 30*time.Second, now)
 	if status.Targets[0].Down != 1 || status.TargetsSummary != "0/1" {
 		t.Errorf("changed health not written: %+v", status)
 	}

@@ -1,8 +1,6 @@
 package antrea
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -12,19 +10,16 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antreaconf"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/shorthash"
 )
 
-// Annotations the operator keeps on Antrea's ConfigMap and workloads.
+// Annotations the operator keeps on Antrea's ConfigMap and workloads
+// (defined in the API package, documented there).
 const (
-	// OriginalAnnotation (ConfigMap) records, per conf key, how
-	// enablePrometheusMetrics was held before the operator changed it, so it
-	// can be restored byte for byte.
-	OriginalAnnotation = "monitoring.antrea.io/original-enable-prometheus-metrics"
-	// ConfigHashAnnotation on the ConfigMap holds, per conf key, the hash the
-	// workloads reading that conf must carry; on a workload's pod template it
-	// holds the hash it was rolled out with. A differing hash means a rollout.
-	ConfigHashAnnotation = "monitoring.antrea.io/config-hash"
+	OriginalAnnotation   = monitoringv1alpha1.OriginalEnablePrometheusMetricsAnnotation
+	ConfigHashAnnotation = monitoringv1alpha1.ConfigHashAnnotation
 )
 
 // Plan is the edit of one ConfigMap.
@@ -165,8 +160,7 @@ func setHashes(cm *corev1.ConfigMap, p *Plan) {
 
 // ConfHash is the rollout hash of a conf written over a ConfigMap revision.
 func ConfHash(conf, replacedRevision string) string {
-	sum := sha256.Sum256([]byte(replacedRevision + "\x00" + conf))
-	return hex.EncodeToString(sum[:8])
+	return shorthash.Of(replacedRevision, conf)
 }
 
 // WantedHashes returns, per conf key, the hash workloads must carry.

@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/common/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 )
 
 // MaxErrorLength bounds the lastError kept in status.
@@ -139,8 +139,8 @@ func Missing(expected, names []string) []string {
 }
 
 // Summarize counts a pool's targets and keeps its most recent error.
-func Summarize(pool string, targets []promv1.ActiveTarget) v1alpha1.TargetHealth {
-	h := v1alpha1.TargetHealth{ScrapePool: pool}
+func Summarize(pool string, targets []promv1.ActiveTarget) monitoringv1alpha1.TargetHealth {
+	h := monitoringv1alpha1.TargetHealth{ScrapePool: pool}
 	var lastScrape, lastErrorAt time.Time
 	for _, t := range targets {
 		switch t.Health {
@@ -168,15 +168,15 @@ func Summarize(pool string, targets []promv1.ActiveTarget) v1alpha1.TargetHealth
 }
 
 // SameHealth compares two pool lists ignoring lastScrape.
-func SameHealth(a, b []v1alpha1.TargetHealth) bool {
-	return slices.EqualFunc(a, b, func(x, y v1alpha1.TargetHealth) bool {
+func SameHealth(a, b []monitoringv1alpha1.TargetHealth) bool {
+	return slices.EqualFunc(a, b, func(x, y monitoringv1alpha1.TargetHealth) bool {
 		x.LastScrape, y.LastScrape = nil, nil
 		return x == y
 	})
 }
 
 // Summary is "up/total" over all pools.
-func Summary(pools []v1alpha1.TargetHealth) (up, total int32, s string) {
+func Summary(pools []monitoringv1alpha1.TargetHealth) (up, total int32, s string) {
 	for _, p := range pools {
 		up += p.Up
 		total += p.Up + p.Down + p.Unknown

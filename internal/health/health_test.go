@@ -9,7 +9,7 @@ import (
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 )
 
 func TestSummarize(t *testing.T) {
@@ -21,7 +21,7 @@ func TestSummarize(t *testing.T) {
 		{Health: promv1.HealthUnknown},
 	}
 	got := Summarize("antrea-agents", targets)
-	want := v1alpha1.TargetHealth{ScrapePool: "antrea-agents", Up: 1, Down: 2, Unknown: 1,
+	want := monitoringv1alpha1.TargetHealth{ScrapePool: "antrea-agents", Up: 1, Down: 2, Unknown: 1,
 		LastError: "server returned HTTP status 403 Forbidden", LastScrape: &metav1.Time{Time: t0.Add(3 * time.Second)}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Summarize() (-want +got):\n%s", diff)
@@ -31,7 +31,7 @@ func TestSummarize(t *testing.T) {
 	if len(long.LastError) != MaxErrorLength || !strings.HasSuffix(long.LastError, "...") {
 		t.Errorf("lastError not bounded: %d bytes", len(long.LastError))
 	}
-	if empty := Summarize("p", nil); empty != (v1alpha1.TargetHealth{ScrapePool: "p"}) {
+	if empty := Summarize("p", nil); empty != (monitoringv1alpha1.TargetHealth{ScrapePool: "p"}) {
 		t.Errorf("Summarize(nil) = %+v", empty)
 	}
 }
@@ -48,16 +48,16 @@ func TestMissing(t *testing.T) {
 }
 
 func TestSummaryAndSameHealth(t *testing.T) {
-	pools := []v1alpha1.TargetHealth{{ScrapePool: "a", Up: 3}, {ScrapePool: "b", Up: 1, Down: 1, Unknown: 1}}
+	pools := []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 3}, {ScrapePool: "b", Up: 1, Down: 1, Unknown: 1}}
 	up, total, s := Summary(pools)
 	if up != 4 || total != 6 || s != "4/6" {
 		t.Errorf("Summary() = %d, %d, %q", up, total, s)
 	}
-	later := []v1alpha1.TargetHealth{{ScrapePool: "a", Up: 3, LastScrape: &metav1.Time{Time: time.Now()}}, pools[1]}
+	later := []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 3, LastScrape: &metav1.Time{Time: time.Now()}}, pools[1]}
 	if !SameHealth(pools, later) {
 		t.Errorf("SameHealth must ignore lastScrape")
 	}
-	changed := []v1alpha1.TargetHealth{pools[0], {ScrapePool: "b", Up: 2, Unknown: 1}}
+	changed := []monitoringv1alpha1.TargetHealth{pools[0], {ScrapePool: "b", Up: 2, Unknown: 1}}
 	if SameHealth(pools, changed) {
 		t.Errorf("SameHealth missed a change of counts")
 	}

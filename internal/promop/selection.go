@@ -8,14 +8,14 @@ import (
 	"sort"
 	"strings"
 
-	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
 // Choose picks the Prometheus to serve: the named one, else the only one.
 // It returns the reason it could not, as a message, when it cannot.
-func Choose(all []monitoringv1.Prometheus, namespace, name string) (*monitoringv1.Prometheus, bool, string) {
+func Choose(all []promv1.Prometheus, namespace, name string) (*promv1.Prometheus, bool, string) {
 	if name != "" {
 		for i := range all {
 			if all[i].Namespace == namespace && all[i].Name == name {
@@ -39,7 +39,7 @@ func Choose(all []monitoringv1.Prometheus, namespace, name string) (*monitoringv
 }
 
 // ServiceAccount is the ServiceAccount a Prometheus runs as.
-func ServiceAccount(p *monitoringv1.Prometheus) string {
+func ServiceAccount(p *promv1.Prometheus) string {
 	if p.Spec.ServiceAccountName != "" {
 		return p.Spec.ServiceAccountName
 	}
@@ -58,7 +58,7 @@ type Monitor struct {
 // SelectionProblems says, for each monitor the Prometheus would not select,
 // why: the labels or the namespace missing. namespaceLabels are the labels
 // of the monitors' namespaces. An empty result means all are selected.
-func SelectionProblems(p *monitoringv1.Prometheus, monitors []Monitor, namespaceLabels map[string]map[string]string) []string {
+func SelectionProblems(p *promv1.Prometheus, monitors []Monitor, namespaceLabels map[string]map[string]string) []string {
 	var problems []string
 	for _, m := range monitors {
 		sel, nsSel, field := selectors(p, m.Kind)
@@ -72,7 +72,7 @@ func SelectionProblems(p *monitoringv1.Prometheus, monitors []Monitor, namespace
 	return problems
 }
 
-func selectors(p *monitoringv1.Prometheus, kind string) (*metav1.LabelSelector, *metav1.LabelSelector, string) {
+func selectors(p *promv1.Prometheus, kind string) (*metav1.LabelSelector, *metav1.LabelSelector, string) {
 	switch kind {
 	case "ServiceMonitor":
 		return p.Spec.ServiceMonitorSelector, p.Spec.ServiceMonitorNamespaceSelector, "serviceMonitor"
@@ -113,7 +113,7 @@ func labelProblem(sel *metav1.LabelSelector, have map[string]string, field strin
 
 // namespaceProblem: a nil namespace selector means the Prometheus's own
 // namespace only; an empty one means every namespace.
-func namespaceProblem(p *monitoringv1.Prometheus, sel *metav1.LabelSelector, ns string, nsLabels map[string]string, field string) string {
+func namespaceProblem(p *promv1.Prometheus, sel *metav1.LabelSelector, ns string, nsLabels map[string]string, field string) string {
 	if sel == nil {
 		if ns == p.Namespace {
 			return ""

@@ -4,12 +4,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-func prom(ns, name string, mutate ...func(*monitoringv1.Prometheus)) monitoringv1.Prometheus {
-	p := monitoringv1.Prometheus{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+func prom(ns, name string, mutate ...func(*promv1.Prometheus)) promv1.Prometheus {
+	p := promv1.Prometheus{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
 	for _, m := range mutate {
 		m(&p)
 	}
@@ -20,17 +20,17 @@ func TestChoose(t *testing.T) {
 	a, b := prom("mon", "a"), prom("mon", "b")
 	tests := []struct {
 		name          string
-		all           []monitoringv1.Prometheus
+		all           []promv1.Prometheus
 		ns, ref       string
 		want          string
 		wantAmbiguous bool
 		wantWhy       string
 	}{
-		{"the only one", []monitoringv1.Prometheus{a}, "", "", "a", false, ""},
-		{"named", []monitoringv1.Prometheus{a, b}, "mon", "b", "b", false, ""},
-		{"named, absent", []monitoringv1.Prometheus{a}, "mon", "c", "", false, "Prometheus mon/c named in spec.prometheus.prometheusOperator.prometheus does not exist."},
+		{"the only one", []promv1.Prometheus{a}, "", "", "a", false, ""},
+		{"named", []promv1.Prometheus{a, b}, "mon", "b", "b", false, ""},
+		{"named, absent", []promv1.Prometheus{a}, "mon", "c", "", false, "Prometheus mon/c named in spec.prometheus.prometheusOperator.prometheus does not exist."},
 		{"none", nil, "", "", "", false, "No Prometheus object exists; create one, or use mode Managed."},
-		{"several", []monitoringv1.Prometheus{b, a}, "", "", "", true, "Several Prometheus objects exist (mon/a, mon/b); name one in spec.prometheus.prometheusOperator.prometheus."},
+		{"several", []promv1.Prometheus{b, a}, "", "", "", true, "Several Prometheus objects exist (mon/a, mon/b); name one in spec.prometheus.prometheusOperator.prometheus."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,10 +47,10 @@ func TestChoose(t *testing.T) {
 }
 
 func TestServiceAccount(t *testing.T) {
-	if got := ServiceAccount(&monitoringv1.Prometheus{}); got != "default" {
+	if got := ServiceAccount(&promv1.Prometheus{}); got != "default" {
 		t.Errorf("ServiceAccount() = %q, want default", got)
 	}
-	p := prom("m", "p", func(p *monitoringv1.Prometheus) { p.Spec.ServiceAccountName = "prom" })
+	p := prom("m", "p", func(p *promv1.Prometheus) { p.Spec.ServiceAccountName = "prom" })
 	if got := ServiceAccount(&p); got != "prom" {
 		t.Errorf("ServiceAccount() = %q, want prom", got)
 	}
@@ -65,28 +65,28 @@ func TestSelectionProblems(t *testing.T) {
 	nsLabels := map[string]map[string]string{"mon": {"team": "net"}, "other": {"team": "apps"}}
 	tests := []struct {
 		name     string
-		p        monitoringv1.Prometheus
+		p        promv1.Prometheus
 		monitors []Monitor
 		want     []string
 	}{
-		{"selected in own namespace", prom("mon", "p", func(p *monitoringv1.Prometheus) { p.Spec.ServiceMonitorSelector = release }),
+		{"selected in own namespace", prom("mon", "p", func(p *promv1.Prometheus) { p.Spec.ServiceMonitorSelector = release }),
 			[]Monitor{sm}, nil},
 		{"nil selector selects none", prom("mon", "p"), []Monitor{sm},
 			[]string{"ServiceMonitor mon/c: the Prometheus has no serviceMonitorSelector, so it selects none"}},
-		{"empty selector selects all", prom("mon", "p", func(p *monitoringv1.Prometheus) { p.Spec.PodMonitorSelector = all }), []Monitor{pm}, nil},
-		{"missing labels are named", prom("mon", "p", func(p *monitoringv1.Prometheus) { p.Spec.PodMonitorSelector = release }), []Monitor{pm},
+		{"empty selector selects all", prom("mon", "p", func(p *promv1.Prometheus) { p.Spec.PodMonitorSelector = all }), []Monitor{pm}, nil},
+		{"missing labels are named", prom("mon", "p", func(p *promv1.Prometheus) { p.Spec.PodMonitorSelector = release }), []Monitor{pm},
 			[]string{"PodMonitor mon/a: labels release=kps missing (podMonitorSelector); add them to spec.prometheus.prometheusOperator.labels"}},
-		{"expressions are quoted", prom("mon", "p", func(p *monitoringv1.Prometheus) {
+		{"expressions are quoted", prom("mon", "p", func(p *promv1.Prometheus) {
 			p.Spec.PodMonitorSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "release", Operator: metav1.LabelSelectorOpExists}}}
 		}), []Monitor{pm},
 			[]string{`PodMonitor mon/a: labels do not match podMonitorSelector "release"; set spec.prometheus.prometheusOperator.labels to match`}},
-		{"other namespace without namespace selector", prom("mon", "p", func(p *monitoringv1.Prometheus) { p.Spec.ScrapeConfigSelector = all }), []Monitor{sc},
+		{"other namespace without namespace selector", prom("mon", "p", func(p *promv1.Prometheus) { p.Spec.ScrapeConfigSelector = all }), []Monitor{sc},
 			[]string{"ScrapeConfig other/s: namespace other is not selected: the Prometheus has no scrapeConfigNamespaceSelector, so it looks in its own namespace mon only"}},
-		{"namespace selector matches", prom("mon", "p", func(p *monitoringv1.Prometheus) {
+		{"namespace selector matches", prom("mon", "p", func(p *promv1.Prometheus) {
 			p.Spec.ScrapeConfigSelector = all
 			p.Spec.ScrapeConfigNamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"team": "apps"}}
 		}), []Monitor{sc}, nil},
-		{"namespace selector does not match", prom("mon", "p", func(p *monitoringv1.Prometheus) {
+		{"namespace selector does not match", prom("mon", "p", func(p *promv1.Prometheus) {
 			p.Spec.ServiceMonitorSelector = release
 			p.Spec.ServiceMonitorNamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"team": "apps"}}
 		}), []Monitor{sm},

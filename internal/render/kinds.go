@@ -1,8 +1,8 @@
 package render
 
 import (
-	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
-	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -76,10 +76,10 @@ var Kinds = func() []Kind {
 		kind[appsv1.Deployment, appsv1.DeploymentList](appsv1.SchemeGroupVersion, "Deployment"),
 		kind[rbacv1.ClusterRoleBinding, rbacv1.ClusterRoleBindingList](rbacv1.SchemeGroupVersion, "ClusterRoleBinding"),
 		roles,
-		promOpKind[monitoringv1.ServiceMonitor, monitoringv1.ServiceMonitorList](monitoringv1.SchemeGroupVersion, "ServiceMonitor", "servicemonitors.monitoring.coreos.com"),
-		promOpKind[monitoringv1.PodMonitor, monitoringv1.PodMonitorList](monitoringv1.SchemeGroupVersion, "PodMonitor", "podmonitors.monitoring.coreos.com"),
-		promOpKind[monitoringv1.PrometheusRule, monitoringv1.PrometheusRuleList](monitoringv1.SchemeGroupVersion, "PrometheusRule", "prometheusrules.monitoring.coreos.com"),
-		promOpKind[monitoringv1alpha1.ScrapeConfig, monitoringv1alpha1.ScrapeConfigList](monitoringv1alpha1.SchemeGroupVersion, "ScrapeConfig", "scrapeconfigs.monitoring.coreos.com"),
+		promOpKind[promv1.ServiceMonitor, promv1.ServiceMonitorList](promv1.SchemeGroupVersion, "ServiceMonitor", "servicemonitors.monitoring.coreos.com"),
+		promOpKind[promv1.PodMonitor, promv1.PodMonitorList](promv1.SchemeGroupVersion, "PodMonitor", "podmonitors.monitoring.coreos.com"),
+		promOpKind[promv1.PrometheusRule, promv1.PrometheusRuleList](promv1.SchemeGroupVersion, "PrometheusRule", "prometheusrules.monitoring.coreos.com"),
+		promOpKind[promv1alpha1.ScrapeConfig, promv1alpha1.ScrapeConfigList](promv1alpha1.SchemeGroupVersion, "ScrapeConfig", "scrapeconfigs.monitoring.coreos.com"),
 	}
 }()
 

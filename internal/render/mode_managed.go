@@ -12,7 +12,8 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/shorthash"
 )
 
 // managedMode runs a Prometheus of the operator's own (mode Managed).
@@ -20,9 +21,9 @@ type managedMode struct{}
 
 // Plan applies the API's defaults to spec.prometheus.managed; the mode
 // creates its namespace, so nothing blocks it.
-func (managedMode) Plan(am *v1alpha1.AntreaMonitoring, _ *Cluster, in *Input) *metav1.Condition {
+func (managedMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, _ *Cluster, in *Input) *metav1.Condition {
 	in.Managed = ManagedDefaults(am.Spec.Prometheus.Managed)
-	in.Prometheus = &v1alpha1.ObjectReference{Namespace: in.Managed.Namespace, Name: NamesFor(am.Name).Prometheus()}
+	in.Prometheus = &monitoringv1alpha1.ObjectReference{Namespace: in.Managed.Namespace, Name: NamesFor(am.Name).Prometheus()}
 	return nil
 }
 
@@ -50,29 +51,29 @@ func (managedMode) Render(in Input) (Rendered, error) {
 func (managedMode) Conditions(in Input, r Rendered, c *Cluster) []metav1.Condition {
 	ref := types.NamespacedName{Namespace: in.Managed.Namespace, Name: NamesFor(in.Owner.Name).Prometheus()}
 	scrape := scrapeApplied(fmt.Sprintf("Prometheus %s/%s is configured with jobs %s and %s.", ref.Namespace, ref.Name, ControllersJob, AgentsJob))
-	t := v1alpha1.ConditionPrometheusReady
+	t := monitoringv1alpha1.ConditionPrometheusReady
 	if d := c.Deployments[ref]; d != nil {
 		for _, dc := range d.Status.Conditions {
 			if dc.Type == appsv1.DeploymentAvailable && dc.Status == corev1.ConditionTrue {
-				return []metav1.Condition{scrape, {Type: t, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonPrometheusAvailable,
+				return []metav1.Condition{scrape, {Type: t, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonPrometheusAvailable,
 					Message: fmt.Sprintf("Deployment %s/%s is available.", ref.Namespace, ref.Name)}}
 			}
 		}
 	}
-	return []metav1.Condition{scrape, {Type: t, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonPrometheusUnavailable, Message: fmt.Sprintf(
+	return []metav1.Condition{scrape, {Type: t, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonPrometheusUnavailable, Message: fmt.Sprintf(
 		"Deployment %s/%s is not available yet; if its pod cannot pull spec.prometheus.managed.image (%s), set an image your nodes can pull.",
 		ref.Namespace, ref.Name, in.Managed.Image)}}
 }
 
 // ManagedDefaults applies the API defaults to a possibly absent spec.prometheus.managed.
-func ManagedDefaults(m *v1alpha1.ManagedPrometheus) v1alpha1.ManagedPrometheus {
-	var out v1alpha1.ManagedPrometheus
+func ManagedDefaults(m *monitoringv1alpha1.ManagedPrometheus) monitoringv1alpha1.ManagedPrometheus {
+	var out monitoringv1alpha1.ManagedPrometheus
 	if m != nil {
 		out = *m.DeepCopy()
 	}
 	out.Namespace = defaultString(out.Namespace, "monitoring")
 	out.Image = defaultString(out.Image, "quay.io/prometheus/prometheus:v2.46.0")
-	out.Retention = v1alpha1.Duration(defaultString(string(out.Retention), "15d"))
+	out.Retention = monitoringv1alpha1.Duration(defaultString(string(out.Retention), "15d"))
 	return out
 }
 
@@ -110,7 +111,7 @@ func managed(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 		return nil, err
 	}
 	data[PrometheusConfigKey] = cfg
-	sa := v1alpha1.ObjectReference{Namespace: m.Namespace, Name: n.Prometheus()}
+	sa := monitoringv1alpha1.ObjectReference{Namespace: m.Namespace, Name: n.Prometheus()}
 	objs := []client.Object{
 		&corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: meta(sa.Name, sa.Namespace)},
 		binding(n.PrometheusBinding(), PrometheusClusterRole, sa),
@@ -133,7 +134,7 @@ func managed(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 		objs = append(objs, pvc)
 		volume = corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: pvc.Name}}
 	}
-	objs = append(objs, managedDeployment(in, n, hash(cfg+data[RulesKey]), volume), &corev1.Service{
+	objs = append(objs, managedDeployment(in, n, shorthash.Of(cfg+data[RulesKey]), volume), &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: meta(n.Prometheus(), m.Namespace),
 		Spec: corev1.ServiceSpec{

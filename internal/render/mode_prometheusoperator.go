@@ -5,15 +5,15 @@ import (
 	"maps"
 	"strings"
 
-	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
-	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 )
 
@@ -26,13 +26,13 @@ type prometheusOperatorMode struct{}
 const PrometheusOperatedService = "prometheus-operated"
 
 // Plan chooses the Prometheus object and the monitors' namespace.
-func (prometheusOperatorMode) Plan(am *v1alpha1.AntreaMonitoring, c *Cluster, in *Input) *metav1.Condition {
+func (prometheusOperatorMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *Cluster, in *Input) *metav1.Condition {
 	spec := am.Spec.Prometheus.PrometheusOperator
 	if spec == nil {
-		spec = &v1alpha1.PrometheusOperatorTarget{}
+		spec = &monitoringv1alpha1.PrometheusOperatorTarget{}
 	}
 	if !c.PrometheusOperator.Served {
-		return scrapeBlocked(v1alpha1.ReasonPrometheusNotFound, "prometheus-operator's CRDs (monitoring.coreos.com) are not installed.")
+		return scrapeBlocked(monitoringv1alpha1.ReasonPrometheusNotFound, "prometheus-operator's CRDs (monitoring.coreos.com) are not installed.")
 	}
 	var refNS, refName string
 	if spec.Prometheus != nil {
@@ -40,9 +40,9 @@ func (prometheusOperatorMode) Plan(am *v1alpha1.AntreaMonitoring, c *Cluster, in
 	}
 	prom, ambiguous, why := promop.Choose(c.PrometheusOperator.Prometheuses, refNS, refName)
 	if prom == nil {
-		reason := v1alpha1.ReasonPrometheusNotFound
+		reason := monitoringv1alpha1.ReasonPrometheusNotFound
 		if ambiguous {
-			reason = v1alpha1.ReasonAmbiguousPrometheus
+			reason = monitoringv1alpha1.ReasonAmbiguousPrometheus
 		}
 		return scrapeBlocked(reason, why)
 	}
@@ -57,12 +57,12 @@ func (prometheusOperatorMode) Plan(am *v1alpha1.AntreaMonitoring, c *Cluster, in
 		Namespace:                defaultString(spec.Namespace, prom.Namespace),
 		Labels:                   labels,
 		UseScrapeConfig:          spec.UseScrapeConfig,
-		Prometheus:               v1alpha1.ObjectReference{Namespace: prom.Namespace, Name: prom.Name},
-		PrometheusServiceAccount: v1alpha1.ObjectReference{Namespace: prom.Namespace, Name: promop.ServiceAccount(prom)},
+		Prometheus:               monitoringv1alpha1.ObjectReference{Namespace: prom.Namespace, Name: prom.Name},
+		PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: prom.Namespace, Name: promop.ServiceAccount(prom)},
 	}
 	in.Prometheus = &in.PrometheusOperator.Prometheus
 	if c.Namespaces[in.PrometheusOperator.Namespace] == nil {
-		return scrapeBlocked(v1alpha1.ReasonNamespaceNotFound, fmt.Sprintf(
+		return scrapeBlocked(monitoringv1alpha1.ReasonNamespaceNotFound, fmt.Sprintf(
 			"Namespace %s for the monitors (spec.prometheus.prometheusOperator.namespace, or the Prometheus's namespace) does not exist.", in.PrometheusOperator.Namespace))
 	}
 	return nil
@@ -101,7 +101,7 @@ func (prometheusOperatorMode) Render(in Input) (Rendered, error) {
 // Conditions checks that the Prometheus selects what was rendered (its
 // monitor, rule and scrapeConfig selectors and their namespace selectors).
 func (prometheusOperatorMode) Conditions(in Input, r Rendered, c *Cluster) []metav1.Condition {
-	var prom *monitoringv1.Prometheus
+	var prom *promv1.Prometheus
 	for i := range c.PrometheusOperator.Prometheuses {
 		if p := &c.PrometheusOperator.Prometheuses[i]; p.Namespace == in.PrometheusOperator.Prometheus.Namespace && p.Name == in.PrometheusOperator.Prometheus.Name {
 			prom = p
@@ -116,7 +116,7 @@ func (prometheusOperatorMode) Conditions(in Input, r Rendered, c *Cluster) []met
 		}
 	}
 	if problems := promop.SelectionProblems(prom, monitors, nsLabels); len(problems) > 0 {
-		return []metav1.Condition{*scrapeBlocked(v1alpha1.ReasonNotSelectedByPrometheus, strings.Join(problems, "; ")+".")}
+		return []metav1.Condition{*scrapeBlocked(monitoringv1alpha1.ReasonNotSelectedByPrometheus, strings.Join(problems, "; ")+".")}
 	}
 	return []metav1.Condition{scrapeApplied(fmt.Sprintf("The monitors in namespace %s are selected by the Prometheus.", in.PrometheusOperator.Namespace))}
 }
@@ -138,7 +138,7 @@ func prometheusOperatorRuleJobs(in Input) RuleJobs {
 func prometheusOperator(in Input) []client.Object {
 	p := in.PrometheusOperator
 	n := NamesFor(in.Owner.Name)
-	reader := v1alpha1.ObjectReference{Namespace: p.Namespace, Name: n.MetricsReader()}
+	reader := monitoringv1alpha1.ObjectReference{Namespace: p.Namespace, Name: n.MetricsReader()}
 	objs := []client.Object{
 		&corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: meta(reader.Name, reader.Namespace)},
 		&corev1.Secret{
@@ -150,58 +150,58 @@ func prometheusOperator(in Input) []client.Object {
 		binding(n.PrometheusAntreaBinding(), PrometheusAntreaClusterRole, reader, p.PrometheusServiceAccount),
 	}
 	if in.Alerts {
-		objs = append(objs, &monitoringv1.PrometheusRule{
+		objs = append(objs, &promv1.PrometheusRule{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "PrometheusRule"},
 			ObjectMeta: metav1.ObjectMeta{Name: n.Rules(), Namespace: p.Namespace, Labels: maps.Clone(p.Labels)},
-			Spec:       monitoringv1.PrometheusRuleSpec{Groups: AlertRules(prometheusOperatorRuleJobs(in))},
+			Spec:       promv1.PrometheusRuleSpec{Groups: AlertRules(prometheusOperatorRuleJobs(in))},
 		})
 	}
-	auth := &monitoringv1.SafeAuthorization{Type: "Bearer", Credentials: &corev1.SecretKeySelector{
+	auth := &promv1.SafeAuthorization{Type: "Bearer", Credentials: &corev1.SecretKeySelector{
 		LocalObjectReference: corev1.LocalObjectReference{Name: n.MetricsReaderToken()}, Key: TokenKey}}
-	tls := &monitoringv1.SafeTLSConfig{InsecureSkipVerify: ptr.To(true)}
-	keep := func(container string) monitoringv1.RelabelConfig {
-		return monitoringv1.RelabelConfig{SourceLabels: []monitoringv1.LabelName{"__meta_kubernetes_namespace", "__meta_kubernetes_pod_container_name"},
+	tls := &promv1.SafeTLSConfig{InsecureSkipVerify: ptr.To(true)}
+	keep := func(container string) promv1.RelabelConfig {
+		return promv1.RelabelConfig{SourceLabels: []promv1.LabelName{"__meta_kubernetes_namespace", "__meta_kubernetes_pod_container_name"},
 			Action: "keep", Regex: in.AntreaNamespace + ";" + container}
 	}
-	instance := monitoringv1.RelabelConfig{SourceLabels: []monitoringv1.LabelName{"__meta_kubernetes_pod_node_name", "__meta_kubernetes_pod_name"},
+	instance := promv1.RelabelConfig{SourceLabels: []promv1.LabelName{"__meta_kubernetes_pod_node_name", "__meta_kubernetes_pod_name"},
 		Separator: ptr.To(";"), TargetLabel: "instance", Action: "replace"}
 	if p.UseScrapeConfig {
 		return append(objs, scrapeConfigObjects(in, n, auth, tls, keep, instance)...)
 	}
-	interval := monitoringv1.Duration(in.ScrapeInterval)
+	interval := promv1.Duration(in.ScrapeInterval)
 	return append(objs,
-		&monitoringv1.ServiceMonitor{
+		&promv1.ServiceMonitor{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "ServiceMonitor"},
 			ObjectMeta: metav1.ObjectMeta{Name: n.ControllerMonitor(), Namespace: p.Namespace, Labels: maps.Clone(p.Labels)},
-			Spec: monitoringv1.ServiceMonitorSpec{
+			Spec: promv1.ServiceMonitorSpec{
 				// Service antrea carries only app=antrea, and its port has no name.
 				Selector:          metav1.LabelSelector{MatchLabels: map[string]string{"app": "antrea"}},
-				NamespaceSelector: monitoringv1.NamespaceSelector{MatchNames: []string{in.AntreaNamespace}},
-				Endpoints: []monitoringv1.Endpoint{{
+				NamespaceSelector: promv1.NamespaceSelector{MatchNames: []string{in.AntreaNamespace}},
+				Endpoints: []promv1.Endpoint{{
 					TargetPort:     ptr.To(intstr.FromString("api")),
-					Scheme:         ptr.To(monitoringv1.SchemeHTTPS),
+					Scheme:         ptr.To(promv1.SchemeHTTPS),
 					Interval:       interval,
-					RelabelConfigs: []monitoringv1.RelabelConfig{keep("antrea-controller"), instance},
-					HTTPConfigWithProxyAndTLSFiles: monitoringv1.HTTPConfigWithProxyAndTLSFiles{HTTPConfigWithTLSFiles: monitoringv1.HTTPConfigWithTLSFiles{
-						HTTPConfigWithoutTLS: monitoringv1.HTTPConfigWithoutTLS{Authorization: auth},
-						TLSConfig:            &monitoringv1.TLSConfig{SafeTLSConfig: *tls},
+					RelabelConfigs: []promv1.RelabelConfig{keep("antrea-controller"), instance},
+					HTTPConfigWithProxyAndTLSFiles: promv1.HTTPConfigWithProxyAndTLSFiles{HTTPConfigWithTLSFiles: promv1.HTTPConfigWithTLSFiles{
+						HTTPConfigWithoutTLS: promv1.HTTPConfigWithoutTLS{Authorization: auth},
+						TLSConfig:            &promv1.TLSConfig{SafeTLSConfig: *tls},
 					}},
 				}},
 			},
 		},
-		&monitoringv1.PodMonitor{
+		&promv1.PodMonitor{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "PodMonitor"},
 			ObjectMeta: metav1.ObjectMeta{Name: n.AgentMonitor(), Namespace: p.Namespace, Labels: maps.Clone(p.Labels)},
-			Spec: monitoringv1.PodMonitorSpec{
+			Spec: promv1.PodMonitorSpec{
 				Selector:          metav1.LabelSelector{MatchLabels: map[string]string{"app": "antrea", "component": "antrea-agent"}},
-				NamespaceSelector: monitoringv1.NamespaceSelector{MatchNames: []string{in.AntreaNamespace}},
-				PodMetricsEndpoints: []monitoringv1.PodMetricsEndpoint{{
+				NamespaceSelector: promv1.NamespaceSelector{MatchNames: []string{in.AntreaNamespace}},
+				PodMetricsEndpoints: []promv1.PodMetricsEndpoint{{
 					Port:           ptr.To("api"),
-					Scheme:         ptr.To(monitoringv1.SchemeHTTPS),
+					Scheme:         ptr.To(promv1.SchemeHTTPS),
 					Interval:       interval,
-					RelabelConfigs: []monitoringv1.RelabelConfig{keep("antrea-agent"), instance},
-					HTTPConfigWithProxy: monitoringv1.HTTPConfigWithProxy{HTTPConfig: monitoringv1.HTTPConfig{
-						HTTPConfigWithoutTLS: monitoringv1.HTTPConfigWithoutTLS{Authorization: auth},
+					RelabelConfigs: []promv1.RelabelConfig{keep("antrea-agent"), instance},
+					HTTPConfigWithProxy: promv1.HTTPConfigWithProxy{HTTPConfig: promv1.HTTPConfig{
+						HTTPConfigWithoutTLS: promv1.HTTPConfigWithoutTLS{Authorization: auth},
 						TLSConfig:            tls,
 					}},
 				}},
@@ -212,30 +212,30 @@ func prometheusOperator(in Input) []client.Object {
 
 // scrapeConfigObjects are the ScrapeConfig (monitoring.coreos.com/v1alpha1)
 // equivalents of the two jobs.
-func scrapeConfigObjects(in Input, n Names, auth *monitoringv1.SafeAuthorization, tls *monitoringv1.SafeTLSConfig,
-	keep func(string) monitoringv1.RelabelConfig, instance monitoringv1.RelabelConfig) []client.Object {
+func scrapeConfigObjects(in Input, n Names, auth *promv1.SafeAuthorization, tls *promv1.SafeTLSConfig,
+	keep func(string) promv1.RelabelConfig, instance promv1.RelabelConfig) []client.Object {
 	p := in.PrometheusOperator
-	sc := func(name, job string, role monitoringv1alpha1.KubernetesRole, selector, container string) *monitoringv1alpha1.ScrapeConfig {
-		return &monitoringv1alpha1.ScrapeConfig{
+	sc := func(name, job string, role promv1alpha1.KubernetesRole, selector, container string) *promv1alpha1.ScrapeConfig {
+		return &promv1alpha1.ScrapeConfig{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1alpha1", Kind: "ScrapeConfig"},
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: p.Namespace, Labels: maps.Clone(p.Labels)},
-			Spec: monitoringv1alpha1.ScrapeConfigSpec{
+			Spec: promv1alpha1.ScrapeConfigSpec{
 				JobName: ptr.To(job),
-				KubernetesSDConfigs: []monitoringv1alpha1.KubernetesSDConfig{{
+				KubernetesSDConfigs: []promv1alpha1.KubernetesSDConfig{{
 					Role:       role,
-					Namespaces: &monitoringv1alpha1.NamespaceDiscovery{Names: []string{in.AntreaNamespace}},
-					Selectors:  []monitoringv1alpha1.K8SSelectorConfig{{Role: role, Label: ptr.To(selector)}},
+					Namespaces: &promv1alpha1.NamespaceDiscovery{Names: []string{in.AntreaNamespace}},
+					Selectors:  []promv1alpha1.K8SSelectorConfig{{Role: role, Label: ptr.To(selector)}},
 				}},
-				ScrapeInterval: ptr.To(monitoringv1.Duration(in.ScrapeInterval)),
-				Scheme:         ptr.To(monitoringv1.SchemeHTTPS),
+				ScrapeInterval: ptr.To(promv1.Duration(in.ScrapeInterval)),
+				Scheme:         ptr.To(promv1.SchemeHTTPS),
 				Authorization:  auth,
 				TLSConfig:      tls,
-				RelabelConfigs: []monitoringv1.RelabelConfig{keep(container), instance},
+				RelabelConfigs: []promv1.RelabelConfig{keep(container), instance},
 			},
 		}
 	}
 	return []client.Object{
-		sc(n.ControllerMonitor(), ControllersJob, monitoringv1alpha1.KubernetesRoleEndpoint, AntreaAppSelector, "antrea-controller"),
-		sc(n.AgentMonitor(), AgentsJob, monitoringv1alpha1.KubernetesRolePod, AntreaAgentSelector, "antrea-agent"),
+		sc(n.ControllerMonitor(), ControllersJob, promv1alpha1.KubernetesRoleEndpoint, AntreaAppSelector, "antrea-controller"),
+		sc(n.AgentMonitor(), AgentsJob, promv1alpha1.KubernetesRolePod, AntreaAgentSelector, "antrea-agent"),
 	}
 }

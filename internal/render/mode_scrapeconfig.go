@@ -8,7 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 )
 
 // scrapeConfigMode hands scrape jobs to a plain Prometheus the user runs
@@ -17,18 +17,18 @@ type scrapeConfigMode struct{}
 
 // Plan refuses to deliver to a namespace, or bind a ServiceAccount, that
 // does not exist.
-func (scrapeConfigMode) Plan(am *v1alpha1.AntreaMonitoring, c *Cluster, in *Input) *metav1.Condition {
+func (scrapeConfigMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *Cluster, in *Input) *metav1.Condition {
 	t := am.Spec.Prometheus.ScrapeConfig
 	if t == nil { // admission requires it in this mode
-		return scrapeBlocked(v1alpha1.ReasonNamespaceNotFound, "Mode ScrapeConfig needs spec.prometheus.scrapeConfig.")
+		return scrapeBlocked(monitoringv1alpha1.ReasonNamespaceNotFound, "Mode ScrapeConfig needs spec.prometheus.scrapeConfig.")
 	}
 	in.ScrapeConfig = *t
 	if c.Namespaces[t.Namespace] == nil {
-		return scrapeBlocked(v1alpha1.ReasonNamespaceNotFound, fmt.Sprintf("Namespace %s (spec.prometheus.scrapeConfig.namespace) does not exist.", t.Namespace))
+		return scrapeBlocked(monitoringv1alpha1.ReasonNamespaceNotFound, fmt.Sprintf("Namespace %s (spec.prometheus.scrapeConfig.namespace) does not exist.", t.Namespace))
 	}
 	sa := t.ServiceAccount
 	if !c.ServiceAccounts[types.NamespacedName{Namespace: sa.Namespace, Name: sa.Name}] {
-		return scrapeBlocked(v1alpha1.ReasonServiceAccountNotFound, fmt.Sprintf("ServiceAccount %s/%s (spec.prometheus.scrapeConfig.serviceAccount) does not exist.", sa.Namespace, sa.Name))
+		return scrapeBlocked(monitoringv1alpha1.ReasonServiceAccountNotFound, fmt.Sprintf("ServiceAccount %s/%s (spec.prometheus.scrapeConfig.serviceAccount) does not exist.", sa.Namespace, sa.Name))
 	}
 	return nil
 }

@@ -1,9 +1,7 @@
 package render
 
 import (
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
 	"maps"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,7 +10,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 )
 
 // OwnerLabel names the AntreaMonitoring an object belongs to; pruning lists by it.
@@ -20,7 +18,7 @@ const OwnerLabel = "monitoring.antrea.io/antreamonitoring"
 
 // ConfigHashAnnotation on the managed Prometheus's pod template holds the
 // hash of its prometheus.yml: a changed config rolls Prometheus out.
-const ConfigHashAnnotation = "monitoring.antrea.io/config-hash"
+const ConfigHashAnnotation = monitoringv1alpha1.ConfigHashAnnotation
 
 // Keys and names of the delivered objects.
 const (
@@ -38,14 +36,14 @@ type Input struct {
 	AntreaNamespace string
 	ScrapeInterval  string
 	// Mode is the resolved mode (never Auto).
-	Mode v1alpha1.PrometheusMode
+	Mode monitoringv1alpha1.PrometheusMode
 	// Prometheus is what status.prometheus reports (set by the mode's
 	// Plan): the managed Deployment, or the prometheus-operator Prometheus.
-	Prometheus *v1alpha1.ObjectReference
+	Prometheus *monitoringv1alpha1.ObjectReference
 	// Managed holds the managed Prometheus's settings, defaults applied.
-	Managed v1alpha1.ManagedPrometheus
+	Managed monitoringv1alpha1.ManagedPrometheus
 	// ScrapeConfig is where a plain Prometheus gets its jobs.
-	ScrapeConfig v1alpha1.ScrapeConfigTarget
+	ScrapeConfig monitoringv1alpha1.ScrapeConfigTarget
 	// PrometheusOperator holds what the prometheus-operator mode needs.
 	PrometheusOperator PrometheusOperatorInput
 	// Alerts ships the alerting rules.
@@ -65,9 +63,9 @@ type PrometheusOperatorInput struct {
 	// UseScrapeConfig renders ScrapeConfig objects instead of monitors.
 	UseScrapeConfig bool
 	// Prometheus is the Prometheus object chosen.
-	Prometheus v1alpha1.ObjectReference
+	Prometheus monitoringv1alpha1.ObjectReference
 	// PrometheusServiceAccount is the ServiceAccount the Prometheus runs as.
-	PrometheusServiceAccount v1alpha1.ObjectReference
+	PrometheusServiceAccount monitoringv1alpha1.ObjectReference
 }
 
 // Names of the objects rendered for an AntreaMonitoring.
@@ -122,7 +120,7 @@ func ownedBy(o Owner) []metav1.OwnerReference {
 		Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}}
 }
 
-func binding(name, role string, subjects ...v1alpha1.ObjectReference) *rbacv1.ClusterRoleBinding {
+func binding(name, role string, subjects ...monitoringv1alpha1.ObjectReference) *rbacv1.ClusterRoleBinding {
 	b := &rbacv1.ClusterRoleBinding{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
 		ObjectMeta: metav1.ObjectMeta{Name: name},
@@ -132,11 +130,6 @@ func binding(name, role string, subjects ...v1alpha1.ObjectReference) *rbacv1.Cl
 		b.Subjects = append(b.Subjects, rbacv1.Subject{Kind: "ServiceAccount", Namespace: s.Namespace, Name: s.Name})
 	}
 	return b
-}
-
-func hash(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:8])
 }
 
 //go:embed dashboards/antrea.json

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"gopkg.in/yaml.v3"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -21,7 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	sigsyaml "sigs.k8s.io/yaml"
 
-	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
 )
 
@@ -29,8 +29,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 
 var owner = Owner{APIVersion: "monitoring.antrea.io/v1alpha1", Kind: "AntreaMonitoring", Name: "antrea", UID: types.UID("6d1f4a52-0000-4000-8000-000000000001")}
 
-func managedDefaults() v1alpha1.ManagedPrometheus {
-	return v1alpha1.ManagedPrometheus{Namespace: "monitoring", Image: "quay.io/prometheus/prometheus:v2.46.0", Retention: "15d"}
+func managedDefaults() monitoringv1alpha1.ManagedPrometheus {
+	return monitoringv1alpha1.ManagedPrometheus{Namespace: "monitoring", Image: "quay.io/prometheus/prometheus:v2.46.0", Retention: "15d"}
 }
 
 // goldenCases are one rendering per mode (and per notable option).
@@ -38,23 +38,23 @@ var goldenCases = []struct {
 	name string
 	in   Input
 }{
-	{"managed", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: v1alpha1.ModeManaged, Managed: managedDefaults(), Alerts: true}},
-	{"managed-pvc", Input{Owner: owner, AntreaNamespace: "antrea", ScrapeInterval: "1m", Mode: v1alpha1.ModeManaged, Dashboard: true, Managed: func() v1alpha1.ManagedPrometheus {
+	{"managed", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModeManaged, Managed: managedDefaults(), Alerts: true}},
+	{"managed-pvc", Input{Owner: owner, AntreaNamespace: "antrea", ScrapeInterval: "1m", Mode: monitoringv1alpha1.ModeManaged, Dashboard: true, Managed: func() monitoringv1alpha1.ManagedPrometheus {
 		m := managedDefaults()
 		m.Namespace, m.Image, m.Retention = "observability", "quay.io/prometheus/prometheus:v3.16.0", "30d"
-		m.Storage = &v1alpha1.PrometheusStorage{Size: resource.MustParse("20Gi"), StorageClassName: "fast"}
+		m.Storage = &monitoringv1alpha1.PrometheusStorage{Size: resource.MustParse("20Gi"), StorageClassName: "fast"}
 		m.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi")}}
 		return m
 	}()}},
-	{"scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: v1alpha1.ModeScrapeConfig, Alerts: true,
-		ScrapeConfig: v1alpha1.ScrapeConfigTarget{Namespace: "prom", ServiceAccount: v1alpha1.ObjectReference{Namespace: "prom", Name: "prometheus-server"}}}},
-	{"prometheus-operator", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: v1alpha1.ModePrometheusOperator, Alerts: true,
+	{"scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModeScrapeConfig, Alerts: true,
+		ScrapeConfig: monitoringv1alpha1.ScrapeConfigTarget{Namespace: "prom", ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "prom", Name: "prometheus-server"}}}},
+	{"prometheus-operator", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModePrometheusOperator, Alerts: true,
 		Dashboard: true, DashboardNamespace: "grafana",
 		PrometheusOperator: PrometheusOperatorInput{Namespace: "monitoring", Labels: map[string]string{"release": "kube-prometheus-stack"},
-			PrometheusServiceAccount: v1alpha1.ObjectReference{Namespace: "monitoring", Name: "kube-prometheus-stack-prometheus"}}}},
-	{"prometheus-operator-scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "15s", Mode: v1alpha1.ModePrometheusOperator,
+			PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "monitoring", Name: "kube-prometheus-stack-prometheus"}}}},
+	{"prometheus-operator-scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "15s", Mode: monitoringv1alpha1.ModePrometheusOperator,
 		PrometheusOperator: PrometheusOperatorInput{Namespace: "monitoring", UseScrapeConfig: true,
-			PrometheusServiceAccount: v1alpha1.ObjectReference{Namespace: "monitoring", Name: "prometheus"}}}},
+			PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "monitoring", Name: "prometheus"}}}},
 }
 
 // TestGolden compares every rendering with its golden file (go test
@@ -210,7 +210,7 @@ func TestEveryObjectIsLabelledOwnedAndRegistered(t *testing.T) {
 	if retained == 0 {
 		t.Errorf("no golden case renders a PersistentVolumeClaim: the retained case is untested")
 	}
-	if _, err := Prometheus(Input{Mode: v1alpha1.ModeAuto}); err == nil {
+	if _, err := Prometheus(Input{Mode: monitoringv1alpha1.ModeAuto}); err == nil {
 		t.Errorf("rendering mode Auto must fail: it is resolved before rendering")
 	}
 	for _, cr := range ClusterRoles([]Owner{owner}) {
@@ -225,11 +225,11 @@ func TestPodMonitorUsesTokenSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pm *monitoringv1.PodMonitor
+	var pm *promv1.PodMonitor
 	var token *corev1.Secret
 	for _, o := range objs {
 		switch v := o.(type) {
-		case *monitoringv1.PodMonitor:
+		case *promv1.PodMonitor:
 			pm = v
 		case *corev1.Secret:
 			token = v

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"regexp"
 
-	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -21,19 +21,19 @@ type RuleJobs struct {
 // AlertRules are the alerts shipped with the monitoring: Antrea's
 // components down, OVS flow operation errors rising, the conntrack table
 // near its maximum, network policy sync slow, and the scrape itself failing.
-func AlertRules(j RuleJobs) []monitoringv1.RuleGroup {
+func AlertRules(j RuleJobs) []promv1.RuleGroup {
 	agents, controllers := fmt.Sprintf("job=%q", j.Agents), fmt.Sprintf("job=%q", j.Controllers)
 	both := fmt.Sprintf("job=~%q", regexp.QuoteMeta(j.Agents)+"|"+regexp.QuoteMeta(j.Controllers))
-	rule := func(alert, expr, forDur, severity, summary, description string) monitoringv1.Rule {
-		return monitoringv1.Rule{
-			Alert: alert, Expr: intstr.FromString(expr), For: ptr.To(monitoringv1.Duration(forDur)),
+	rule := func(alert, expr, forDur, severity, summary, description string) promv1.Rule {
+		return promv1.Rule{
+			Alert: alert, Expr: intstr.FromString(expr), For: ptr.To(promv1.Duration(forDur)),
 			Labels:      map[string]string{"severity": severity},
 			Annotations: map[string]string{"summary": summary, "description": description},
 		}
 	}
-	return []monitoringv1.RuleGroup{{
+	return []promv1.RuleGroup{{
 		Name: "antrea",
-		Rules: []monitoringv1.Rule{
+		Rules: []promv1.Rule{
 			rule("AntreaAgentDown", fmt.Sprintf("up{%s} == 0", agents), "5m", "warning",
 				"Antrea agent {{ $labels.instance }} is down",
 				"Prometheus has failed to scrape the Antrea agent {{ $labels.instance }} for 5 minutes: the Node's Pod networking may be unmanaged."),

@@ -28,7 +28,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	v1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 )
@@ -73,24 +73,24 @@ var _ = AfterSuite(func() {
 	}
 })
 
-func getAM(g Gomega) *v1alpha1.AntreaMonitoring {
-	var am v1alpha1.AntreaMonitoring
+func getAM(g Gomega) *monitoringv1alpha1.AntreaMonitoring {
+	var am monitoringv1alpha1.AntreaMonitoring
 	g.Expect(world.Client.Get(context.Background(), types.NamespacedName{Name: world.Monitoring}, &am)).To(Succeed())
 	return &am
 }
 
-func pool(g Gomega, am *v1alpha1.AntreaMonitoring, name string) v1alpha1.TargetHealth {
+func pool(g Gomega, am *monitoringv1alpha1.AntreaMonitoring, name string) monitoringv1alpha1.TargetHealth {
 	for _, t := range am.Status.Targets {
 		if t.ScrapePool == name {
 			return t
 		}
 	}
 	g.Expect(am.Status.Targets).To(ContainElement(HaveField("ScrapePool", name)))
-	return v1alpha1.TargetHealth{}
+	return monitoringv1alpha1.TargetHealth{}
 }
 
-func expectTargetsHealthy(g Gomega, am *v1alpha1.AntreaMonitoring, status metav1.ConditionStatus, reason string) *metav1.Condition {
-	c := meta.FindStatusCondition(am.Status.Conditions, v1alpha1.ConditionTargetsHealthy)
+func expectTargetsHealthy(g Gomega, am *monitoringv1alpha1.AntreaMonitoring, status metav1.ConditionStatus, reason string) *metav1.Condition {
+	c := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
 	g.Expect(c).NotTo(BeNil())
 	g.Expect(c.Status).To(Equal(status), c.Message)
 	g.Expect(c.Reason).To(Equal(reason), c.Message)
@@ -133,14 +133,14 @@ var _ = Describe("Scrape health", Ordered, func() {
 	It("reaches TargetsHealthy with the right counts, and names the missing metric family", func() {
 		Eventually(func(g Gomega) {
 			am := getAM(g)
-			c := expectTargetsHealthy(g, am, metav1.ConditionTrue, v1alpha1.ReasonTargetsUp)
+			c := expectTargetsHealthy(g, am, metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp)
 			g.Expect(c.Message).To(Equal("All 4 targets are up (antrea-controllers 1/1, antrea-agents 3/3)."))
 			g.Expect(pool(g, am, "antrea-agents")).To(And(HaveField("Up", int32(3)), HaveField("Down", int32(0)), HaveField("LastError", "")))
 			g.Expect(pool(g, am, "antrea-controllers")).To(HaveField("Up", int32(1)))
 			g.Expect(pool(g, am, "antrea-agents").LastScrape).NotTo(BeNil())
 			g.Expect(am.Status.TargetsSummary).To(Equal("4/4"))
 			g.Expect(am.Status.MissingMetrics).To(Equal([]string{omitted}))
-			ready := meta.FindStatusCondition(am.Status.Conditions, v1alpha1.ConditionReady)
+			ready := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionReady)
 			g.Expect(ready.Status).To(Equal(metav1.ConditionTrue), ready.Message)
 		}, 90*time.Second, 250*time.Millisecond).Should(Succeed())
 	})
@@ -149,7 +149,7 @@ var _ = Describe("Scrape health", Ordered, func() {
 		world.Agents[1].Stop()
 		Eventually(func(g Gomega) {
 			am := getAM(g)
-			c := expectTargetsHealthy(g, am, metav1.ConditionFalse, v1alpha1.ReasonTargetsDown)
+			c := expectTargetsHealthy(g, am, metav1.ConditionFalse, monitoringv1alpha1.ReasonTargetsDown)
 			g.Expect(c.Message).To(ContainSubstring("1 of 4 targets are not up"))
 			p := pool(g, am, "antrea-agents")
 			g.Expect(p.Up).To(Equal(int32(2)))
@@ -160,12 +160,12 @@ var _ = Describe("Scrape health", Ordered, func() {
 		Eventually(func(g Gomega) {
 			var evs eventsv1.EventList
 			g.Expect(world.Client.List(context.Background(), &evs)).To(Succeed())
-			g.Expect(evs.Items).To(ContainElement(And(HaveField("Reason", v1alpha1.ReasonTargetsDown), HaveField("Type", "Warning"),
+			g.Expect(evs.Items).To(ContainElement(And(HaveField("Reason", monitoringv1alpha1.ReasonTargetsDown), HaveField("Type", "Warning"),
 				HaveField("Regarding.Name", world.Monitoring))), "an event on the transition")
 		}, 10*time.Second, 100*time.Millisecond).Should(Succeed())
 		Expect(world.Agents[1].Start()).To(Succeed())
 		Eventually(func(g Gomega) {
-			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, v1alpha1.ReasonTargetsUp)
+			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp)
 		}, 30*time.Second, 250*time.Millisecond).Should(Succeed())
 	})
 
@@ -178,7 +178,7 @@ var _ = Describe("Scrape health", Ordered, func() {
 		Expect(fixtures.UpdateSpec(ctx, world.Client, am)).To(Succeed())
 		Eventually(func(g Gomega) {
 			am := getAM(g)
-			expectTargetsHealthy(g, am, metav1.ConditionFalse, v1alpha1.ReasonTargetsDown)
+			expectTargetsHealthy(g, am, metav1.ConditionFalse, monitoringv1alpha1.ReasonTargetsDown)
 			g.Expect(pool(g, am, "antrea-agents").LastError).To(ContainSubstring("403"))
 			g.Expect(pool(g, am, "antrea-controllers").LastError).To(ContainSubstring("403"))
 		}, 30*time.Second, 100*time.Millisecond).Should(Succeed())
@@ -187,25 +187,25 @@ var _ = Describe("Scrape health", Ordered, func() {
 		am.Spec.Prometheus.ScrapeConfig.ServiceAccount.Name = fixtures.WorldPrometheusSA
 		Expect(fixtures.UpdateSpec(ctx, world.Client, am)).To(Succeed())
 		Eventually(func(g Gomega) {
-			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, v1alpha1.ReasonTargetsUp)
+			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp)
 		}, 30*time.Second, 250*time.Millisecond).Should(Succeed())
 	})
 
 	It("reports PrometheusUnreachable while Prometheus is stopped, and recovers when it returns", func() {
 		world.Prometheus.Stop()
 		Eventually(func(g Gomega) {
-			c := expectTargetsHealthy(g, getAM(g), metav1.ConditionUnknown, v1alpha1.ReasonPrometheusUnreachable)
+			c := expectTargetsHealthy(g, getAM(g), metav1.ConditionUnknown, monitoringv1alpha1.ReasonPrometheusUnreachable)
 			g.Expect(c.Message).To(ContainSubstring("connection refused"))
 		}, withinTwoIntervals, 100*time.Millisecond).Should(Succeed())
 		Expect(world.Prometheus.Start(context.Background())).To(Succeed())
 		Eventually(func(g Gomega) {
-			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, v1alpha1.ReasonTargetsUp)
+			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp)
 		}, 60*time.Second, 250*time.Millisecond).Should(Succeed())
 	})
 
 	It("leaves nothing of its own behind once the last AntreaMonitoring is deleted, and restores Antrea", func() {
 		ctx := context.Background()
-		Expect(world.Client.Delete(ctx, &v1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: world.Monitoring}})).To(Succeed())
+		Expect(world.Client.Delete(ctx, &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: world.Monitoring}})).To(Succeed())
 		// The real garbage collector (kube-controller-manager) removes what
 		// the operator created; count every kind it may create, cluster-wide.
 		var left map[string]int

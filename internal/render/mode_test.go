@@ -1,0 +1,82 @@
+package render
+
+import (
+	"testing"
+
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+)
+
+// TestEveryModeRenders holds each registered mode (and so a new one) to the
+// contract: with its preconditions met it plans without blocking, renders
+// labelled objects of registered kinds, names its scrape pools, the kinds to
+// prune (covering every kind its siblings render), where its Prometheus is
+// (or what to set), and a ScrapeConfigured condition.
+func TestEveryModeRenders(t *testing.T) {
+	am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "antrea", UID: "uid-1"}}
+	am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: "prom", ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "prom", Name: "prometheus"}}
+	cluster := &Cluster{
+		Namespaces:      map[string]*corev1.Namespace{},
+		ServiceAccounts: map[types.NamespacedName]bool{{Namespace: "prom", Name: "prometheus"}: true},
+		PrometheusOperator: PrometheusOperatorState{Served: true, Established: map[string]bool{},
+			Prometheuses: []promv1.Prometheus{{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "kps"}}}},
+	}
+	for _, n := range []string{"prom", "kps", "monitoring"} {
+		cluster.Namespaces[n] = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}}
+	}
+	if len(Modes) < 3 {
+		t.Fatalf("Modes has %d entries, want Managed, ScrapeConfig and PrometheusOperator", len(Modes))
+	}
+	rendered := map[monitoringv1alpha1.PrometheusMode]Rendered{}
+	for name, mode := range Modes {
+		in := Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: name, Alerts: true, Dashboard: true}
+		if c := mode.Plan(am, cluster, &in); c != nil {
+			t.Fatalf("%s: Plan blocked with its preconditions met: %+v", name, c)
+		}
+		r, err := Render(in)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		rendered[name] = r
+		if len(r.Objects) == 0 || len(r.Pools) == 0 || len(r.Prune) == 0 || r.Namespace == "" {
+			t.Errorf("%s: objects %d, pools %v, prune kinds %d, namespace %q: each must be named", name, len(r.Objects), r.Pools, len(r.Prune), r.Namespace)
+		}
+		if r.Endpoint.Service == "" && r.Endpoint.Unknown == "" {
+			t.Errorf("%s: says neither where its Prometheus is nor what to set", name)
+		}
+		for _, o := range r.Objects {
+			if _, ok := KindFor(o.GetObjectKind().GroupVersionKind()); !ok {
+				t.Errorf("%s: renders %s %s, a kind missing from Kinds", name, o.GetObjectKind().GroupVersionKind().Kind, o.GetName())
+			}
+			if o.GetLabels()[OwnerLabel] != "antrea" {
+				t.Errorf("%s: %s %s lacks the owner label", name, o.GetObjectKind().GroupVersionKind().Kind, o.GetName())
+			}
+		}
+		conds := mode.Conditions(in, r, cluster)
+		if len(conds) == 0 || conds[0].Type != monitoringv1alpha1.ConditionScrapeConfigured {
+			t.Errorf("%s: Conditions = %+v, want ScrapeConfigured first", name, conds)
+		}
+	}
+	// A switch from any mode to any other prunes what the first rendered.
+	for from, a := range rendered {
+		for to, b := range rendered {
+			for _, o := range a.Objects {
+				k, _ := KindFor(o.GetObjectKind().GroupVersionKind())
+				if !k.Pruned {
+					continue
+				}
+				found := false
+				for _, pk := range b.Prune {
+					found = found || pk.GVK == k.GVK
+				}
+				if !found {
+					t.Errorf("switching from %s to %s would leave %s %s behind: %s is not in %s's prune kinds", from, to, k.GVK.Kind, o.GetName(), k.GVK.Kind, to)
+				}
+			}
+		}
+	}
+}
