@@ -118,7 +118,7 @@ func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		patch := client.MergeFrom(am.DeepCopy())
 		controllerutil.AddFinalizer(&am, Finalizer)
 		if err := r.Patch(ctx, &am, patch); err != nil {
-			return ctrl.Result{}, err
+			return ctrl.Result{}, fmt.Errorf("adding finalizer %s: %w", Finalizer, err)
 		}
 		log.Info("Added finalizer", "finalizer", Finalizer)
 	}
@@ -179,7 +179,7 @@ func (r *AntreaMonitoringReconciler) eventOnTransition(am *monitoringv1alpha1.An
 func (r *AntreaMonitoringReconciler) listMonitorings(ctx context.Context) ([]monitoringv1alpha1.AntreaMonitoring, error) {
 	var list monitoringv1alpha1.AntreaMonitoringList
 	if err := r.List(ctx, &list); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("listing AntreaMonitoring objects: %w", err)
 	}
 	return list.Items, nil
 }

@@ -327,7 +327,7 @@ func (r *AntreaMonitoringReconciler) releaseLegacyRoles(ctx context.Context) err
 		for _, rule := range role.Rules {
 			u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&rule)
 			if err != nil {
-				return err
+				return fmt.Errorf("converting a rule of ClusterRole %s: %w", name, err)
 			}
 			rules = append(rules, u)
 		}
@@ -411,12 +411,12 @@ func (r *AntreaMonitoringReconciler) finalize(ctx context.Context, am *monitorin
 	}
 	if ns := am.AntreaNamespace(); r.watches(ns) {
 		if err := r.restoreAntrea(ctx, am, all, ns); err != nil {
-			return err
+			return fmt.Errorf("restoring Antrea's configuration: %w", err)
 		}
 	}
 	if len(owners(all)) > 0 {
 		if _, err := r.reconcileRBAC(ctx, all); err != nil {
-			return err
+			return fmt.Errorf("dropping this AntreaMonitoring from the ClusterRoles' owners: %w", err)
 		}
 	}
 	patch := client.MergeFrom(am.DeepCopy())

@@ -139,6 +139,8 @@ func (r *AntreaMonitoringReconciler) create(ctx context.Context, kind render.Kin
 	return live, nil
 }
 
+// apply server-side applies desired as obj's kind and name, forcing the
+// operator's ownership of every field it sets.
 func (r *AntreaMonitoringReconciler) apply(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object, desired map[string]any) error {
 	u := &unstructured.Unstructured{Object: desired}
 	u.SetGroupVersionKind(gvk)
@@ -159,6 +161,7 @@ func replace(live, desired client.Object) bool {
 	return ok1 && ok2 && l.RoleRef != d.RoleRef
 }
 
+// ptrUID is the object's UID, as a delete precondition wants it.
 func ptrUID(o client.Object) *types.UID { u := o.GetUID(); return &u }
 
 // applyContent is the apply request body for obj: its fields without
@@ -173,6 +176,7 @@ func applyContent(obj client.Object) (map[string]any, error) {
 	return u, nil
 }
 
+// pruneNulls removes the null fields of m, at any depth.
 func pruneNulls(m map[string]any) {
 	for k, v := range m {
 		switch t := v.(type) {
@@ -190,9 +194,9 @@ func pruneNulls(m map[string]any) {
 	}
 }
 
-// typeConverter knows the schema of Kubernetes' own kinds; prometheus-operator's
-// kinds are CRDs, compared with the deduced schema (lists atomic, as
-// their CRDs declare them).
+// builtinTypes knows the schema of Kubernetes' own kinds; deducedTypes is
+// for prometheus-operator's kinds, which are CRDs (lists atomic, as their
+// CRDs declare them; maps see fillLeaves).
 var (
 	builtinTypes = applyconfigurations.NewTypeConverter(clientgoscheme.Scheme)
 	deducedTypes = managedfields.NewDeducedTypeConverter()
@@ -281,6 +285,8 @@ func withoutIdentity(desired map[string]any) map[string]any {
 	return out
 }
 
+// jsonEqual compares a and b as JSON values (so int64 and float64 numbers
+// of the same value are equal).
 func jsonEqual(a, b any) (bool, error) {
 	var na, nb any
 	for _, p := range []struct {
