@@ -294,9 +294,8 @@ func (r *AntreaMonitoringReconciler) reconcileRBAC(ctx context.Context, all []mo
 		err = r.applyAll(ctx, render.ClusterRoles(owners(all)), sharedOwnership)
 	}
 	if err != nil {
-		var notOwned *NotOwnedError
-		if errors.As(err, &notOwned) {
-			return falseCond(t, monitoringv1alpha1.ReasonObjectNotOwned, err.Error()+"."), nil
+		if c, ok := notOwnedCondition(t, err); ok {
+			return c, nil
 		}
 		return falseCond(t, monitoringv1alpha1.ReasonClusterRolesFailed, err.Error()), err
 	}

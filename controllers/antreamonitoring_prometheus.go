@@ -2,11 +2,9 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -56,9 +54,8 @@ func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am
 	if err == nil {
 		err = r.applyAll(ctx, p.rendered.Objects, ownedBy(am.Name))
 	}
-	var notOwned *NotOwnedError
-	if errors.As(err, &notOwned) {
-		res.conditions = append(res.conditions, falseCond(monitoringv1alpha1.ConditionScrapeConfigured, monitoringv1alpha1.ReasonObjectNotOwned, err.Error()+"."))
+	if c, ok := notOwnedCondition(monitoringv1alpha1.ConditionScrapeConfigured, err); ok {
+		res.conditions = append(res.conditions, c)
 		return res, nil
 	}
 	if err == nil {
@@ -166,21 +163,27 @@ func planPrometheus(am *monitoringv1alpha1.AntreaMonitoring, c *render.Cluster) 
 }
 
 // gatherPromOperator reads from the cache which of prometheus-operator's
-// CRDs are established (the CRD watch notices them coming and going),
-// starts watching their kinds, and lists the Prometheus objects.
+// CRDs the operator uses are established (the CRD watch notices them coming
+// and going), starts watching their kinds, and lists the Prometheus objects.
 func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (render.PrometheusOperatorState, error) {
-	var crds apiextensionsv1.CustomResourceDefinitionList
-	if err := r.List(ctx, &crds); err != nil {
-		return render.PrometheusOperatorState{}, fmt.Errorf("listing CRDs: %w", err)
-	}
 	st := render.PrometheusOperatorState{Established: map[string]bool{}}
-	for _, crd := range crds.Items {
-		if crd.Spec.Group != promv1.SchemeGroupVersion.Group || !crd.DeletionTimestamp.IsZero() {
+	names := []string{PrometheusCRD}
+	for _, k := range render.Kinds {
+		if k.PrometheusOperator {
+			names = append(names, k.CRD)
+		}
+	}
+	for _, name := range names {
+		crd, err := getOptional[apiextensionsv1.CustomResourceDefinition](ctx, r.Client, "", name)
+		if err != nil {
+			return st, fmt.Errorf("reading CRD %s: %w", name, err)
+		}
+		if crd == nil || !crd.DeletionTimestamp.IsZero() {
 			continue
 		}
 		for _, c := range crd.Status.Conditions {
 			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-				st.Established[crd.Name] = true
+				st.Established[name] = true
 			}
 		}
 	}

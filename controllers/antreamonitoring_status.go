@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -75,6 +76,17 @@ func keepReapplied(prev *metav1.Condition, generation int64, now metav1.Conditio
 		return now
 	}
 	return metav1.Condition{Type: prev.Type, Status: prev.Status, Reason: prev.Reason, Message: prev.Message}
+}
+
+// notOwnedCondition is condType False with reason ObjectNotOwned when err
+// says an object in the operator's way is not its own (not an error to
+// retry: the user must act).
+func notOwnedCondition(condType string, err error) (metav1.Condition, bool) {
+	var notOwned *NotOwnedError
+	if !errors.As(err, &notOwned) {
+		return metav1.Condition{}, false
+	}
+	return falseCond(condType, monitoringv1alpha1.ReasonObjectNotOwned, err.Error()+"."), true
 }
 
 func trueCond(condType, reason, message string) metav1.Condition {
