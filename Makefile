@@ -54,13 +54,13 @@ vet: ## go vet.
 lint: ## golangci-lint (pinned, installed into bin/).
 	$(GOLANGCI_LINT) run ./...
 
-# prometheus-operator's CRDs, generated from the API module the operator
-# imports (so schema and Go types agree), for the envtest suite.
+# prometheus-operator's CRDs, generated from the same version as the real
+# prometheus-operator binary the end-to-end suite runs (hack/tools.sh), so the
+# schema the tests install is the one that operator reads.
 PROMETHEUS_OPERATOR_CRDS := $(BIN)/crds/monitoring.coreos.com
 .PHONY: prometheus-operator-crds
 prometheus-operator-crds:
-	@mkdir -p $(PROMETHEUS_OPERATOR_CRDS)
-	$(CONTROLLER_GEN) crd:crdVersions=v1,maxDescLen=0 paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/... output:crd:dir=$(PROMETHEUS_OPERATOR_CRDS)
+	@hack/tools.sh prometheus-operator-crds >/dev/null
 
 .PHONY: test
 test: verify-gen vet prometheus-operator-crds ## Unit, golden (promtool), envtest, packaging (Helm, kustomize) and end-to-end (real Prometheus) tests.

@@ -8,6 +8,8 @@
 #   hack/tools.sh promtool         # bin/promtool
 #   hack/tools.sh prometheus       # bin/prometheus (for the end-to-end test and make demo)
 #   hack/tools.sh helm             # bin/helm (chart lint and template tests)
+#   hack/tools.sh prometheus-operator      # bin/prometheus-operator (end-to-end tests)
+#   hack/tools.sh prometheus-operator-crds # its CRDs, generated from the same version
 #
 # Built binaries are cached outside the clone, keyed by tool and version, in
 # ${XDG_CACHE_HOME:-$HOME/.cache}/antrea-monitoring-operator, and linked into
@@ -28,6 +30,8 @@ GOLANGCI_LINT_VERSION=v2.15.0
 # Prometheus 3.16.0 (module versions are v0.3xx.y); promtool checks the rendered configs.
 PROMETHEUS_VERSION=v0.316.0
 HELM_VERSION=v3.22.0
+# The newest prometheus-operator whose pkg/client the module proxy serves.
+PROMETHEUS_OPERATOR_VERSION=v0.93.1
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -195,6 +199,81 @@ kube_controller_manager() {
   echo "$BIN/kube-controller-manager"
 }
 
+# prometheus_operator_module: a throwaway module that pins prometheus-operator
+# and its two sub-modules to one version (the main module's go.mod asks for
+# newer sub-modules than the proxy serves) and the Google Cloud module that
+# its dependencies otherwise resolve ambiguously.
+prometheus_operator_module() {
+  local work="$CACHE/build/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION"
+  mkdir -p "$work"
+  if [ ! -f "$work/go.sum" ]; then
+    local v=$PROMETHEUS_OPERATOR_VERSION m=github.com/prometheus-operator/prometheus-operator
+    cat >"$work/go.mod" <<MOD
+module build.local/prometheus-operator
+
+go 1.26
+
+require $m $v
+
+replace (
+	$m/pkg/apis/monitoring => $m/pkg/apis/monitoring $v
+	$m/pkg/client => $m/pkg/client $v
+	cloud.google.com/go => cloud.google.com/go v0.123.0
+)
+MOD
+    cat >"$work/tools.go" <<GO
+//go:build tools
+
+package tools
+
+import (
+	_ "$m/cmd/operator"
+	_ "$m/pkg/apis/monitoring/v1"
+	_ "$m/pkg/apis/monitoring/v1alpha1"
+	_ "$m/pkg/apis/monitoring/v1beta1"
+)
+GO
+    (cd "$work" && go mod tidy >&2)
+  fi
+  echo "$work"
+}
+
+# prometheus_operator: the real operator that turns monitors into Prometheus
+# configuration, built from source (about 12 min cold on 2 cores, once).
+prometheus_operator() {
+  local dir="$CACHE/prometheus-operator/$PROMETHEUS_OPERATOR_VERSION-$GOOS-$GOARCH"
+  if [ ! -x "$dir/prometheus-operator" ]; then
+    log "Building prometheus-operator $PROMETHEUS_OPERATOR_VERSION from the Go module proxy (about 10-15 min on 2 cores, once)..."
+    local work
+    work=$(prometheus_operator_module)
+    mkdir -p "$dir"
+    (cd "$work" && CGO_ENABLED=0 go build -tags tools -trimpath -ldflags "-s -w" \
+      -o "$dir/prometheus-operator.tmp" github.com/prometheus-operator/prometheus-operator/cmd/operator >&2)
+    mv "$dir/prometheus-operator.tmp" "$dir/prometheus-operator"
+  fi
+  link_into_bin "$dir/prometheus-operator" "$BIN/prometheus-operator"
+  echo "$BIN/prometheus-operator"
+}
+
+# prometheus_operator_crds: the CRDs of the same version as the binary, so the
+# schema the tests install is the one the real operator reads.
+prometheus_operator_crds() {
+  local dir="$CACHE/prometheus-operator/$PROMETHEUS_OPERATOR_VERSION-crds"
+  if [ ! -f "$dir/monitoring.coreos.com_prometheuses.yaml" ]; then
+    log "Generating prometheus-operator $PROMETHEUS_OPERATOR_VERSION CRDs..."
+    local work cg
+    work=$(prometheus_operator_module)
+    cg=$(go_install controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen "$CONTROLLER_GEN_VERSION")
+    mkdir -p "$dir.tmp"
+    (cd "$work" && "$cg" crd:crdVersions=v1,maxDescLen=0 paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/... output:crd:dir="$dir.tmp" >&2)
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  # an older Makefile generated a real folder here; a link replaces it
+  [ -L "$BIN/crds/monitoring.coreos.com" ] || rm -rf "$BIN/crds/monitoring.coreos.com"
+  link_into_bin "$dir" "$BIN/crds/monitoring.coreos.com"
+  echo "$BIN/crds/monitoring.coreos.com"
+}
+
 case "${1:-}" in
 envtest) envtest_assets ;;
 kube-controller-manager) kube_controller_manager ;;
@@ -203,8 +282,10 @@ golangci-lint) go_install golangci-lint github.com/golangci/golangci-lint/v2/cmd
 promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
 prometheus) go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION" ;;
 helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
+prometheus-operator) prometheus_operator ;;
+prometheus-operator-crds) prometheus_operator_crds ;;
 *)
-  echo "usage: $0 envtest|kube-controller-manager|controller-gen|golangci-lint|promtool|prometheus|helm" >&2
+  echo "usage: $0 envtest|kube-controller-manager|controller-gen|golangci-lint|promtool|prometheus|helm|prometheus-operator|prometheus-operator-crds" >&2
   exit 2
   ;;
 esac
