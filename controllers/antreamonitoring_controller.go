@@ -92,7 +92,7 @@ type AntreaMonitoringReconciler struct {
 // +kubebuilder:rbac:groups=monitoring.coreos.com,resources=prometheuses,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch
 // Scrape health through the API server's service proxy (when the operator runs outside the cluster):
-// +kubebuilder:rbac:groups="",resources=services/proxy,verbs=get
+// +kubebuilder:rbac:groups="",resources=services/proxy;pods/proxy,verbs=get
 // The operator holds every permission it grants Prometheus (Kubernetes refuses escalation otherwise):
 // +kubebuilder:rbac:groups="",resources=nodes;nodes/proxy;services;endpoints;pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
@@ -129,7 +129,9 @@ func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	rbacCond, rbacErr := r.reconcileRBAC(ctx, all)
 	prom, promErr := r.reconcilePrometheus(ctx, &am)
 	status.Mode, status.Prometheus = prom.mode, prom.prometheus
-	hc := r.reconcileHealth(ctx, &am, prom)
+	f, fleetErr := r.gatherFleet(ctx, am.AntreaNamespace())
+	metrics.condition = restartPending(metrics.condition, f)
+	hc := r.reconcileHealth(ctx, &am, prom, f, prom.scrapeAs)
 	applyHealth(status, hc, am.Spec.HealthCheck.IntervalDuration(), time.Now())
 
 	conds := append([]metav1.Condition{metrics.condition, rbacCond}, prom.conditions...)
@@ -138,7 +140,7 @@ func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	}
 	setConditions(status, am.Generation, conds...)
 	r.eventOnTransition(&am, status)
-	reconcileErr := errors.Join(metricsErr, rbacErr, promErr)
+	reconcileErr := errors.Join(metricsErr, rbacErr, promErr, fleetErr)
 	if reconcileErr == nil {
 		status.ObservedGeneration = am.Generation
 	}
@@ -202,6 +204,8 @@ func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
 			deletionPredicate()))).
 		Watches(&appsv1.DaemonSet{}, objects).
+		// Antrea's pods: replaced pods clear RestartInProgress at once.
+		Watches(&corev1.Pod{}, objects, builder.WithPredicates(podChanged())).
 		Watches(&corev1.Namespace{}, objects, builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		Watches(&apiextensionsv1.CustomResourceDefinition{}, objects, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			crd, ok := o.(*apiextensionsv1.CustomResourceDefinition)
@@ -327,6 +331,28 @@ func enqueueOwner(_ context.Context, obj client.Object) []reconcile.Request {
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
+}
+
+// podChanged passes a pod's creation and deletion, and updates that change
+// what the health check reads (phase, readiness, the config hash), not
+// every status heartbeat.
+func podChanged() predicate.Funcs {
+	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		o, ok1 := e.ObjectOld.(*corev1.Pod)
+		n, ok2 := e.ObjectNew.(*corev1.Pod)
+		return !ok1 || !ok2 || o.Status.Phase != n.Status.Phase || podReady(o) != podReady(n) ||
+			o.Annotations[monitoringv1alpha1.ConfigHashAnnotation] != n.Annotations[monitoringv1alpha1.ConfigHashAnnotation] ||
+			o.DeletionTimestamp.IsZero() != n.DeletionTimestamp.IsZero()
+	}}
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 // deletionPredicate passes updates that start a deletion (deletionTimestamp

@@ -2,18 +2,25 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
 // healthResult is the outcome of a scrape-health check.
@@ -24,6 +31,9 @@ type healthResult struct {
 	missing   []string
 	// requeueAfter is when the next check is due.
 	requeueAfter time.Duration
+	// pending: Prometheus has not scraped (or found) the targets yet; the
+	// next check comes after one scrape interval.
+	pending bool
 }
 
 // healthChecks remembers the last check per AntreaMonitoring, so checks run
@@ -60,41 +70,108 @@ func (a *PrometheusAccess) proxyClient() (*http.Client, error) {
 	return a.proxy, a.proxyErr
 }
 
-// endpoint returns the client for the mode's Prometheus (spec.prometheus.url,
-// or the Service the mode rendered), or why there is none.
-func (r *AntreaMonitoringReconciler) endpoint(am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult) (*health.Client, string, error) {
+// shard is one shard of the Prometheus to ask: its replicas, asked in turn
+// until one answers (replicas of a shard scrape the same targets, so one
+// answer counts them once).
+type shard struct {
+	name     string
+	replicas []*health.Client
+}
+
+// shards returns who to ask for the mode's Prometheus: spec.prometheus.url;
+// in mode PrometheusOperator the pods of the Prometheus object, one group
+// per shard (found by the labels prometheus-operator puts on them, on their
+// web container port, so no Service name or port name is guessed); or the
+// managed Prometheus's Service. When there is none it says why.
+func (r *AntreaMonitoringReconciler) shards(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult) ([]shard, string, error) {
 	if u := am.Spec.Prometheus.URL; u != "" {
-		return &health.Client{HTTP: directClient, BaseURL: u}, "", nil
+		return []shard{{replicas: []*health.Client{{HTTP: directClient, BaseURL: u}}}}, "", nil
 	}
 	e := prom.endpoint
 	switch {
 	case e == nil:
 		return nil, "No Prometheus to ask yet.", nil
+	case e.PrometheusObject != "":
+		return r.prometheusOperatorShards(ctx, e.Namespace, e.PrometheusObject, e.Shards)
 	case e.Service == "":
 		return nil, e.Unknown, nil
 	}
-	if r.Access == nil || r.Access.InCluster || r.Access.Config == nil {
-		return &health.Client{HTTP: directClient, BaseURL: fmt.Sprintf("http://%s.%s.svc:%d", e.Service, e.Namespace, e.Port)}, "", nil
+	if r.inCluster() {
+		return []shard{{replicas: []*health.Client{{HTTP: directClient, BaseURL: fmt.Sprintf("http://%s.%s.svc:%d", e.Service, e.Namespace, e.Port)}}}}, "", nil
 	}
 	hc, err := r.Access.proxyClient()
 	if err != nil {
 		return nil, "", fmt.Errorf("building the API server's proxy client: %w", err)
 	}
-	return &health.Client{HTTP: hc, BaseURL: fmt.Sprintf("%s/api/v1/namespaces/%s/services/http:%s:%s/proxy",
-		strings.TrimSuffix(r.Access.Config.Host, "/"), e.Namespace, e.Service, e.PortName)}, "", nil
+	return []shard{{replicas: []*health.Client{{HTTP: hc, BaseURL: fmt.Sprintf("%s/api/v1/namespaces/%s/services/http:%s:%s/proxy",
+		strings.TrimSuffix(r.Access.Config.Host, "/"), e.Namespace, e.Service, e.PortName)}}}}, "", nil
+}
+
+func (r *AntreaMonitoringReconciler) inCluster() bool {
+	return r.Access == nil || r.Access.InCluster || r.Access.Config == nil
+}
+
+// prometheusOperatorShards finds the ready pods of each shard of Prometheus
+// ns/name. Every shard must have one: a shard nobody can ask leaves part of
+// the targets unseen, so the check says so instead of judging half.
+func (r *AntreaMonitoringReconciler) prometheusOperatorShards(ctx context.Context, ns, name string, count int32) ([]shard, string, error) {
+	var pods corev1.PodList
+	if err := r.APIReader.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{promop.NameLabel: name}); err != nil {
+		return nil, "", fmt.Errorf("listing the pods of Prometheus %s/%s: %w", ns, name, err)
+	}
+	byShard := promop.ReadyPodsByShard(pods.Items)
+	out := make([]shard, 0, count)
+	var missing []string
+	for i := range count {
+		s := shard{name: fmt.Sprintf("shard %d", i)}
+		for _, p := range byShard[i] {
+			c, err := r.podClient(p)
+			if err != nil {
+				return nil, "", err
+			}
+			s.replicas = append(s.replicas, c)
+		}
+		if len(s.replicas) == 0 {
+			missing = append(missing, strconv.Itoa(int(i)))
+		}
+		out = append(out, s)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Sprintf("Prometheus %s/%s has %d shard(s); no ready pod serves shard %s, so its targets cannot be checked.",
+			ns, name, count, strings.Join(missing, ", ")), nil
+	}
+	return out, "", nil
+}
+
+// podClient reaches one Prometheus pod: its IP in cluster, the API
+// server's pod proxy from outside.
+func (r *AntreaMonitoringReconciler) podClient(p promop.Pod) (*health.Client, error) {
+	if r.inCluster() {
+		return &health.Client{HTTP: directClient, BaseURL: "http://" + net.JoinHostPort(p.IP, strconv.Itoa(int(p.Port)))}, nil
+	}
+	hc, err := r.Access.proxyClient()
+	if err != nil {
+		return nil, fmt.Errorf("building the API server's proxy client: %w", err)
+	}
+	return &health.Client{HTTP: hc, BaseURL: fmt.Sprintf("%s/api/v1/namespaces/%s/pods/http:%s:%d/proxy",
+		strings.TrimSuffix(r.Access.Config.Host, "/"), p.Namespace, p.Name, p.Port)}, nil
 }
 
 // reconcileHealth checks scrape health when the interval has passed (or
-// what to check changed), and otherwise returns the last result.
-func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult) healthResult {
+// what to check changed), and otherwise returns the last result. A check
+// that finds the targets not scraped yet is repeated after one scrape
+// interval rather than a whole check interval.
+func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult, f fleet, scrapeAs string) healthResult {
 	if !am.HealthCheckEnabled() {
 		return healthResult{}
 	}
 	interval := am.Spec.HealthCheck.IntervalDuration()
-	client, why, err := r.endpoint(am, prom)
+	shards, why, err := r.shards(ctx, am, prom)
 	key := why + fmt.Sprint(prom.pools)
-	if client != nil {
-		key = client.BaseURL + key
+	for _, s := range shards {
+		for _, c := range s.replicas {
+			key += " " + c.BaseURL
+		}
 	}
 	r.health.mu.Lock()
 	if r.health.entries == nil {
@@ -103,29 +180,44 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 	e, ok := r.health.entries[am.UID]
 	r.health.mu.Unlock()
 	now := time.Now()
-	if ok && e.key == key && now.Sub(e.at) < interval {
+	wait := interval
+	if ok && e.res.pending {
+		wait = min(interval, scrapeInterval(am))
+	}
+	if ok && e.key == key && now.Sub(e.at) < wait {
 		res := e.res
-		res.requeueAfter = interval - now.Sub(e.at)
+		res.requeueAfter = wait - now.Sub(e.at)
 		return res
 	}
 	var res healthResult
 	switch {
 	case err != nil:
 		res = unreachable(err.Error())
-	case client == nil:
+	case len(shards) == 0:
 		c := metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown, Reason: monitoringv1alpha1.ReasonPrometheusUnreachable, Message: why}
 		if prom.endpoint != nil && prom.endpoint.Unknown != "" {
 			c.Reason = monitoringv1alpha1.ReasonPrometheusURLNotSet
 		}
 		res = healthResult{condition: &c}
 	default:
-		res = check(ctx, client, prom.pools)
+		res = check(ctx, shards, prom.pools, judge{fleet: f, scrapeAs: scrapeAs, configMap: am.Status.AntreaConfigMap})
 	}
 	res.requeueAfter = interval
+	if res.pending {
+		res.requeueAfter = min(interval, scrapeInterval(am))
+	}
 	r.health.mu.Lock()
 	r.health.entries[am.UID] = healthEntry{at: now, key: key, res: res}
 	r.health.mu.Unlock()
 	return res
+}
+
+// scrapeInterval is spec.prometheus.scrapeInterval (30s when unset).
+func scrapeInterval(am *monitoringv1alpha1.AntreaMonitoring) time.Duration {
+	if d, err := am.Spec.Prometheus.ScrapeInterval.Duration(); err == nil && d > 0 {
+		return d
+	}
+	return 30 * time.Second
 }
 
 // forget drops a deleted AntreaMonitoring's last check.
@@ -140,35 +232,49 @@ func unreachable(msg string) healthResult {
 		Reason: monitoringv1alpha1.ReasonPrometheusUnreachable, Message: "Querying Prometheus failed: " + msg}}
 }
 
-// check queries each pool, then (when every target is up) the metric families.
-func check(ctx context.Context, c *health.Client, pools []string) healthResult {
+// poolReport asks every shard (the first replica that answers) for a pool
+// and merges the answers: shards scrape disjoint targets.
+func poolReport(ctx context.Context, shards []shard, pool string) (*health.PoolReport, error) {
+	var merged *health.PoolReport
+	for _, s := range shards {
+		var rep *health.PoolReport
+		var errs []error
+		for _, c := range s.replicas {
+			var err error
+			if rep, err = c.Targets(ctx, pool); err == nil {
+				break
+			}
+			errs = append(errs, err)
+		}
+		if rep == nil {
+			err := errors.Join(errs...)
+			if s.name != "" {
+				err = fmt.Errorf("%s: %w", s.name, err)
+			}
+			return nil, err
+		}
+		merged = health.Merge(merged, rep)
+	}
+	return merged, nil
+}
+
+// check asks for each pool, judges it against what Antrea runs, then (when
+// every pool is healthy) asks which metric families Prometheus holds.
+func check(ctx context.Context, shards []shard, pools []render.Pool, j judge) healthResult {
 	var res healthResult
+	var verdicts []verdict
 	for _, pool := range pools {
-		targets, err := c.Targets(ctx, pool)
+		rep, err := poolReport(ctx, shards, pool.Name)
 		if err != nil {
 			return unreachable(err.Error())
 		}
-		res.targets = append(res.targets, health.Summarize(pool, targets))
+		res.targets = append(res.targets, rep.Health)
+		verdicts = append(verdicts, j.pool(pool, rep))
 	}
-	up, total, summary := health.Summary(res.targets)
-	res.summary = summary
-	var parts []string
-	for _, t := range res.targets {
-		parts = append(parts, fmt.Sprintf("%s %d/%d", t.ScrapePool, t.Up, t.Up+t.Down+t.Unknown))
-	}
-	detail := strings.Join(parts, ", ")
-	t := monitoringv1alpha1.ConditionTargetsHealthy
-	switch {
-	case total == 0:
-		res.condition = &metav1.Condition{Type: t, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonNoTargets,
-			Message: fmt.Sprintf("Prometheus has no active target in pools %s.", strings.Join(pools, ", "))}
-	case up < total:
-		res.condition = &metav1.Condition{Type: t, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonTargetsDown,
-			Message: fmt.Sprintf("%d of %d targets are not up (%s); status.targets has the last errors.", total-up, total, detail)}
-	default:
-		res.condition = &metav1.Condition{Type: t, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonTargetsUp,
-			Message: fmt.Sprintf("All %d targets are up (%s).", total, detail)}
-		names, err := c.MetricNames(ctx)
+	_, _, res.summary = health.Summary(res.targets)
+	res.condition, res.pending = j.overall(verdicts)
+	if res.condition.Status == metav1.ConditionTrue {
+		names, err := queryFirst(ctx, shards, (*health.Client).MetricNames)
 		if err != nil {
 			return unreachable(err.Error())
 		}
@@ -178,6 +284,27 @@ func check(ctx context.Context, c *health.Client, pools []string) healthResult {
 		}
 	}
 	return res
+}
+
+// queryFirst asks each shard and merges the answers.
+func queryFirst(ctx context.Context, shards []shard, q func(*health.Client, context.Context) ([]string, error)) ([]string, error) {
+	var out []string
+	for _, s := range shards {
+		var errs []error
+		answered := false
+		for _, c := range s.replicas {
+			names, err := q(c, ctx)
+			if err == nil {
+				out, answered = append(out, names...), true
+				break
+			}
+			errs = append(errs, err)
+		}
+		if !answered {
+			return nil, errors.Join(errs...)
+		}
+	}
+	return out, nil
 }
 
 // applyHealth writes the check into status; lastScrape alone refreshes at

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -30,7 +33,9 @@ type prometheusResult struct {
 	// the API server's discovery does not serve its kinds yet.
 	requeueAfter time.Duration
 	// pools are the scrape pools Prometheus should have, once applied.
-	pools []string
+	pools []render.Pool
+	// scrapeAs is the ServiceAccount Prometheus scrapes as (namespace/name).
+	scrapeAs string
 	// endpoint is where the mode's Prometheus answers (nil when blocked).
 	endpoint *render.Endpoint
 }
@@ -50,6 +55,9 @@ func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am
 		return res, p.err
 	}
 	res.pools, res.endpoint = p.rendered.Pools, &p.rendered.Endpoint
+	if sa := p.rendered.ScrapeAs; sa.Name != "" {
+		res.scrapeAs = sa.Namespace + "/" + sa.Name
+	}
 	err = r.ensureNamespaces(ctx, c, p.rendered.Namespaces)
 	if err == nil {
 		err = r.applyAll(ctx, p.rendered.Objects, ownedBy(am.Name))
@@ -202,7 +210,47 @@ func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (re
 		return st, fmt.Errorf("watching or listing Prometheus objects: %w", err)
 	}
 	st.Served = true
-	return st, nil
+	st.Bindings, err = r.bindings(ctx, st)
+	return st, err
+}
+
+// bindings reads prometheus-operator's verdict on each of the operator's
+// monitors, rules and ScrapeConfig objects (status.bindings) from the cache.
+func (r *AntreaMonitoringReconciler) bindings(ctx context.Context, st render.PrometheusOperatorState) (map[string][]promv1.WorkloadBinding, error) {
+	out := map[string][]promv1.WorkloadBinding{}
+	for _, k := range render.Kinds {
+		if !k.PrometheusOperator || !st.Serves(k) {
+			continue
+		}
+		list := k.NewList()
+		if err := r.List(ctx, list, client.HasLabels{render.OwnerLabel}); err != nil {
+			return nil, fmt.Errorf("listing %s: %w", k.GVK.Kind, err)
+		}
+		add := func(o client.Object, s promv1.ConfigResourceStatus) {
+			if len(s.Bindings) > 0 {
+				out[k.GVK.Kind+"/"+o.GetNamespace()+"/"+o.GetName()] = s.Bindings
+			}
+		}
+		switch l := list.(type) {
+		case *promv1.ServiceMonitorList:
+			for _, o := range l.Items {
+				add(&o, o.Status)
+			}
+		case *promv1.PodMonitorList:
+			for _, o := range l.Items {
+				add(&o, o.Status)
+			}
+		case *promv1.PrometheusRuleList:
+			for _, o := range l.Items {
+				add(&o, o.Status)
+			}
+		case *promv1alpha1.ScrapeConfigList:
+			for _, o := range l.Items {
+				add(&o, o.Status)
+			}
+		}
+	}
+	return out, nil
 }
 
 // resolveMode turns Auto into a mode, with the condition saying why.

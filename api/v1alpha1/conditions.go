@@ -23,6 +23,10 @@ const (
 	// upgrade, another operator); the operator re-applied it. The message
 	// names who manages the ConfigMap when its labels or managedFields show it.
 	ReasonMetricsReapplied = "MetricsReapplied"
+	// ReasonRestartInProgress: the confs enable metrics, but Antrea pods
+	// still run with the configuration from before the operator's edit
+	// (created before the rollout's pod template); the message names them.
+	ReasonRestartInProgress = "RestartInProgress"
 	// ReasonMetricsNotManaged: spec.antrea.enableMetrics is false, the operator
 	// leaves Antrea's configuration alone; the status reports what it found.
 	ReasonMetricsNotManaged = "MetricsNotManaged"
@@ -94,6 +98,12 @@ const (
 	// ReasonNotSelectedByPrometheus: the Prometheus object's selectors do not
 	// select the monitors; the message names the labels or namespace missing.
 	ReasonNotSelectedByPrometheus = "NotSelectedByPrometheus"
+	// ReasonRejectedByPrometheusOperator: the Prometheus selects a monitor,
+	// rule or ScrapeConfig but prometheus-operator did not accept it (its
+	// status.bindings says Accepted=False), so it is left out of
+	// Prometheus's configuration; the message has prometheus-operator's
+	// reason and message (for example an empty token Secret).
+	ReasonRejectedByPrometheusOperator = "RejectedByPrometheusOperator"
 	// ReasonPrometheusNotFound: the referenced Prometheus object (or any, when
 	// none is referenced) does not exist, or prometheus-operator's CRDs are missing.
 	ReasonPrometheusNotFound = "PrometheusNotFound"
@@ -127,9 +137,35 @@ const (
 	// ReasonNoTargets: Prometheus has no active target in the operator's pools
 	// (discovery finds no Antrea pod or endpoint, or the config is not loaded yet).
 	ReasonNoTargets = "NoTargets"
-	// ReasonTargetsDown: some targets are down or not scraped yet; the
-	// message has the counts, status.targets the last errors.
+	// ReasonTargetsDown: targets are down for different reasons; the message
+	// counts each kind of error, status.targets has the last errors.
 	ReasonTargetsDown = "TargetsDown"
+	// ReasonTargetsMissing: fewer targets than Antrea runs pods: the message
+	// names the pods (node;pod) Prometheus has no target for.
+	ReasonTargetsMissing = "TargetsMissing"
+	// ReasonScrapePending: Prometheus has the targets but has not scraped
+	// them yet (a new Prometheus or configuration); checked again after one
+	// scrape interval.
+	ReasonScrapePending = "ScrapePending"
+	// ReasonTokenRejected: Antrea answers 401: the bearer token Prometheus
+	// sends is invalid or expired (TokenReview rejects it).
+	ReasonTokenRejected = "TokenRejected"
+	// ReasonMetricsForbidden: Antrea answers 403: the ServiceAccount
+	// Prometheus scrapes as may not get the non-resource URL /metrics (or no
+	// token is sent at all, and system:anonymous may not).
+	ReasonMetricsForbidden = "MetricsForbidden"
+	// ReasonMetricsDisabled: Antrea answers 404 on /metrics: the conf the
+	// pods started with has enablePrometheusMetrics: false.
+	ReasonMetricsDisabled = "MetricsDisabled"
+	// ReasonTLSVerificationFailed: Antrea's certificate did not verify (a
+	// name it does not carry, or a CA that did not sign it).
+	ReasonTLSVerificationFailed = "TLSVerificationFailed"
+	// ReasonConnectionRefused: nothing listens on Antrea's api port at the
+	// target's address (the pod is not running there, or the port differs).
+	ReasonConnectionRefused = "ConnectionRefused"
+	// ReasonScrapeTimeout: scrapes outlive the scrape timeout (network
+	// policy or firewall dropping packets, or an overloaded Antrea).
+	ReasonScrapeTimeout = "ScrapeTimeout"
 	// ReasonPrometheusUnreachable: the operator could not query Prometheus's API.
 	ReasonPrometheusUnreachable = "PrometheusUnreachable"
 	// ReasonPrometheusURLNotSet: mode ScrapeConfig without spec.prometheus.url:

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -59,8 +60,8 @@ var AntreaLabel = labels.Set{"app": "antrea"}
 // does not grow with the rest of the cluster:
 //   - every kind it creates (render.Kinds), by its managed-by label, with
 //     managedFields (drift is found by comparing what its apply owns);
-//   - Antrea's ConfigMaps and workloads (label app=antrea) in the Antrea
-//     namespaces;
+//   - Antrea's ConfigMaps, workloads and pods (label app=antrea) in the
+//     Antrea namespaces (pods stripped to what the health check reads);
 //   - namespaces and ServiceAccounts (small, managedFields stripped): the
 //     modes wait for the ones they deliver to;
 //   - CRDs without their schema (prometheus-operator's say whether it is
@@ -100,6 +101,7 @@ func CacheOptions(antreaNamespaces []string) cache.Options {
 	}
 	byObject[&monitoringv1alpha1.AntreaMonitoring{}] = cache.ByObject{Label: all}
 	byObject[&appsv1.DaemonSet{}] = cache.ByObject{Namespaces: inAntrea(), Transform: strip}
+	byObject[&corev1.Pod{}] = cache.ByObject{Namespaces: inAntrea(), Transform: stripPod}
 	byObject[&corev1.Namespace{}] = cache.ByObject{Label: all, Transform: strip}
 	byObject[&apiextensionsv1.CustomResourceDefinition{}] = cache.ByObject{Label: all, Transform: stripCRD}
 	return cache.Options{DefaultLabelSelector: ours, ByObject: byObject}
@@ -118,6 +120,30 @@ func stripUnlessOurs(obj any) (any, error) {
 		o.SetManagedFields(nil)
 	}
 	return obj, nil
+}
+
+// stripPod keeps what the health check reads of a pod: its name, labels,
+// the config-hash annotation, node, phase and readiness.
+func stripPod(obj any) (any, error) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	kept := &corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: metav1.ObjectMeta{
+		Namespace: p.Namespace, Name: p.Name, UID: p.UID, ResourceVersion: p.ResourceVersion, Labels: p.Labels,
+		CreationTimestamp: p.CreationTimestamp, DeletionTimestamp: p.DeletionTimestamp, OwnerReferences: p.OwnerReferences,
+	}}
+	if h, ok := p.Annotations[monitoringv1alpha1.ConfigHashAnnotation]; ok {
+		kept.Annotations = map[string]string{monitoringv1alpha1.ConfigHashAnnotation: h}
+	}
+	kept.Spec.NodeName = p.Spec.NodeName
+	kept.Status.Phase = p.Status.Phase
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			kept.Status.Conditions = []corev1.PodCondition{{Type: c.Type, Status: c.Status}}
+		}
+	}
+	return kept, nil
 }
 
 // stripCRD keeps a CRD's metadata and status: its schema (about 1 MB for

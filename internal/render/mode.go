@@ -52,8 +52,11 @@ type Rendered struct {
 	Namespaces []string
 	// Namespace is the mode's own namespace (the dashboard's default).
 	Namespace string
-	// Pools are the names Prometheus gives the mode's scrape pools.
-	Pools []string
+	// Pools are the mode's scrape pools, as Prometheus names them.
+	Pools []Pool
+	// ScrapeAs is the ServiceAccount whose token Prometheus scrapes Antrea
+	// with (what must be allowed to get /metrics).
+	ScrapeAs monitoringv1alpha1.ObjectReference
 	// Selected are the objects (of Objects) a prometheus-operator
 	// Prometheus must select.
 	Selected []client.Object
@@ -61,8 +64,30 @@ type Rendered struct {
 	Endpoint Endpoint
 }
 
-// Endpoint is a Prometheus Service to query for scrape health.
+// Pool is one scrape pool and the Antrea component it scrapes.
+type Pool struct {
+	Name string
+	// Component is antrea-controller or antrea-agent (the pods' component label).
+	Component string
+}
+
+// The components of Antrea, as their pods' component label says.
+const (
+	ComponentController = "antrea-controller"
+	ComponentAgent      = "antrea-agent"
+)
+
+// antreaPools are the pools of the jobs of Antrea's guide.
+var antreaPools = []Pool{{Name: ControllersJob, Component: ComponentController}, {Name: AgentsJob, Component: ComponentAgent}}
+
+// Endpoint is a Prometheus to query for scrape health: a Service, or the
+// pods of a prometheus-operator Prometheus (one per shard).
 type Endpoint struct {
+	// PrometheusObject, in mode PrometheusOperator, is the Prometheus
+	// object in Namespace whose pods answer (every shard is asked).
+	PrometheusObject string
+	// Shards of that Prometheus: every one is asked.
+	Shards int32
 	Namespace, Service string
 	Port               int32
 	// PortName is the Service port's name (for the API server's proxy).
@@ -95,6 +120,15 @@ type PrometheusOperatorState struct {
 	Established map[string]bool
 	// Pending: a CRD is established but its kind is not discoverable yet.
 	Pending bool
+	// Bindings are prometheus-operator's verdicts on the operator's
+	// monitors, rules and ScrapeConfig objects (their status.bindings, with
+	// the StatusForConfigurationResources feature gate), by ObjectKey.
+	Bindings map[string][]promv1.WorkloadBinding
+}
+
+// ObjectKey names an object as Kind/namespace/name.
+func ObjectKey(o client.Object) string {
+	return o.GetObjectKind().GroupVersionKind().Kind + "/" + o.GetNamespace() + "/" + o.GetName()
 }
 
 // Serves says whether objects of a kind can be read and written.

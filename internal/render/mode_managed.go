@@ -39,7 +39,8 @@ func (managedMode) Render(in Input) (Rendered, error) {
 		Objects:    objs,
 		Namespaces: []string{ns},
 		Namespace:  ns,
-		Pools:      []string{ControllersJob, AgentsJob},
+		Pools:      antreaPools,
+		ScrapeAs:   monitoringv1alpha1.ObjectReference{Namespace: ns, Name: name},
 		Endpoint:   Endpoint{Namespace: ns, Service: name, Port: PrometheusPort, PortName: "web"},
 	}, nil
 }

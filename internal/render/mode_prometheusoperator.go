@@ -59,6 +59,7 @@ func (prometheusOperatorMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *C
 		UseScrapeConfig:          spec.UseScrapeConfig,
 		Prometheus:               monitoringv1alpha1.ObjectReference{Namespace: prom.Namespace, Name: prom.Name},
 		PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: prom.Namespace, Name: promop.ServiceAccount(prom)},
+		Shards:                   promop.Shards(prom),
 	}
 	in.Prometheus = &in.PrometheusOperator.Prometheus
 	if c.Namespaces[in.PrometheusOperator.Namespace] == nil {
@@ -85,16 +86,19 @@ func (prometheusOperatorMode) Render(in Input) (Rendered, error) {
 	}
 	selected = append(selected, rules...)
 	n := NamesFor(in.Owner.Name)
-	pools := []string{"serviceMonitor/" + p.Namespace + "/" + n.ControllerMonitor() + "/0", "podMonitor/" + p.Namespace + "/" + n.AgentMonitor() + "/0"}
+	pools := []Pool{{Name: "serviceMonitor/" + p.Namespace + "/" + n.ControllerMonitor() + "/0", Component: ComponentController},
+		{Name: "podMonitor/" + p.Namespace + "/" + n.AgentMonitor() + "/0", Component: ComponentAgent}}
 	if p.UseScrapeConfig {
-		pools = []string{"scrapeConfig/" + p.Namespace + "/" + n.ControllerMonitor(), "scrapeConfig/" + p.Namespace + "/" + n.AgentMonitor()}
+		pools = []Pool{{Name: "scrapeConfig/" + p.Namespace + "/" + n.ControllerMonitor(), Component: ComponentController},
+			{Name: "scrapeConfig/" + p.Namespace + "/" + n.AgentMonitor(), Component: ComponentAgent}}
 	}
 	return Rendered{
 		Objects:   objs,
 		Namespace: p.Namespace,
 		Pools:     pools,
 		Selected:  selected,
-		Endpoint:  Endpoint{Namespace: p.Prometheus.Namespace, Service: PrometheusOperatedService, Port: PrometheusPort, PortName: "web"},
+		ScrapeAs:  monitoringv1alpha1.ObjectReference{Namespace: p.Namespace, Name: n.MetricsReader()},
+		Endpoint:  Endpoint{Namespace: p.Prometheus.Namespace, PrometheusObject: p.Prometheus.Name, Shards: p.Shards},
 	}, nil
 }
 
@@ -118,7 +122,32 @@ func (prometheusOperatorMode) Conditions(in Input, r Rendered, c *Cluster) []met
 	if problems := promop.SelectionProblems(prom, monitors, nsLabels); len(problems) > 0 {
 		return []metav1.Condition{*scrapeBlocked(monitoringv1alpha1.ReasonNotSelectedByPrometheus, strings.Join(problems, "; ")+".")}
 	}
+	if rejected := rejections(r.Selected, c.PrometheusOperator.Bindings, in.PrometheusOperator.Prometheus); len(rejected) > 0 {
+		return []metav1.Condition{*scrapeBlocked(monitoringv1alpha1.ReasonRejectedByPrometheusOperator, strings.Join(rejected, "; ")+".")}
+	}
 	return []metav1.Condition{scrapeApplied(fmt.Sprintf("The monitors in namespace %s are selected by the Prometheus.", in.PrometheusOperator.Namespace))}
+}
+
+// rejections lists the objects prometheus-operator did not accept for the
+// Prometheus (a binding to it whose Accepted condition is False), with its
+// reason and message: such an object is left out of Prometheus's
+// configuration although the Prometheus selects it.
+func rejections(objs []client.Object, bindings map[string][]promv1.WorkloadBinding, prom monitoringv1alpha1.ObjectReference) []string {
+	var out []string
+	for _, o := range objs {
+		for _, b := range bindings[ObjectKey(o)] {
+			if b.Resource != "prometheuses" || b.Namespace != prom.Namespace || b.Name != prom.Name {
+				continue
+			}
+			for _, c := range b.Conditions {
+				if c.Type == promv1.Accepted && c.Status == promv1.ConditionFalse {
+					out = append(out, fmt.Sprintf("prometheus-operator rejected %s %s/%s for Prometheus %s/%s, so it is not in Prometheus's configuration (%s: %s)",
+						o.GetObjectKind().GroupVersionKind().Kind, o.GetNamespace(), o.GetName(), prom.Namespace, prom.Name, c.Reason, c.Message))
+				}
+			}
+		}
+	}
+	return out
 }
 
 // prometheusOperatorRuleJobs are the job labels of prometheus-operator's

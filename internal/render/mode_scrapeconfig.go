@@ -42,7 +42,8 @@ func (scrapeConfigMode) Render(in Input) (Rendered, error) {
 	return Rendered{
 		Objects:   objs,
 		Namespace: in.ScrapeConfig.Namespace,
-		Pools:     []string{ControllersJob, AgentsJob},
+		Pools:     antreaPools,
+		ScrapeAs:  in.ScrapeConfig.ServiceAccount,
 		Endpoint:  Endpoint{Unknown: "Mode ScrapeConfig: set spec.prometheus.url to where your Prometheus serves its API, so the operator can check scrape health."},
 	}, nil
 }

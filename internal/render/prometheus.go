@@ -66,6 +66,8 @@ type PrometheusOperatorInput struct {
 	Prometheus monitoringv1alpha1.ObjectReference
 	// PrometheusServiceAccount is the ServiceAccount the Prometheus runs as.
 	PrometheusServiceAccount monitoringv1alpha1.ObjectReference
+	// Shards is the Prometheus's number of shards (each scrapes a part).
+	Shards int32
 }
 
 // Names of the objects rendered for an AntreaMonitoring.

@@ -1,0 +1,165 @@
+package controllers
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
+)
+
+// judge decides what Prometheus's answer means, against what Antrea runs,
+// and says what to fix, naming the objects to change.
+type judge struct {
+	fleet fleet
+	// scrapeAs is the ServiceAccount Prometheus scrapes as (namespace/name).
+	scrapeAs string
+	// configMap is Antrea's ConfigMap, when known.
+	configMap *monitoringv1alpha1.ObjectReference
+}
+
+// verdict is one pool's judgement.
+type verdict struct {
+	status  metav1.ConditionStatus
+	reason  string
+	message string
+	// pending: nothing scraped (or discovered) yet, so look again soon.
+	pending bool
+	// counts is "pool up/total".
+	counts string
+}
+
+// noun names a component's pods in messages.
+func noun(component string) string {
+	if component == render.ComponentController {
+		return "controller(s)"
+	}
+	return "agent(s)"
+}
+
+// pool judges one pool. Zero targets while Antrea runs pods is never
+// healthy, and neither is a pool with fewer targets than Antrea runs pods.
+func (j judge) pool(p render.Pool, rep *health.PoolReport) verdict {
+	h := rep.Health
+	total := int(h.Up + h.Down + h.Unknown)
+	expected := j.fleet.expected(p.Component)
+	v := verdict{status: metav1.ConditionFalse, counts: fmt.Sprintf("%s %d/%d", p.Name, h.Up, total)}
+	what := noun(p.Component)
+	switch {
+	case total == 0 && expected == 0:
+		v.reason, v.message = monitoringv1alpha1.ReasonNoTargets, fmt.Sprintf(
+			"Pool %s has no target, and no running %s pod (label component=%s) was found in namespace %s.", p.Name, p.Component, p.Component, j.fleet.namespace)
+	case total == 0:
+		v.reason, v.pending = monitoringv1alpha1.ReasonNoTargets, true
+		v.message = fmt.Sprintf("Pool %s has no target although Antrea runs %d %s in %s: Prometheus has not loaded the job yet, or its discovery finds none of them.",
+			p.Name, expected, what, j.fleet.namespace)
+	case h.Down > 0:
+		v.reason, v.message = j.down(p, rep)
+	case rep.NeverScraped > 0:
+		v.status, v.reason, v.pending = metav1.ConditionUnknown, monitoringv1alpha1.ReasonScrapePending, true
+		v.message = fmt.Sprintf("Pool %s: %d of %d targets are not scraped yet.", p.Name, rep.NeverScraped, total)
+	case int(h.Up) < expected:
+		v.reason = monitoringv1alpha1.ReasonTargetsMissing
+		v.message = fmt.Sprintf("%d of %d %s scraped (pool %s)", h.Up, expected, what, p.Name)
+		if gone := j.fleet.unscraped(p.Component, rep.Instances); len(gone) > 0 {
+			v.message += "; no target for " + listSome(gone, 5)
+		}
+		v.message += "."
+	case h.Unknown > 0:
+		v.status, v.reason, v.pending = metav1.ConditionUnknown, monitoringv1alpha1.ReasonScrapePending, true
+		v.message = fmt.Sprintf("Pool %s: %d of %d targets have no result yet.", p.Name, h.Unknown, total)
+	default:
+		v.status, v.reason = metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp
+	}
+	return v
+}
+
+// down explains down targets: one reason when they fail alike, with the fix.
+func (j judge) down(p render.Pool, rep *health.PoolReport) (string, string) {
+	var classes []health.ErrorClass
+	for c := range rep.Errors {
+		classes = append(classes, c)
+	}
+	total := rep.Health.Up + rep.Health.Down + rep.Health.Unknown
+	prefix := fmt.Sprintf("%d of %d %s down (pool %s): ", rep.Health.Down, total, noun(p.Component), p.Name)
+	if len(classes) != 1 {
+		var parts []string
+		for c, n := range rep.Errors {
+			parts = append(parts, fmt.Sprintf("%d %s", n, c))
+		}
+		return monitoringv1alpha1.ReasonTargetsDown, prefix + "errors differ (" + strings.Join(slices.Sorted(slices.Values(parts)), ", ") + "); status.targets has the last one."
+	}
+	reason, fix := j.explain(classes[0])
+	return reason, prefix + fix
+}
+
+// explain gives an error class its reason and the fix, naming what to change.
+func (j judge) explain(c health.ErrorClass) (string, string) {
+	cm := "Antrea's ConfigMap"
+	if j.configMap != nil {
+		cm = "ConfigMap " + j.configMap.Namespace + "/" + j.configMap.Name
+	}
+	sa := "the ServiceAccount Prometheus scrapes as"
+	if j.scrapeAs != "" {
+		sa = "ServiceAccount " + j.scrapeAs
+	}
+	switch c {
+	case health.ClassUnauthorized:
+		return monitoringv1alpha1.ReasonTokenRejected, fmt.Sprintf(
+			"Antrea answers 401: the bearer token Prometheus sends is invalid or expired. Prometheus must send a current token of %s (a token Secret of a deleted and recreated ServiceAccount is invalid; a token file must be re-read).", sa)
+	case health.ClassForbidden:
+		return monitoringv1alpha1.ReasonMetricsForbidden, fmt.Sprintf(
+			"Antrea answers 403: %s may not get the non-resource URL /metrics (or no token is sent, and system:anonymous may not). Bind it to ClusterRole %s, as the operator's ClusterRoleBinding does, and make the job send its bearer token.",
+			sa, render.PrometheusAntreaClusterRole)
+	case health.ClassNotFound:
+		return monitoringv1alpha1.ReasonMetricsDisabled, fmt.Sprintf(
+			"Antrea answers 404 on /metrics: the pods started with enablePrometheusMetrics: false. Set it to true in %s (spec.antrea.enableMetrics does) and restart the Antrea pods (spec.antrea.restartOnChange does).", cm)
+	case health.ClassTLSName:
+		return monitoringv1alpha1.ReasonTLSVerificationFailed, fmt.Sprintf(
+			"TLS verification failed: Antrea's certificate does not carry the server name the job verifies. The controller's names are antrea and antrea.%s.svc (not ...svc.cluster.local); set the job's tls_config server_name to antrea.%s.svc.",
+			j.fleet.namespace, j.fleet.namespace)
+	case health.ClassTLSAuthority:
+		return monitoringv1alpha1.ReasonTLSVerificationFailed, fmt.Sprintf(
+			"TLS verification failed: the CA the job trusts did not sign Antrea's certificate. Use ca.crt of ConfigMap antrea-ca in namespace %s (Antrea rotates it).", j.fleet.namespace)
+	case health.ClassRefused:
+		return monitoringv1alpha1.ReasonConnectionRefused,
+			"connection refused: nothing listens on Antrea's api port at the target's address. The pod is not running there (see the pods' status), or the port differs from its api port."
+	case health.ClassTimeout:
+		return monitoringv1alpha1.ReasonScrapeTimeout,
+			"scrapes time out: packets to Antrea's api port (on the node's address: Antrea runs with hostNetwork) are dropped, by a NetworkPolicy or a firewall, or Antrea answers too slowly for the scrape timeout."
+	}
+	return monitoringv1alpha1.ReasonTargetsDown, "status.targets has the last error."
+}
+
+// overall combines the pools' verdicts into TargetsHealthy: False when any
+// pool is unhealthy, Unknown while one is still pending, True only when
+// every pool has every target up.
+func (j judge) overall(vs []verdict) (*metav1.Condition, bool) {
+	c := &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonTargetsUp}
+	var counts, problems []string
+	pending := false
+	for _, v := range vs {
+		counts = append(counts, v.counts)
+		pending = pending || v.pending
+		if v.status == metav1.ConditionTrue {
+			continue
+		}
+		problems = append(problems, v.message)
+		switch {
+		case c.Status == metav1.ConditionTrue, c.Status == metav1.ConditionUnknown && v.status == metav1.ConditionFalse:
+			c.Status, c.Reason = v.status, v.reason
+		case c.Status == v.status && c.Reason != v.reason && v.status == metav1.ConditionFalse:
+			c.Reason = monitoringv1alpha1.ReasonTargetsDown
+		}
+	}
+	if len(problems) == 0 {
+		c.Message = fmt.Sprintf("Every Antrea pod is scraped and up (%s).", strings.Join(counts, ", "))
+		return c, false
+	}
+	c.Message = strings.Join(problems, " ") + " (" + strings.Join(counts, ", ") + ")"
+	return c, pending
+}

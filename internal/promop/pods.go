@@ -1,0 +1,72 @@
+package promop
+
+import (
+	"sort"
+	"strconv"
+
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Labels prometheus-operator puts on the pods of a Prometheus.
+const (
+	// NameLabel holds the Prometheus object's name.
+	NameLabel = "operator.prometheus.io/name"
+	// ShardLabel holds the pod's shard number.
+	ShardLabel = "operator.prometheus.io/shard"
+)
+
+// DefaultWebPort is Prometheus's port when the pod declares no "web" port.
+const DefaultWebPort = 9090
+
+// Shards is the number of shards of a Prometheus (1 when unset).
+func Shards(p *promv1.Prometheus) int32 {
+	if p.Spec.Shards != nil && *p.Spec.Shards > 1 {
+		return *p.Spec.Shards
+	}
+	return 1
+}
+
+// Pod is a Prometheus pod that can answer: where its web port is.
+type Pod struct {
+	Namespace, Name, IP string
+	Port                int32
+}
+
+// ReadyPodsByShard groups the running, ready pods of a Prometheus by the
+// shard their label names, each group sorted by name (its replicas).
+func ReadyPodsByShard(pods []corev1.Pod) map[int32][]Pod {
+	out := map[int32][]Pod{}
+	for _, p := range pods {
+		n, err := strconv.ParseInt(p.Labels[ShardLabel], 10, 32)
+		if err != nil || !p.DeletionTimestamp.IsZero() || p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" || !ready(p) {
+			continue
+		}
+		out[int32(n)] = append(out[int32(n)], Pod{Namespace: p.Namespace, Name: p.Name, IP: p.Status.PodIP, Port: webPort(p.Spec)})
+	}
+	for _, group := range out {
+		sort.Slice(group, func(i, j int) bool { return group[i].Name < group[j].Name })
+	}
+	return out
+}
+
+func ready(p corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// webPort is the prometheus container's port named web.
+func webPort(spec corev1.PodSpec) int32 {
+	for _, c := range spec.Containers {
+		for _, p := range c.Ports {
+			if p.Name == "web" {
+				return p.ContainerPort
+			}
+		}
+	}
+	return DefaultWebPort
+}
