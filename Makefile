@@ -69,7 +69,8 @@ test: verify-gen vet prometheus-operator-crds ## Unit, golden (promtool), envtes
 	promtool=$$(hack/tools.sh promtool); echo "==> promtool: $$promtool"; \
 	prometheus=$$(hack/tools.sh prometheus); echo "==> prometheus (end-to-end): $$prometheus"; \
 	helm=$$(hack/tools.sh helm); echo "==> helm: $$helm"; \
-	HELM=$$helm PROMETHEUS=$$prometheus PROMTOOL=$$promtool PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm go test ./... -count=1 -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out $(TEST_ARGS)
+	promop=$$(hack/tools.sh prometheus-operator); echo "==> prometheus-operator (end-to-end): $$promop"; \
+	PROMETHEUS_OPERATOR=$$promop HELM=$$helm PROMETHEUS=$$prometheus PROMTOOL=$$promtool PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm go test ./... -count=1 -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out $(TEST_ARGS)
 	@go tool cover -func cover.out | tail -1
 
 .PHONY: test-envtest
@@ -81,10 +82,12 @@ fuzz: ## Fuzz the Antrea conf editor (FUZZTIME=1m).
 	go test ./internal/antreaconf -run '^$$' -fuzz FuzzSet -fuzztime $${FUZZTIME:-1m}
 
 .PHONY: bench
-bench: ## Benchmarks: the packages' own, then the operator's memory against unrelated objects (test/bench: real control plane, runs once).
-	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets"; \
-	KUBEBUILDER_ASSETS=$$assets go test $$(go list ./... | grep -v '/test/bench$$') -run '^$$' -bench . -benchmem; \
-	KUBEBUILDER_ASSETS=$$assets go test ./test/bench -run '^$$' -bench . -benchtime=1x -timeout 20m -v
+bench: ## Benchmarks: the packages' own, decoding 50,000 targets, then the operator's memory against unrelated objects (test/bench: real control plane, runs once). Fails if any fails.
+	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets"; rc=0; \
+	KUBEBUILDER_ASSETS=$$assets go test $$(go list ./... | grep -v '/test/bench$$') -run '^$$' -bench . -benchmem || rc=1; \
+	go test ./test/bench -run '^$$' -bench '^BenchmarkTargets$$' -benchmem -count=1 -v || rc=1; \
+	KUBEBUILDER_ASSETS=$$assets go test ./test/bench -run '^$$' -bench '^BenchmarkOperatorMemory$$' -benchtime=1x -timeout 20m -v || rc=1; \
+	exit $$rc
 
 ##@ Build
 

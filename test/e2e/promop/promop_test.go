@@ -6,6 +6,8 @@ package promop
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -20,6 +23,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 )
 
@@ -94,4 +99,86 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 			GinkgoWriter.Println("pools:", total, "message:", c.Message)
 		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
 	})
+
+	It("splits the targets between the two shards, which the operator adds up", func() {
+		ctx := context.Background()
+		total := 0
+		for i, p := range world.Shards {
+			c := &health.Client{HTTP: http.DefaultClient, BaseURL: p.URL()}
+			n := 0
+			for _, pool := range []string{"podMonitor/monitoring/antrea-agents/0", "serviceMonitor/monitoring/antrea-controllers/0"} {
+				rep, err := c.Targets(ctx, pool)
+				Expect(err).NotTo(HaveOccurred())
+				n += int(rep.Health.Up + rep.Health.Down + rep.Health.Unknown)
+			}
+			GinkgoWriter.Printf("shard %d (%s) scrapes %d of the %d Antrea targets\n", i, p.URL(), n, agents+1)
+			Expect(n).To(BeNumerically("<", agents+1), "each shard scrapes only a part")
+			total += n
+		}
+		Expect(total).To(Equal(agents+1), "the shards together scrape every target once")
+		am := getAM(Default)
+		Expect(am.Status.TargetsSummary).To(Equal(fmt.Sprintf("%d/%d", agents+1, agents+1)))
+	})
+
+	It("is not healthy while an Antrea agent runs with no target, and names its node", func() {
+		ctx := context.Background()
+		pod, err := fixtures.WindowsAgentPod(ctx, world.Client, fixtures.WorldAntreaNamespace, "antrea-agent-windows-7xk2d", "win-node-1")
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func(g Gomega) {
+			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionFalse), c.Message)
+			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonTargetsMissing))
+			g.Expect(c.Message).To(ContainSubstring(fmt.Sprintf("%d of %d agent(s) scraped", agents, agents+1)))
+			g.Expect(c.Message).To(ContainSubstring("no target for win-node-1 (pod antrea-agent-windows-7xk2d)"))
+			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
+		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
+		Expect(world.Client.Delete(ctx, pod)).To(Succeed())
+		expectHealthy()
+	})
+
+	It("says ScrapeConfigured=False when prometheus-operator rejects the monitors (empty token Secret), and recovers", func() {
+		ctx := context.Background()
+		By("stopping kube-controller-manager, so a new token Secret stays empty")
+		world.ControllerManager.Stop()
+		DeferCleanup(func() {
+			if world.ControllerManager == nil {
+				var err error
+				world.ControllerManager, err = fixtures.StartControllerManager(ctx, world.Env, world.Client)
+				Expect(err).NotTo(HaveOccurred())
+			}
+		})
+		world.ControllerManager = nil
+		token := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: fixtures.PromOpNamespace, Name: render.NamesFor(world.Monitoring).MetricsReaderToken()}}
+		Expect(world.Client.Delete(ctx, token)).To(Succeed())
+		Eventually(func(g Gomega) {
+			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionScrapeConfigured)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionFalse), c.Message)
+			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonRejectedByPrometheusOperator))
+			g.Expect(c.Message).To(ContainSubstring("prometheus-operator rejected PodMonitor monitoring/antrea-agents for Prometheus monitoring/k8s"))
+			GinkgoWriter.Println("ScrapeConfigured:", c.Reason, c.Message)
+		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
+
+		By("starting kube-controller-manager again: the token is written, prometheus-operator accepts the monitors")
+		var err error
+		world.ControllerManager, err = fixtures.StartControllerManager(ctx, world.Env, world.Client)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func(g Gomega) {
+			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionScrapeConfigured)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
+		Expect(world.WaitForJobs(ctx, "antrea-agents")).To(Succeed())
+		expectHealthy()
+	})
 })
+
+func expectHealthy() {
+	GinkgoHelper()
+	Eventually(func(g Gomega) {
+		c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
+		g.Expect(c).NotTo(BeNil())
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+	}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
+}
