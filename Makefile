@@ -111,6 +111,6 @@ demo: ## The whole thing on a laptop: control plane, simulated Antrea, real Prom
 	KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus go run ./hack/localcluster
 
 .PHONY: test-e2e
-test-e2e: ## End-to-end scrape health with a real Prometheus and Antrea-like servers.
-	@assets=$$(hack/tools.sh envtest); kcm=$$(hack/tools.sh kube-controller-manager); prometheus=$$(hack/tools.sh prometheus); \
-	KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus go test ./test/e2e/... -count=1 -timeout 15m -v -ginkgo.v
+test-e2e: prometheus-operator-crds ## End-to-end scrape health with a real Prometheus, a real prometheus-operator and Antrea-like servers.
+	@assets=$$(hack/tools.sh envtest); kcm=$$(hack/tools.sh kube-controller-manager); prometheus=$$(hack/tools.sh prometheus); promop=$$(hack/tools.sh prometheus-operator); \
+	PROMETHEUS_OPERATOR=$$promop PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus go test ./test/e2e/... -count=1 -timeout 15m -v -ginkgo.v
