@@ -1,23 +1,20 @@
 // Package health asks Prometheus's HTTP API whether Antrea is scraped: the
 // targets of the operator's scrape pools, and which of Antrea's metric
-// families Prometheus holds. Decoding uses Prometheus's own API types.
+// families Prometheus holds. Answers are decoded as they arrive (stream.go),
+// so their size is not bounded: a pool of 50,000 targets is over 100 MiB.
 package health
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
-	"strings"
-	"time"
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 )
@@ -32,53 +29,6 @@ type Client struct {
 	// BaseURL is Prometheus's root, for example http://127.0.0.1:9090 or
 	// https://apiserver/api/v1/namespaces/monitoring/services/http:prometheus:web/proxy.
 	BaseURL string
-}
-
-type envelope[T any] struct {
-	Status    string `json:"status"`
-	Data      T      `json:"data"`
-	ErrorType string `json:"errorType"`
-	Error     string `json:"error"`
-}
-
-func get[T any](ctx context.Context, c *Client, path string, query url.Values) (T, error) {
-	var zero T
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(c.BaseURL, "/")+path+"?"+query.Encode(), nil)
-	if err != nil {
-		return zero, err
-	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return zero, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return zero, err
-	}
-	var env envelope[T]
-	if err := json.Unmarshal(body, &env); err != nil || env.Status != "success" {
-		msg := env.Error
-		if msg == "" {
-			msg = strings.TrimSpace(string(body))
-			if len(msg) > 200 {
-				msg = msg[:200]
-			}
-		}
-		return zero, fmt.Errorf("GET %s: HTTP %d: %s", path, resp.StatusCode, msg)
-	}
-	return env.Data, nil
-}
-
-// Targets returns the active targets of one scrape pool.
-func (c *Client) Targets(ctx context.Context, pool string) ([]promv1.ActiveTarget, error) {
-	res, err := get[promv1.TargetsResult](ctx, c, "/api/v1/targets", url.Values{"state": {"active"}, "scrapePool": {pool}})
-	if err != nil {
-		return nil, err
-	}
-	return res.Active, nil
 }
 
 // AntreaFamilies are the metric families Antrea's Prometheus guide lists
@@ -107,11 +57,11 @@ const familiesQuery = `group by (__name__) ({__name__=~"antrea_(agent|controller
 
 // MetricNames returns the names of the Antrea series Prometheus holds.
 func (c *Client) MetricNames(ctx context.Context) ([]string, error) {
-	res, err := get[struct {
+	var res struct {
 		ResultType string       `json:"resultType"`
 		Result     model.Vector `json:"result"`
-	}](ctx, c, "/api/v1/query", url.Values{"query": {familiesQuery}})
-	if err != nil {
+	}
+	if err := c.get(ctx, "/api/v1/query", url.Values{"query": {familiesQuery}}, func(dec *json.Decoder) error { return dec.Decode(&res) }); err != nil {
 		return nil, err
 	}
 	names := make([]string, 0, len(res.Result))
@@ -138,33 +88,14 @@ func Missing(expected, names []string) []string {
 	return missing
 }
 
-// Summarize counts a pool's targets and keeps its most recent error.
+// Summarize counts a pool's targets and keeps its most recent error, as
+// Targets does while it decodes.
 func Summarize(pool string, targets []promv1.ActiveTarget) monitoringv1alpha1.TargetHealth {
-	h := monitoringv1alpha1.TargetHealth{ScrapePool: pool}
-	var lastScrape, lastErrorAt time.Time
+	acc := newAccumulator(pool)
 	for _, t := range targets {
-		switch t.Health {
-		case promv1.HealthGood:
-			h.Up++
-		case promv1.HealthBad:
-			h.Down++
-		default:
-			h.Unknown++
-		}
-		if t.LastScrape.After(lastScrape) {
-			lastScrape = t.LastScrape
-		}
-		if t.LastError != "" && (h.LastError == "" || t.LastScrape.After(lastErrorAt)) {
-			h.LastError, lastErrorAt = t.LastError, t.LastScrape
-		}
+		acc.add(string(t.Labels[model.InstanceLabel]), healthOf(string(t.Health)), t.LastError, t.LastScrape)
 	}
-	if len(h.LastError) > MaxErrorLength {
-		h.LastError = h.LastError[:MaxErrorLength-3] + "..."
-	}
-	if !lastScrape.IsZero() {
-		h.LastScrape = &metav1.Time{Time: lastScrape.UTC().Truncate(time.Second)}
-	}
-	return h
+	return acc.report().Health
 }
 
 // SameHealth compares two pool lists ignoring lastScrape.
