@@ -227,8 +227,11 @@ func (r *AntreaMonitoringReconciler) forget(uid types.UID) {
 	r.health.mu.Unlock()
 }
 
+// unreachable is a failed query. A Prometheus that is just starting is
+// asked again after one scrape interval, like a check that found nothing
+// scraped yet.
 func unreachable(msg string) healthResult {
-	return healthResult{condition: &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,
+	return healthResult{pending: true, condition: &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,
 		Reason: monitoringv1alpha1.ReasonPrometheusUnreachable, Message: "Querying Prometheus failed: " + msg}}
 }
 

@@ -138,7 +138,11 @@ func TestPlanPrometheus(t *testing.T) {
 			if p.rendered == nil {
 				return
 			}
-			if diff := cmp.Diff(tt.pools, p.rendered.Pools); diff != "" {
+			var pools []string
+			for _, pl := range p.rendered.Pools {
+				pools = append(pools, pl.Name)
+			}
+			if diff := cmp.Diff(tt.pools, pools); diff != "" {
 				t.Errorf("pools (-want +got):\n%s", diff)
 			}
 		})

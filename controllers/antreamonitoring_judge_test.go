@@ -1,0 +1,205 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
+)
+
+func runningPod(name, node, component string, annotations map[string]string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: name, Labels: map[string]string{"app": "antrea", "component": component}, Annotations: annotations},
+		Spec: corev1.PodSpec{NodeName: node}, Status: corev1.PodStatus{Phase: corev1.PodRunning}}
+}
+
+// threeAgents runs agents on node-a, node-b and node-c, and one controller.
+func threeAgents() fleet {
+	f := fleet{namespace: "kube-system", running: map[string][]*corev1.Pod{}, desired: map[string]int32{render.ComponentAgent: 3, render.ComponentController: 1}}
+	for _, n := range []string{"a", "b", "c"} {
+		f.running[render.ComponentAgent] = append(f.running[render.ComponentAgent], runningPod("antrea-agent-"+n, "node-"+n, render.ComponentAgent, nil))
+	}
+	f.running[render.ComponentController] = []*corev1.Pod{runningPod("antrea-controller-x", "node-a", render.ComponentController, nil)}
+	return f
+}
+
+func report(up, down, unknown, never int, instances map[string]bool, errs map[health.ErrorClass]int) *health.PoolReport {
+	return &health.PoolReport{Health: monitoringv1alpha1.TargetHealth{ScrapePool: "antrea-agents", Up: int32(up), Down: int32(down), Unknown: int32(unknown)},
+		Instances: instances, Errors: errs, NeverScraped: never}
+}
+
+func TestJudgePool(t *testing.T) {
+	agents := render.Pool{Name: "antrea-agents", Component: render.ComponentAgent}
+	all := map[string]bool{"node-a;antrea-agent-a": true, "node-b;antrea-agent-b": true, "node-c;antrea-agent-c": true}
+	j := judge{fleet: threeAgents(), scrapeAs: "monitoring/prometheus", configMap: &monitoringv1alpha1.ObjectReference{Namespace: "kube-system", Name: "antrea-config"}}
+	none := judge{fleet: fleet{namespace: "kube-system"}}
+	tests := []struct {
+		name    string
+		j       judge
+		rep     *health.PoolReport
+		status  metav1.ConditionStatus
+		reason  string
+		message []string
+		pending bool
+	}{
+		{"every agent up", j, report(3, 0, 0, 0, all, nil), metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp, nil, false},
+		{"no target while three agents run: never healthy, looked at again soon", j, report(0, 0, 0, 0, nil, nil), metav1.ConditionFalse, monitoringv1alpha1.ReasonNoTargets,
+			[]string{"no target although Antrea runs 3 agent(s) in kube-system"}, true},
+		{"no target and no Antrea", none, report(0, 0, 0, 0, nil, nil), metav1.ConditionFalse, monitoringv1alpha1.ReasonNoTargets, []string{"no running antrea-agent pod"}, false},
+		{"two of three scraped: names the node without a target", j,
+			report(2, 0, 0, 0, map[string]bool{"node-a;antrea-agent-a": true, "node-c;antrea-agent-c": true}, nil), metav1.ConditionFalse, monitoringv1alpha1.ReasonTargetsMissing,
+			[]string{"2 of 3 agent(s) scraped", "no target for node-b (pod antrea-agent-b)"}, false},
+		{"the DaemonSet wants more agents than run", judge{fleet: func() fleet { f := threeAgents(); f.desired[render.ComponentAgent] = 5; return f }()},
+			report(3, 0, 0, 0, all, nil), metav1.ConditionFalse, monitoringv1alpha1.ReasonTargetsMissing, []string{"3 of 5 agent(s) scraped"}, false},
+		{"nothing scraped yet", j, report(0, 0, 3, 3, all, nil), metav1.ConditionUnknown, monitoringv1alpha1.ReasonScrapePending, []string{"3 of 3 targets are not scraped yet"}, true},
+		{"401", j, report(0, 3, 0, 0, all, map[health.ErrorClass]int{health.ClassUnauthorized: 3}), metav1.ConditionFalse, monitoringv1alpha1.ReasonTokenRejected,
+			[]string{"3 of 3 agent(s) down", "Antrea answers 401", "ServiceAccount monitoring/prometheus"}, false},
+		{"403", j, report(1, 2, 0, 0, all, map[health.ErrorClass]int{health.ClassForbidden: 2}), metav1.ConditionFalse, monitoringv1alpha1.ReasonMetricsForbidden,
+			[]string{"2 of 3 agent(s) down", "Antrea answers 403", "ServiceAccount monitoring/prometheus may not get the non-resource URL /metrics", "ClusterRole antrea-monitoring:prometheus-antrea"}, false},
+		{"404", j, report(0, 3, 0, 0, all, map[health.ErrorClass]int{health.ClassNotFound: 3}), metav1.ConditionFalse, monitoringv1alpha1.ReasonMetricsDisabled,
+			[]string{"Antrea answers 404 on /metrics", "enablePrometheusMetrics: false", "ConfigMap kube-system/antrea-config"}, false},
+		{"TLS name", j, report(0, 1, 0, 0, all, map[health.ErrorClass]int{health.ClassTLSName: 1}), metav1.ConditionFalse, monitoringv1alpha1.ReasonTLSVerificationFailed,
+			[]string{"antrea.kube-system.svc (not ...svc.cluster.local)"}, false},
+		{"TLS authority", j, report(0, 1, 0, 0, all, map[health.ErrorClass]int{health.ClassTLSAuthority: 1}), metav1.ConditionFalse, monitoringv1alpha1.ReasonTLSVerificationFailed,
+			[]string{"ConfigMap antrea-ca in namespace kube-system"}, false},
+		{"refused", j, report(2, 1, 0, 0, all, map[health.ErrorClass]int{health.ClassRefused: 1}), metav1.ConditionFalse, monitoringv1alpha1.ReasonConnectionRefused,
+			[]string{"1 of 3 agent(s) down", "connection refused"}, false},
+		{"timeout", j, report(2, 1, 0, 0, all, map[health.ErrorClass]int{health.ClassTimeout: 1}), metav1.ConditionFalse, monitoringv1alpha1.ReasonScrapeTimeout,
+			[]string{"time out", "hostNetwork"}, false},
+		{"mixed errors", j, report(0, 3, 0, 0, all, map[health.ErrorClass]int{health.ClassTimeout: 1, health.ClassForbidden: 2}), metav1.ConditionFalse, monitoringv1alpha1.ReasonTargetsDown,
+			[]string{"errors differ (1 Timeout, 2 Forbidden)"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := tt.j.pool(agents, tt.rep)
+			if v.status != tt.status || v.reason != tt.reason || v.pending != tt.pending {
+				t.Errorf("got %s/%s pending=%v, want %s/%s pending=%v (%s)", v.status, v.reason, v.pending, tt.status, tt.reason, tt.pending, v.message)
+			}
+			for _, m := range tt.message {
+				if !strings.Contains(v.message, m) {
+					t.Errorf("message %q lacks %q", v.message, m)
+				}
+			}
+		})
+	}
+}
+
+func TestJudgeOverall(t *testing.T) {
+	up := verdict{status: metav1.ConditionTrue, reason: monitoringv1alpha1.ReasonTargetsUp, counts: "antrea-controllers 1/1"}
+	missing := verdict{status: metav1.ConditionFalse, reason: monitoringv1alpha1.ReasonTargetsMissing, message: "2 of 3 agent(s) scraped.", counts: "antrea-agents 2/2"}
+	pending := verdict{status: metav1.ConditionUnknown, reason: monitoringv1alpha1.ReasonScrapePending, message: "not yet.", pending: true, counts: "antrea-agents 0/2"}
+	forbidden := verdict{status: metav1.ConditionFalse, reason: monitoringv1alpha1.ReasonMetricsForbidden, message: "403.", counts: "antrea-controllers 0/1"}
+	tests := []struct {
+		name    string
+		vs      []verdict
+		status  metav1.ConditionStatus
+		reason  string
+		pending bool
+	}{
+		{"all up", []verdict{up, up}, metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp, false},
+		{"one pool missing targets: the 2/2 pool does not make it healthy", []verdict{up, missing}, metav1.ConditionFalse, monitoringv1alpha1.ReasonTargetsMissing, false},
+		{"pending and up", []verdict{up, pending}, metav1.ConditionUnknown, monitoringv1alpha1.ReasonScrapePending, true},
+		{"False wins over pending", []verdict{pending, forbidden}, metav1.ConditionFalse, monitoringv1alpha1.ReasonMetricsForbidden, true},
+		{"two different problems", []verdict{forbidden, missing}, metav1.ConditionFalse, monitoringv1alpha1.ReasonTargetsDown, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, p := judge{}.overall(tt.vs)
+			if c.Status != tt.status || c.Reason != tt.reason || p != tt.pending {
+				t.Errorf("got %s/%s pending=%v, want %s/%s pending=%v (%s)", c.Status, c.Reason, p, tt.status, tt.reason, tt.pending, c.Message)
+			}
+		})
+	}
+}
+
+func TestRestartPending(t *testing.T) {
+	hash := map[string]string{antrea.ConfigHashAnnotation: "new"}
+	old := map[string]string{antrea.ConfigHashAnnotation: "old"}
+	pods := []corev1.Pod{*runningPod("antrea-agent-a", "node-a", render.ComponentAgent, hash), *runningPod("antrea-agent-b", "node-b", render.ComponentAgent, old),
+		*runningPod("antrea-agent-c", "node-c", render.ComponentAgent, nil), *runningPod("other", "node-c", "other", nil)}
+	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"component": render.ComponentAgent}}
+	tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Annotations: hash}}
+	stale := stalePods(pods, sel, tmpl)
+	if want := []string{"kube-system/antrea-agent-b", "kube-system/antrea-agent-c"}; fmt.Sprint(stale) != fmt.Sprint(want) {
+		t.Fatalf("stale pods %v, want %v", stale, want)
+	}
+	if got := stalePods(pods, sel, corev1.PodTemplateSpec{}); got != nil {
+		t.Errorf("a template the operator never rolled out has no stale pods, got %v", got)
+	}
+	enabled := trueCond(monitoringv1alpha1.ConditionAntreaMetricsEnabled, monitoringv1alpha1.ReasonMetricsEnabled, "on")
+	c := restartPending(enabled, fleet{stale: stale})
+	if c.Status != metav1.ConditionFalse || c.Reason != monitoringv1alpha1.ReasonRestartInProgress || !strings.Contains(c.Message, "kube-system/antrea-agent-b, kube-system/antrea-agent-c") {
+		t.Errorf("got %+v", c)
+	}
+	if c := restartPending(enabled, fleet{}); c != enabled {
+		t.Errorf("no stale pod: condition changed to %+v", c)
+	}
+	notManaged := trueCond(monitoringv1alpha1.ConditionAntreaMetricsEnabled, monitoringv1alpha1.ReasonMetricsEnabledRestartRequired, "later")
+	if c := restartPending(notManaged, fleet{stale: stale}); c != notManaged {
+		t.Errorf("restartOnChange false already says so: got %+v", c)
+	}
+}
+
+// TestPendingCheckRetriesAfterOneScrapeInterval: a check that finds the
+// targets not scraped yet is repeated after one scrape interval, not a
+// whole check interval; once healthy, the check interval applies.
+func TestPendingCheckRetriesAfterOneScrapeInterval(t *testing.T) {
+	var scraped atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		health, last := "unknown", "0001-01-01T00:00:00Z"
+		if scraped.Load() {
+			health, last = "up", time.Now().UTC().Format(time.RFC3339)
+		}
+		pool := r.URL.Query().Get("scrapePool")
+		inst := "node-a;antrea-agent-a"
+		if pool == render.ControllersJob {
+			inst = "node-a;antrea-controller-x"
+		}
+		if r.URL.Path == "/api/v1/query" {
+			_, _ = fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
+			return
+		}
+		_, _ = fmt.Fprintf(w, `{"status":"success","data":{"activeTargets":[{"labels":{"instance":%q},"scrapePool":%q,"health":%q,"lastError":"","lastScrape":%q}],"droppedTargets":[]}}`,
+			inst, pool, health, last)
+	}))
+	defer srv.Close()
+	am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "a", UID: types.UID("u")}}
+	am.Spec.Prometheus.URL = srv.URL
+	am.Spec.Prometheus.ScrapeInterval = "2s"
+	am.Spec.HealthCheck = monitoringv1alpha1.HealthCheckSpec{Enabled: ptr.To(true), Interval: "5m"}
+	f := fleet{namespace: "kube-system", running: map[string][]*corev1.Pod{
+		render.ComponentAgent:      {runningPod("antrea-agent-a", "node-a", render.ComponentAgent, nil)},
+		render.ComponentController: {runningPod("antrea-controller-x", "node-a", render.ComponentController, nil)}}}
+	prom := prometheusResult{pools: []render.Pool{{Name: render.ControllersJob, Component: render.ComponentController}, {Name: render.AgentsJob, Component: render.ComponentAgent}}}
+	r := &AntreaMonitoringReconciler{}
+	res := r.reconcileHealth(context.Background(), am, prom, f, "")
+	if res.condition.Reason != monitoringv1alpha1.ReasonScrapePending || res.requeueAfter != 2*time.Second {
+		t.Fatalf("first check: %s, next in %s; want ScrapePending, next in one scrape interval (2s)", res.condition.Reason, res.requeueAfter)
+	}
+	scraped.Store(true)
+	if res := r.reconcileHealth(context.Background(), am, prom, f, ""); res.condition.Reason != monitoringv1alpha1.ReasonScrapePending {
+		t.Fatalf("a reconcile within the scrape interval must reuse the last check, got %s", res.condition.Reason)
+	}
+	r.health.mu.Lock()
+	e := r.health.entries[am.UID]
+	e.at = e.at.Add(-2 * time.Second) // one scrape interval later
+	r.health.entries[am.UID] = e
+	r.health.mu.Unlock()
+	res = r.reconcileHealth(context.Background(), am, prom, f, "")
+	if res.condition.Reason != monitoringv1alpha1.ReasonTargetsUp || res.requeueAfter != 5*time.Minute {
+		t.Fatalf("second check: %s (%s), next in %s; want TargetsUp, next in the check interval", res.condition.Reason, res.condition.Message, res.requeueAfter)
+	}
+}
