@@ -58,9 +58,10 @@ var _ = BeforeSuite(func() {
 			HealthInterval: healthInterval.String(),
 			Progress:       func(s string) { GinkgoWriter.Println("==> " + s) },
 		},
-		OperatorBin: env["PROMETHEUS_OPERATOR"],
-		CRDDir:      env["PROMETHEUS_OPERATOR_CRDS"],
-		Shards:      2,
+		OperatorBin:   env["PROMETHEUS_OPERATOR"],
+		CRDDir:        env["PROMETHEUS_OPERATOR_CRDS"],
+		Shards:        2,
+		PauseRollouts: true,
 	})
 	if err != nil && world != nil {
 		if world.Operator != nil {
@@ -86,6 +87,31 @@ func getAM(g Gomega) *monitoringv1alpha1.AntreaMonitoring {
 }
 
 var _ = Describe("Scrape health through a real prometheus-operator and a sharded Prometheus", Ordered, func() {
+	It("while Antrea's pods still run with metrics off: names them, and explains the 404", func() {
+		Eventually(func(g Gomega) {
+			am := getAM(g)
+			m := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionAntreaMetricsEnabled)
+			g.Expect(m).NotTo(BeNil())
+			g.Expect(m.Reason).To(Equal(monitoringv1alpha1.ReasonRestartInProgress), m.Message)
+			g.Expect(m.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(m.Message).To(ContainSubstring(fmt.Sprintf("%d Antrea pod(s) still run with the configuration from before the operator's edit", agents+1)))
+			g.Expect(m.Message).To(ContainSubstring("kube-system/" + fixtures.AgentPodName(0)))
+			c := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonMetricsDisabled), c.Message)
+			g.Expect(c.Message).To(ContainSubstring("Antrea answers 404 on /metrics"))
+			g.Expect(c.Message).To(ContainSubstring("ConfigMap kube-system/antrea-config"))
+			GinkgoWriter.Println("AntreaMetricsEnabled:", m.Reason, m.Message)
+			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
+		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
+		By("letting the rollout replace the pods")
+		world.Rollouts.Resume()
+		Eventually(func(g Gomega) {
+			m := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionAntreaMetricsEnabled)
+			g.Expect(m.Status).To(Equal(metav1.ConditionTrue), m.Message)
+		}).WithTimeout(30 * time.Second).WithPolling(500 * time.Millisecond).Should(Succeed())
+	})
+
 	It("merges both shards: every agent and the controller are counted once, and the pools are healthy", func() {
 		Eventually(func(g Gomega) {
 			am := getAM(g)
