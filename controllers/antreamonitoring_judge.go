@@ -113,7 +113,7 @@ func (j judge) explain(c health.ErrorClass) (string, string) {
 			"Antrea answers 401: the bearer token Prometheus sends is invalid or expired. Prometheus must send a current token of %s (a token Secret of a deleted and recreated ServiceAccount is invalid; a token file must be re-read).", sa)
 	case health.ClassForbidden:
 		return monitoringv1alpha1.ReasonMetricsForbidden, fmt.Sprintf(
-			"Antrea answers 403: %s may not get the non-resource URL /metrics (or no token is sent, and system:anonymous may not). Bind it to ClusterRole %s, as the operator's ClusterRoleBinding does, and make the job send its bearer token.",
+			"Antrea answers 403: the token Prometheus sends may not get the non-resource URL /metrics (with no token at all, Antrea sees system:anonymous). The operator binds %s to ClusterRole %s: Prometheus must scrape with that ServiceAccount's token.",
 			sa, render.PrometheusAntreaClusterRole)
 	case health.ClassNotFound:
 		return monitoringv1alpha1.ReasonMetricsDisabled, fmt.Sprintf(

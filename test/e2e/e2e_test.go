@@ -7,9 +7,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
-	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,13 +14,11 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	authnv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -101,40 +96,12 @@ func expectTargetsHealthy(g Gomega, am *monitoringv1alpha1.AntreaMonitoring, sta
 // Two health intervals, plus the scrape that must fail first.
 const withinTwoIntervals = 2*healthInterval + 2*time.Second
 
-var _ = Describe("The simulated Antrea", func() {
-	It("authorizes like Antrea: 401 without a valid token, 403 without the permission", func() {
-		client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // Antrea's self-signed certificates
-		url := fmt.Sprintf("https://127.0.0.1:%d/metrics", world.Agents[0].Port())
-		for token, want := range map[string]int{"": http.StatusUnauthorized, "not-a-token": http.StatusUnauthorized} {
-			req, err := http.NewRequest(http.MethodGet, url, nil)
-			Expect(err).NotTo(HaveOccurred())
-			if token != "" {
-				req.Header.Set("Authorization", "Bearer "+token)
-			}
-			resp, err := client.Do(req)
-			Expect(err).NotTo(HaveOccurred())
-			_ = resp.Body.Close()
-			Expect(resp.StatusCode).To(Equal(want), "token %q", token)
-		}
-		tr, err := world.Kube.CoreV1().ServiceAccounts(fixtures.WorldPrometheusNamespace).CreateToken(context.Background(), "other",
-			&authnv1.TokenRequest{Spec: authnv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](600)}}, metav1.CreateOptions{})
-		Expect(err).NotTo(HaveOccurred())
-		req, err := http.NewRequest(http.MethodGet, url, nil)
-		Expect(err).NotTo(HaveOccurred())
-		req.Header.Set("Authorization", "Bearer "+tr.Status.Token)
-		resp, err := client.Do(req)
-		Expect(err).NotTo(HaveOccurred())
-		_ = resp.Body.Close()
-		Expect(resp.StatusCode).To(Equal(http.StatusForbidden), "a valid token without /metrics permission")
-	})
-})
-
 var _ = Describe("Scrape health", Ordered, func() {
 	It("reaches TargetsHealthy with the right counts, and names the missing metric family", func() {
 		Eventually(func(g Gomega) {
 			am := getAM(g)
 			c := expectTargetsHealthy(g, am, metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp)
-			g.Expect(c.Message).To(Equal("All 4 targets are up (antrea-controllers 1/1, antrea-agents 3/3)."))
+			g.Expect(c.Message).To(Equal("Every Antrea pod is scraped and up (antrea-controllers 1/1, antrea-agents 3/3)."))
 			g.Expect(pool(g, am, "antrea-agents")).To(And(HaveField("Up", int32(3)), HaveField("Down", int32(0)), HaveField("LastError", "")))
 			g.Expect(pool(g, am, "antrea-controllers")).To(HaveField("Up", int32(1)))
 			g.Expect(pool(g, am, "antrea-agents").LastScrape).NotTo(BeNil())
@@ -149,8 +116,8 @@ var _ = Describe("Scrape health", Ordered, func() {
 		world.Agents[1].Stop()
 		Eventually(func(g Gomega) {
 			am := getAM(g)
-			c := expectTargetsHealthy(g, am, metav1.ConditionFalse, monitoringv1alpha1.ReasonTargetsDown)
-			g.Expect(c.Message).To(ContainSubstring("1 of 4 targets are not up"))
+			c := expectTargetsHealthy(g, am, metav1.ConditionFalse, monitoringv1alpha1.ReasonConnectionRefused)
+			g.Expect(c.Message).To(ContainSubstring("1 of 3 agent(s) down (pool antrea-agents): connection refused"))
 			p := pool(g, am, "antrea-agents")
 			g.Expect(p.Up).To(Equal(int32(2)))
 			g.Expect(p.Down).To(Equal(int32(1)))
@@ -160,7 +127,7 @@ var _ = Describe("Scrape health", Ordered, func() {
 		Eventually(func(g Gomega) {
 			var evs eventsv1.EventList
 			g.Expect(world.Client.List(context.Background(), &evs)).To(Succeed())
-			g.Expect(evs.Items).To(ContainElement(And(HaveField("Reason", monitoringv1alpha1.ReasonTargetsDown), HaveField("Type", "Warning"),
+			g.Expect(evs.Items).To(ContainElement(And(HaveField("Reason", monitoringv1alpha1.ReasonConnectionRefused), HaveField("Type", "Warning"),
 				HaveField("Regarding.Name", world.Monitoring))), "an event on the transition")
 		}, 10*time.Second, 100*time.Millisecond).Should(Succeed())
 		Expect(world.Agents[1].Start()).To(Succeed())
@@ -178,7 +145,10 @@ var _ = Describe("Scrape health", Ordered, func() {
 		Expect(fixtures.UpdateSpec(ctx, world.Client, am)).To(Succeed())
 		Eventually(func(g Gomega) {
 			am := getAM(g)
-			expectTargetsHealthy(g, am, metav1.ConditionFalse, monitoringv1alpha1.ReasonTargetsDown)
+			c := expectTargetsHealthy(g, am, metav1.ConditionFalse, monitoringv1alpha1.ReasonMetricsForbidden)
+			g.Expect(c.Message).To(ContainSubstring("Antrea answers 403"))
+			g.Expect(c.Message).To(ContainSubstring("ClusterRole antrea-monitoring:prometheus-antrea"))
+			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
 			g.Expect(pool(g, am, "antrea-agents").LastError).To(ContainSubstring("403"))
 			g.Expect(pool(g, am, "antrea-controllers").LastError).To(ContainSubstring("403"))
 		}, 30*time.Second, 100*time.Millisecond).Should(Succeed())
@@ -186,6 +156,39 @@ var _ = Describe("Scrape health", Ordered, func() {
 		am = getAM(Default)
 		am.Spec.Prometheus.ScrapeConfig.ServiceAccount.Name = fixtures.WorldPrometheusSA
 		Expect(fixtures.UpdateSpec(ctx, world.Client, am)).To(Succeed())
+		Eventually(func(g Gomega) {
+			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp)
+		}, 30*time.Second, 250*time.Millisecond).Should(Succeed())
+	})
+
+	It("explains Antrea's 401 when Prometheus sends an invalid token", func() {
+		token := filepath.Join(world.Dir, "token")
+		good, err := os.ReadFile(token)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(os.WriteFile(token, []byte("not-a-token"), 0o600)).To(Succeed())
+		DeferCleanup(func() { Expect(os.WriteFile(token, good, 0o600)).To(Succeed()) })
+		Eventually(func(g Gomega) {
+			c := expectTargetsHealthy(g, getAM(g), metav1.ConditionFalse, monitoringv1alpha1.ReasonTokenRejected)
+			g.Expect(c.Message).To(ContainSubstring("Antrea answers 401: the bearer token Prometheus sends is invalid or expired"))
+			g.Expect(c.Message).To(ContainSubstring("ServiceAccount prometheus/prometheus"))
+			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
+		}, 30*time.Second, 100*time.Millisecond).Should(Succeed())
+		Expect(os.WriteFile(token, good, 0o600)).To(Succeed())
+		Eventually(func(g Gomega) {
+			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp)
+		}, 30*time.Second, 250*time.Millisecond).Should(Succeed())
+	})
+
+	It("explains Antrea's 404 when an agent restarted with metrics off", func() {
+		world.Agents[2].SetMetricsEnabled(false)
+		DeferCleanup(func() { world.Agents[2].SetMetricsEnabled(true) })
+		Eventually(func(g Gomega) {
+			c := expectTargetsHealthy(g, getAM(g), metav1.ConditionFalse, monitoringv1alpha1.ReasonMetricsDisabled)
+			g.Expect(c.Message).To(ContainSubstring("1 of 3 agent(s) down (pool antrea-agents): Antrea answers 404 on /metrics"))
+			g.Expect(c.Message).To(ContainSubstring("ConfigMap kube-system/antrea-config"))
+			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
+		}, 30*time.Second, 100*time.Millisecond).Should(Succeed())
+		world.Agents[2].SetMetricsEnabled(true)
 		Eventually(func(g Gomega) {
 			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp)
 		}, 30*time.Second, 250*time.Millisecond).Should(Succeed())
