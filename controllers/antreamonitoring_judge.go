@@ -113,8 +113,8 @@ func (j judge) explain(c health.ErrorClass) (string, string) {
 			"Antrea answers 401: the bearer token Prometheus sends is invalid or expired. Prometheus must send a current token of %s (a token Secret of a deleted and recreated ServiceAccount is invalid; a token file must be re-read).", sa)
 	case health.ClassForbidden:
 		return monitoringv1alpha1.ReasonMetricsForbidden, fmt.Sprintf(
-			"Antrea answers 403: the token Prometheus sends may not get the non-resource URL /metrics (with no token at all, Antrea sees system:anonymous). The operator binds %s to ClusterRole %s: Prometheus must scrape with that ServiceAccount's token.",
-			sa, render.PrometheusAntreaClusterRole)
+			"Antrea answers 403: the token Prometheus sends may not get the non-resource URL /metrics (with no token at all, Antrea sees system:anonymous). The operator binds %s to a ClusterRole that allows it (%s, or %s for its managed Prometheus): Prometheus must scrape with that ServiceAccount's token.",
+			sa, render.PrometheusAntreaClusterRole, render.PrometheusClusterRole)
 	case health.ClassNotFound:
 		return monitoringv1alpha1.ReasonMetricsDisabled, fmt.Sprintf(
 			"Antrea answers 404 on /metrics: the pods started with enablePrometheusMetrics: false. Set it to true in %s (spec.antrea.enableMetrics does) and restart the Antrea pods (spec.antrea.restartOnChange does).", cm)

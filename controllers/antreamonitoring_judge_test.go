@@ -68,7 +68,7 @@ func TestJudgePool(t *testing.T) {
 		{"401", j, report(0, 3, 0, 0, all, map[health.ErrorClass]int{health.ClassUnauthorized: 3}), metav1.ConditionFalse, monitoringv1alpha1.ReasonTokenRejected,
 			[]string{"3 of 3 agent(s) down", "Antrea answers 401", "ServiceAccount monitoring/prometheus"}, false},
 		{"403", j, report(1, 2, 0, 0, all, map[health.ErrorClass]int{health.ClassForbidden: 2}), metav1.ConditionFalse, monitoringv1alpha1.ReasonMetricsForbidden,
-			[]string{"2 of 3 agent(s) down", "Antrea answers 403", "may not get the non-resource URL /metrics", "binds ServiceAccount monitoring/prometheus to ClusterRole antrea-monitoring:prometheus-antrea"}, false},
+			[]string{"2 of 3 agent(s) down", "Antrea answers 403", "may not get the non-resource URL /metrics", "binds ServiceAccount monitoring/prometheus to a ClusterRole that allows it (antrea-monitoring:prometheus-antrea"}, false},
 		{"404", j, report(0, 3, 0, 0, all, map[health.ErrorClass]int{health.ClassNotFound: 3}), metav1.ConditionFalse, monitoringv1alpha1.ReasonMetricsDisabled,
 			[]string{"Antrea answers 404 on /metrics", "enablePrometheusMetrics: false", "ConfigMap kube-system/antrea-config"}, false},
 		{"TLS name", j, report(0, 1, 0, 0, all, map[health.ErrorClass]int{health.ClassTLSName: 1}), metav1.ConditionFalse, monitoringv1alpha1.ReasonTLSVerificationFailed,

@@ -138,7 +138,8 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 				n += int(rep.Health.Up + rep.Health.Down + rep.Health.Unknown)
 			}
 			GinkgoWriter.Printf("shard %d (%s) scrapes %d of the %d Antrea targets\n", i, p.URL(), n, agents+1)
-			Expect(n).To(BeNumerically("<", agents+1), "each shard scrapes only a part")
+			// Which shard scrapes a target is the hashmod of its address
+			// (random ports here), so the split varies from run to run.
 			total += n
 		}
 		Expect(total).To(Equal(agents+1), "the shards together scrape every target once")

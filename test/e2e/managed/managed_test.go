@@ -1,0 +1,238 @@
+// Package managed proves mode Managed end to end: a real Prometheus runs
+// the prometheus.yml the operator put in the managed ConfigMap (with only
+// the out-of-cluster patches fixtures.ManagedRunnableConfig lists), as the
+// ServiceAccount the operator created and bound, discovers Antrea from the
+// API server, scrapes the Antrea-like servers through their TokenReview and
+// SubjectAccessReview, and loads the operator's alerting rules.
+package managed
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"gopkg.in/yaml.v3"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
+)
+
+const (
+	scrapeInterval = "2s"
+	healthInterval = 5 * time.Second
+	agents         = 3
+	namespace      = "monitoring"
+)
+
+var world *fixtures.ManagedWorld
+
+func TestManaged(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "End-to-end in mode Managed with a real Prometheus")
+}
+
+var _ = BeforeSuite(func() {
+	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	for _, k := range []string{"PROMETHEUS", "KUBEBUILDER_ASSETS", "KUBE_CONTROLLER_MANAGER"} {
+		Expect(os.Getenv(k)).NotTo(BeEmpty(), k+" is set by 'make test'")
+	}
+	var err error
+	world, err = fixtures.StartManagedWorld(context.Background(), fixtures.ManagedWorldOptions{
+		WorldOptions: fixtures.WorldOptions{
+			CRDDir:         filepath.Join("..", "..", "..", "config", "crd", "bases"),
+			PrometheusBin:  os.Getenv("PROMETHEUS"),
+			Agents:         agents,
+			ScrapeInterval: scrapeInterval,
+			HealthInterval: healthInterval.String(),
+			Progress:       func(s string) { GinkgoWriter.Println("==> " + s) },
+		},
+		Namespace: namespace,
+	})
+	if err != nil && world != nil && world.Prometheus != nil {
+		GinkgoWriter.Println(world.Prometheus.Logs.String())
+	}
+	Expect(err).NotTo(HaveOccurred())
+	GinkgoWriter.Println("Runnable managed configuration:\n" + world.Runnable)
+})
+
+var _ = AfterSuite(func() {
+	if world != nil {
+		world.Stop()
+	}
+})
+
+func getAM(g Gomega) *monitoringv1alpha1.AntreaMonitoring {
+	var am monitoringv1alpha1.AntreaMonitoring
+	g.Expect(world.Client.Get(context.Background(), types.NamespacedName{Name: world.Monitoring}, &am)).To(Succeed())
+	return &am
+}
+
+var _ = Describe("Mode Managed's configuration in a real Prometheus", Ordered, func() {
+	It("scrapes every Antrea target as the managed ServiceAccount the operator bound: TargetsHealthy=True, TargetsUp", func() {
+		sa := world.ServiceAccount
+		Expect(sa).To(Equal(types.NamespacedName{Namespace: namespace, Name: render.NamesFor(world.Monitoring).Prometheus()}))
+		var crb rbacv1.ClusterRoleBinding
+		Expect(world.Client.Get(context.Background(), client.ObjectKey{Name: render.NamesFor(world.Monitoring).PrometheusBinding()}, &crb)).To(Succeed())
+		Expect(crb.RoleRef.Name).To(Equal(render.PrometheusClusterRole))
+		Expect(crb.Subjects).To(ContainElement(rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: sa.Namespace, Name: sa.Name}))
+
+		Eventually(func(g Gomega) {
+			am := getAM(g)
+			c := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonTargetsUp))
+			g.Expect(c.ObservedGeneration).To(Equal(am.Generation))
+			g.Expect(am.Status.Mode).To(Equal(monitoringv1alpha1.ModeManaged))
+			pools := map[string]monitoringv1alpha1.TargetHealth{}
+			for _, t := range am.Status.Targets {
+				pools[t.ScrapePool] = t
+			}
+			g.Expect(pools).To(HaveLen(2))
+			g.Expect(pools[render.ControllersJob]).To(MatchTargets(1))
+			g.Expect(pools[render.AgentsJob]).To(MatchTargets(agents))
+			g.Expect(am.Status.TargetsSummary).To(Equal(fmt.Sprintf("%d/%d", agents+1, agents+1)))
+			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message, "summary:", am.Status.TargetsSummary)
+		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
+	})
+
+	It("has up == 1 for every agent and the controller, labelled by the managed relabel rules", func() {
+		Eventually(func(g Gomega) {
+			g.Expect(upSeries(g, render.AgentsJob)).To(Equal(expectedInstances(g, fixtures.ComponentAgent)))
+			g.Expect(upSeries(g, render.ControllersJob)).To(Equal(expectedInstances(g, fixtures.ComponentController)))
+		}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
+	})
+
+	It("loads and evaluates the alerting rules the managed ConfigMap ships", func() {
+		want := shippedAlerts()
+		Expect(want).NotTo(BeEmpty(), "mode Managed ships alerting rules by default")
+		ruleFile := filepath.Join(world.Mounts.ConfigDir, render.RulesKey)
+		Eventually(func(g Gomega) {
+			got := map[string][]string{}
+			for _, grp := range loadedRules(g) {
+				g.Expect(grp.File).To(Equal(ruleFile))
+				for _, r := range grp.Rules {
+					g.Expect(r.Type).To(Equal("alerting"))
+					g.Expect(r.Health).To(Equal("ok"), "rule %s: %s", r.Name, r.LastError)
+					got[grp.Name] = append(got[grp.Name], r.Name)
+				}
+			}
+			g.Expect(got).To(Equal(want))
+		}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
+	})
+})
+
+// MatchTargets matches a pool with n targets, all up.
+func MatchTargets(n int) OmegaMatcher {
+	return And(
+		HaveField("Up", BeEquivalentTo(n)),
+		HaveField("Down", BeEquivalentTo(0)),
+		HaveField("Unknown", BeEquivalentTo(0)),
+	)
+}
+
+// upSeries queries Prometheus for up{job=...} and returns each series's
+// instance label mapped to its value.
+func upSeries(g Gomega, job string) map[string]string {
+	var body struct {
+		Status string `json:"status"`
+		Data   struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  []any             `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	getJSON(g, "/api/v1/query?query="+url.QueryEscape(fmt.Sprintf("up{job=%q}", job)), &body)
+	g.Expect(body.Status).To(Equal("success"))
+	out := map[string]string{}
+	for _, r := range body.Data.Result {
+		g.Expect(r.Value).To(HaveLen(2))
+		out[r.Metric["instance"]] = fmt.Sprint(r.Value[1])
+	}
+	return out
+}
+
+// expectedInstances are "node;pod" (the managed jobs' instance relabelling)
+// of the running Antrea pods of a component, each with up value 1.
+func expectedInstances(g Gomega, component string) map[string]string {
+	var pods corev1.PodList
+	g.Expect(world.Client.List(context.Background(), &pods, client.InNamespace(fixtures.WorldAntreaNamespace),
+		client.MatchingLabels{"component": component})).To(Succeed())
+	out := map[string]string{}
+	for _, p := range pods.Items {
+		out[p.Spec.NodeName+";"+p.Name] = "1"
+	}
+	return out
+}
+
+type ruleGroup struct {
+	Name  string `json:"name"`
+	File  string `json:"file"`
+	Rules []struct {
+		Name      string `json:"name"`
+		Type      string `json:"type"`
+		Health    string `json:"health"`
+		LastError string `json:"lastError"`
+	} `json:"rules"`
+}
+
+func loadedRules(g Gomega) []ruleGroup {
+	var body struct {
+		Status string `json:"status"`
+		Data   struct {
+			Groups []ruleGroup `json:"groups"`
+		} `json:"data"`
+	}
+	getJSON(g, "/api/v1/rules", &body)
+	g.Expect(body.Status).To(Equal("success"))
+	return body.Data.Groups
+}
+
+// shippedAlerts are the alert names by group of the rule file in the
+// managed ConfigMap, in file order.
+func shippedAlerts() map[string][]string {
+	GinkgoHelper()
+	Expect(world.Delivered).To(HaveKey(render.RulesKey))
+	var file struct {
+		Groups []struct {
+			Name  string `yaml:"name"`
+			Rules []struct {
+				Alert string `yaml:"alert"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	Expect(yaml.Unmarshal([]byte(world.Delivered[render.RulesKey]), &file)).To(Succeed())
+	out := map[string][]string{}
+	for _, grp := range file.Groups {
+		for _, r := range grp.Rules {
+			out[grp.Name] = append(out[grp.Name], r.Alert)
+		}
+	}
+	return out
+}
+
+func getJSON(g Gomega, path string, into any) {
+	resp, err := http.Get(world.Prometheus.URL() + path)
+	g.Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = resp.Body.Close() }()
+	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+	g.Expect(json.NewDecoder(resp.Body).Decode(into)).To(Succeed())
+}
