@@ -45,7 +45,7 @@ func TestEveryModeRenders(t *testing.T) {
 		if len(r.Objects) == 0 || len(r.Pools) == 0 || len(r.Prune) == 0 || r.Namespace == "" {
 			t.Errorf("%s: objects %d, pools %v, prune kinds %d, namespace %q: each must be named", name, len(r.Objects), r.Pools, len(r.Prune), r.Namespace)
 		}
-		if r.Endpoint.Service == "" && r.Endpoint.Unknown == "" {
+		if r.Endpoint.Service == "" && r.Endpoint.PrometheusObject == "" && r.Endpoint.Unknown == "" {
 			t.Errorf("%s: says neither where its Prometheus is nor what to set", name)
 		}
 		for _, o := range r.Objects {

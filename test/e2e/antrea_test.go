@@ -83,11 +83,13 @@ var _ = Describe("The simulated Antrea", Ordered, func() {
 
 	It("serves antrea_ metrics to a token allowed to get /metrics, and 404 on a path it does not route", func() {
 		for _, s := range []*fixtures.AntreaServer{world.Controller, world.Agents[0]} {
+			// The pods start with metrics off (the world's conf): 404 until
+			// the operator's edit is rolled out and they restart.
 			Eventually(func(g Gomega) {
 				a := get(g, s, "/metrics", readerToken)
 				g.Expect(a.code).To(Equal(http.StatusOK), string(a.body))
 				g.Expect(string(a.body)).To(MatchRegexp(`(?m)^antrea_\w+ 1$`))
-			}, 10*time.Second, 200*time.Millisecond).Should(Succeed(), s.Component)
+			}, 90*time.Second, 200*time.Millisecond).Should(Succeed(), s.Component)
 			expectNotFound(Default, get(Default, s, unrouted, readerToken))
 		}
 	})
