@@ -42,7 +42,7 @@ func ReadyPodsByShard(pods []corev1.Pod) map[int32][]Pod {
 		if err != nil || !p.DeletionTimestamp.IsZero() || p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" || !ready(p) {
 			continue
 		}
-		out[int32(n)] = append(out[int32(n)], Pod{Namespace: p.Namespace, Name: p.Name, IP: p.Status.PodIP, Port: webPort(p.Spec)})
+		out[int32(n)] = append(out[int32(n)], Pod{Namespace: p.Namespace, Name: p.Name, IP: p.Status.PodIP, Port: WebPort(p.Spec)})
 	}
 	for _, group := range out {
 		sort.Slice(group, func(i, j int) bool { return group[i].Name < group[j].Name })
@@ -59,8 +59,8 @@ func ready(p corev1.Pod) bool {
 	return false
 }
 
-// webPort is the prometheus container's port named web.
-func webPort(spec corev1.PodSpec) int32 {
+// WebPort is the Prometheus pod's port named web (DefaultWebPort when none).
+func WebPort(spec corev1.PodSpec) int32 {
 	for _, c := range spec.Containers {
 		for _, p := range c.Ports {
 			if p.Name == "web" {

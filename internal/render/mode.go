@@ -87,7 +87,7 @@ type Endpoint struct {
 	// object in Namespace whose pods answer (every shard is asked).
 	PrometheusObject string
 	// Shards of that Prometheus: every one is asked.
-	Shards int32
+	Shards             int32
 	Namespace, Service string
 	Port               int32
 	// PortName is the Service port's name (for the API server's proxy).
