@@ -147,7 +147,7 @@ var _ = Describe("Scrape health", Ordered, func() {
 			am := getAM(g)
 			c := expectTargetsHealthy(g, am, metav1.ConditionFalse, monitoringv1alpha1.ReasonMetricsForbidden)
 			g.Expect(c.Message).To(ContainSubstring("Antrea answers 403"))
-			g.Expect(c.Message).To(ContainSubstring("ClusterRole antrea-monitoring:prometheus-antrea"))
+			g.Expect(c.Message).To(ContainSubstring("binds ServiceAccount prometheus/other to a ClusterRole that allows it (antrea-monitoring:prometheus-antrea"))
 			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
 			g.Expect(pool(g, am, "antrea-agents").LastError).To(ContainSubstring("403"))
 			g.Expect(pool(g, am, "antrea-controllers").LastError).To(ContainSubstring("403"))
