@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/kubectl/pkg/util/podutils"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -131,7 +132,7 @@ func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	status.Mode, status.Prometheus = prom.mode, prom.prometheus
 	f, fleetErr := r.gatherFleet(ctx, am.AntreaNamespace())
 	metrics.condition = restartPending(metrics.condition, f)
-	hc := r.reconcileHealth(ctx, &am, prom, f, prom.scrapeAs)
+	hc := r.reconcileHealth(ctx, &am, prom, f)
 	applyHealth(status, hc, am.Spec.HealthCheck.IntervalDuration(), time.Now())
 
 	conds := append([]metav1.Condition{metrics.condition, rbacCond}, prom.conditions...)
@@ -340,19 +341,10 @@ func podChanged() predicate.Funcs {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		o, ok1 := e.ObjectOld.(*corev1.Pod)
 		n, ok2 := e.ObjectNew.(*corev1.Pod)
-		return !ok1 || !ok2 || o.Status.Phase != n.Status.Phase || podReady(o) != podReady(n) ||
+		return !ok1 || !ok2 || o.Status.Phase != n.Status.Phase || podutils.IsPodReady(o) != podutils.IsPodReady(n) ||
 			o.Annotations[monitoringv1alpha1.ConfigHashAnnotation] != n.Annotations[monitoringv1alpha1.ConfigHashAnnotation] ||
 			o.DeletionTimestamp.IsZero() != n.DeletionTimestamp.IsZero()
 	}}
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // deletionPredicate passes updates that start a deletion (deletionTimestamp

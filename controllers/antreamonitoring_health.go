@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,7 +162,7 @@ func (r *AntreaMonitoringReconciler) podClient(p promop.Pod) (*health.Client, er
 // what to check changed), and otherwise returns the last result. A check
 // that finds the targets not scraped yet is repeated after one scrape
 // interval rather than a whole check interval.
-func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult, f fleet, scrapeAs string) healthResult {
+func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult, f fleet) healthResult {
 	if !am.HealthCheckEnabled() {
 		return healthResult{}
 	}
@@ -200,7 +201,7 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 		}
 		res = healthResult{condition: &c}
 	default:
-		res = check(ctx, shards, prom.pools, judge{fleet: f, scrapeAs: scrapeAs, configMap: am.Status.AntreaConfigMap})
+		res = check(ctx, shards, prom.pools, judge{fleet: f, scrapeAs: prom.scrapeAs, configMap: am.Status.AntreaConfigMap})
 	}
 	res.requeueAfter = interval
 	if res.pending {
@@ -235,27 +236,42 @@ func unreachable(msg string) healthResult {
 		Reason: monitoringv1alpha1.ReasonPrometheusUnreachable, Message: "Querying Prometheus failed: " + msg}}
 }
 
-// poolReport asks every shard (the first replica that answers) for a pool
-// and merges the answers: shards scrape disjoint targets.
-func poolReport(ctx context.Context, shards []shard, pool string) (*health.PoolReport, error) {
-	var merged *health.PoolReport
+// askShards asks every shard, the first of its replicas that answers
+// (replicas of a shard scrape the same targets), and returns one answer
+// per shard.
+func askShards[T any](shards []shard, q func(*health.Client) (T, error)) ([]T, error) {
+	out := make([]T, 0, len(shards))
 	for _, s := range shards {
-		var rep *health.PoolReport
 		var errs []error
+		answered := false
 		for _, c := range s.replicas {
-			var err error
-			if rep, err = c.Targets(ctx, pool); err == nil {
+			a, err := q(c)
+			if err == nil {
+				out, answered = append(out, a), true
 				break
 			}
 			errs = append(errs, err)
 		}
-		if rep == nil {
+		if !answered {
 			err := errors.Join(errs...)
 			if s.name != "" {
 				err = fmt.Errorf("%s: %w", s.name, err)
 			}
 			return nil, err
 		}
+	}
+	return out, nil
+}
+
+// poolReport asks every shard for a pool and merges the answers: shards
+// scrape disjoint targets.
+func poolReport(ctx context.Context, shards []shard, pool string) (*health.PoolReport, error) {
+	reports, err := askShards(shards, func(c *health.Client) (*health.PoolReport, error) { return c.Targets(ctx, pool) })
+	if err != nil {
+		return nil, err
+	}
+	var merged *health.PoolReport
+	for _, rep := range reports {
 		merged = health.Merge(merged, rep)
 	}
 	return merged, nil
@@ -277,37 +293,16 @@ func check(ctx context.Context, shards []shard, pools []render.Pool, j judge) he
 	_, _, res.summary = health.Summary(res.targets)
 	res.condition, res.pending = j.overall(verdicts)
 	if res.condition.Status == metav1.ConditionTrue {
-		names, err := queryFirst(ctx, shards, (*health.Client).MetricNames)
+		perShard, err := askShards(shards, func(c *health.Client) ([]string, error) { return c.MetricNames(ctx) })
 		if err != nil {
 			return unreachable(err.Error())
 		}
-		res.missing = health.Missing(health.AntreaFamilies, names)
+		res.missing = health.Missing(health.AntreaFamilies, slices.Concat(perShard...))
 		if len(res.missing) > 40 {
 			res.missing = res.missing[:40]
 		}
 	}
 	return res
-}
-
-// queryFirst asks each shard and merges the answers.
-func queryFirst(ctx context.Context, shards []shard, q func(*health.Client, context.Context) ([]string, error)) ([]string, error) {
-	var out []string
-	for _, s := range shards {
-		var errs []error
-		answered := false
-		for _, c := range s.replicas {
-			names, err := q(c, ctx)
-			if err == nil {
-				out, answered = append(out, names...), true
-				break
-			}
-			errs = append(errs, err)
-		}
-		if !answered {
-			return nil, errors.Join(errs...)
-		}
-	}
-	return out, nil
 }
 
 // applyHealth writes the check into status; lastScrape alone refreshes at

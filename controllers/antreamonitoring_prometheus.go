@@ -228,7 +228,7 @@ func (r *AntreaMonitoringReconciler) bindings(ctx context.Context, st render.Pro
 		}
 		add := func(o client.Object, s promv1.ConfigResourceStatus) {
 			if len(s.Bindings) > 0 {
-				out[k.GVK.Kind+"/"+o.GetNamespace()+"/"+o.GetName()] = s.Bindings
+				out[render.Key(k.GVK.Kind, o.GetNamespace(), o.GetName())] = s.Bindings
 			}
 		}
 		switch l := list.(type) {

@@ -6,6 +6,7 @@ import (
 
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/kubectl/pkg/util/podutils"
 )
 
 // Labels prometheus-operator puts on the pods of a Prometheus.
@@ -39,7 +40,7 @@ func ReadyPodsByShard(pods []corev1.Pod) map[int32][]Pod {
 	out := map[int32][]Pod{}
 	for _, p := range pods {
 		n, err := strconv.ParseInt(p.Labels[ShardLabel], 10, 32)
-		if err != nil || !p.DeletionTimestamp.IsZero() || p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" || !ready(p) {
+		if err != nil || !p.DeletionTimestamp.IsZero() || p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" || !podutils.IsPodReady(&p) {
 			continue
 		}
 		out[int32(n)] = append(out[int32(n)], Pod{Namespace: p.Namespace, Name: p.Name, IP: p.Status.PodIP, Port: WebPort(p.Spec)})
@@ -48,15 +49,6 @@ func ReadyPodsByShard(pods []corev1.Pod) map[int32][]Pod {
 		sort.Slice(group, func(i, j int) bool { return group[i].Name < group[j].Name })
 	}
 	return out
-}
-
-func ready(p corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // WebPort is the Prometheus pod's port named web (DefaultWebPort when none).

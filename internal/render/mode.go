@@ -128,8 +128,11 @@ type PrometheusOperatorState struct {
 
 // ObjectKey names an object as Kind/namespace/name.
 func ObjectKey(o client.Object) string {
-	return o.GetObjectKind().GroupVersionKind().Kind + "/" + o.GetNamespace() + "/" + o.GetName()
+	return Key(o.GetObjectKind().GroupVersionKind().Kind, o.GetNamespace(), o.GetName())
 }
+
+// Key is ObjectKey for an object whose TypeMeta is empty (a list's items).
+func Key(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
 
 // Serves says whether objects of a kind can be read and written.
 func (s PrometheusOperatorState) Serves(k Kind) bool {
