@@ -83,9 +83,14 @@ var _ = Describe("The simulated Antrea", Ordered, func() {
 
 	It("serves antrea_ metrics to a token allowed to get /metrics, and 404 on a path it does not route", func() {
 		for _, s := range []*fixtures.AntreaServer{world.Controller, world.Agents[0]} {
-			// The pods start with metrics off (the world's conf): 404 until
-			// the operator's edit is rolled out and they restart.
+			// The world's conf has metrics off, and whether the operator's
+			// edit is rolled out depends on the order the top-level
+			// containers run in (Scrape health ends by deleting the
+			// AntreaMonitoring, which restores the conf): this container
+			// turns metrics on itself, again after any restart a rollout
+			// makes, rather than depend on the operator.
 			Eventually(func(g Gomega) {
+				s.SetMetricsEnabled(true)
 				a := get(g, s, "/metrics", readerToken)
 				g.Expect(a.code).To(Equal(http.StatusOK), string(a.body))
 				g.Expect(string(a.body)).To(MatchRegexp(`(?m)^antrea_\w+ 1$`))
