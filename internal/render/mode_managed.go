@@ -85,10 +85,6 @@ func defaultString(s, def string) string {
 	return s
 }
 
-// jobRules are the job labels of the jobs of Antrea's guide, which modes
-// Managed and ScrapeConfig deliver as they are.
-var jobRules = RuleJobs{Agents: AgentsJob, Controllers: ControllersJob}
-
 // managed renders a Prometheus of the operator's own.
 func managed(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 	m := in.Managed
@@ -96,7 +92,7 @@ func managed(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 	data := map[string]string{}
 	var ruleFiles []string
 	if in.Alerts {
-		rules, err := RuleFile(jobRules)
+		rules, err := RuleFile()
 		if err != nil {
 			return nil, err
 		}

@@ -150,16 +150,6 @@ func rejections(objs []client.Object, bindings map[string][]promv1.WorkloadBindi
 	return out
 }
 
-// prometheusOperatorRuleJobs are the job labels of prometheus-operator's
-// generated jobs: <namespace>/<name> for a PodMonitor, the Service's job
-// label for a ServiceMonitor, the job name of a ScrapeConfig.
-func prometheusOperatorRuleJobs(in Input) RuleJobs {
-	if in.PrometheusOperator.UseScrapeConfig {
-		return jobRules
-	}
-	return RuleJobs{Agents: in.PrometheusOperator.Namespace + "/" + NamesFor(in.Owner.Name).AgentMonitor(), Controllers: "antrea"}
-}
-
 // prometheusOperator renders monitors (or ScrapeConfig objects) equivalent
 // to the scrape jobs. prometheus-operator mounts no token file for
 // PodMonitors, so the bearer token comes from a ServiceAccount token Secret
@@ -182,7 +172,7 @@ func prometheusOperator(in Input) []client.Object {
 		objs = append(objs, &promv1.PrometheusRule{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "PrometheusRule"},
 			ObjectMeta: metav1.ObjectMeta{Name: n.Rules(), Namespace: p.Namespace, Labels: maps.Clone(p.Labels)},
-			Spec:       promv1.PrometheusRuleSpec{Groups: AlertRules(prometheusOperatorRuleJobs(in))},
+			Spec:       promv1.PrometheusRuleSpec{Groups: AlertRules()},
 		})
 	}
 	auth := &promv1.SafeAuthorization{Type: "Bearer", Credentials: &corev1.SecretKeySelector{
@@ -194,6 +184,12 @@ func prometheusOperator(in Input) []client.Object {
 	}
 	instance := promv1.RelabelConfig{SourceLabels: []promv1.LabelName{"__meta_kubernetes_pod_node_name", "__meta_kubernetes_pod_name"},
 		Separator: ptr.To(";"), TargetLabel: "instance", Action: "replace"}
+	// prometheus-operator labels a monitor's series job="<Service name>"
+	// or "<namespace>/<PodMonitor>": relabelled to the guide's job names,
+	// as in the other modes, so one rule file and one dashboard serve all.
+	job := func(name string) promv1.RelabelConfig {
+		return promv1.RelabelConfig{TargetLabel: "job", Replacement: ptr.To(name), Action: "replace"}
+	}
 	if p.UseScrapeConfig {
 		return append(objs, scrapeConfigObjects(in, n, auth, tls, keep, instance)...)
 	}
@@ -210,7 +206,7 @@ func prometheusOperator(in Input) []client.Object {
 					TargetPort:     ptr.To(intstr.FromString("api")),
 					Scheme:         ptr.To(promv1.SchemeHTTPS),
 					Interval:       interval,
-					RelabelConfigs: []promv1.RelabelConfig{keep("antrea-controller"), instance},
+					RelabelConfigs: []promv1.RelabelConfig{keep("antrea-controller"), instance, job(ControllersJob)},
 					HTTPConfigWithProxyAndTLSFiles: promv1.HTTPConfigWithProxyAndTLSFiles{HTTPConfigWithTLSFiles: promv1.HTTPConfigWithTLSFiles{
 						HTTPConfigWithoutTLS: promv1.HTTPConfigWithoutTLS{Authorization: auth},
 						TLSConfig:            &promv1.TLSConfig{SafeTLSConfig: *tls},
@@ -228,7 +224,7 @@ func prometheusOperator(in Input) []client.Object {
 					Port:           ptr.To("api"),
 					Scheme:         ptr.To(promv1.SchemeHTTPS),
 					Interval:       interval,
-					RelabelConfigs: []promv1.RelabelConfig{keep("antrea-agent"), instance},
+					RelabelConfigs: []promv1.RelabelConfig{keep("antrea-agent"), instance, job(AgentsJob)},
 					HTTPConfigWithProxy: promv1.HTTPConfigWithProxy{HTTPConfig: promv1.HTTPConfig{
 						HTTPConfigWithoutTLS: promv1.HTTPConfigWithoutTLS{Authorization: auth},
 						TLSConfig:            tls,

@@ -69,7 +69,7 @@ func scrapeConfigDelivery(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 	t := in.ScrapeConfig
 	cmData := map[string]string{ScrapeConfigsKey: out}
 	if in.Alerts {
-		rules, err := RuleFile(jobRules)
+		rules, err := RuleFile()
 		if err != nil {
 			return nil, err
 		}

@@ -13,17 +13,14 @@ import (
 // RulesKey is the rule file's key in the delivered ConfigMaps.
 const RulesKey = "antrea-rules.yaml"
 
-// RuleJobs are the job label values Antrea's series carry in a mode.
-type RuleJobs struct {
-	Agents, Controllers string
-}
-
 // AlertRules are the alerts shipped with the monitoring: Antrea's
 // components down, OVS flow operation errors rising, the conntrack table
 // near its maximum, network policy sync slow, and the scrape itself failing.
-func AlertRules(j RuleJobs) []promv1.RuleGroup {
-	agents, controllers := fmt.Sprintf("job=%q", j.Agents), fmt.Sprintf("job=%q", j.Controllers)
-	both := fmt.Sprintf("job=~%q", regexp.QuoteMeta(j.Agents)+"|"+regexp.QuoteMeta(j.Controllers))
+// Every mode labels Antrea's series with the jobs of Antrea's guide
+// (antrea-controllers and antrea-agents), so one set of rules serves all.
+func AlertRules() []promv1.RuleGroup {
+	agents, controllers := fmt.Sprintf("job=%q", AgentsJob), fmt.Sprintf("job=%q", ControllersJob)
+	both := fmt.Sprintf("job=~%q", regexp.QuoteMeta(AgentsJob)+"|"+regexp.QuoteMeta(ControllersJob))
 	rule := func(alert, expr, forDur, severity, summary, description string) promv1.Rule {
 		return promv1.Rule{
 			Alert: alert, Expr: intstr.FromString(expr), For: ptr.To(promv1.Duration(forDur)),
@@ -61,7 +58,7 @@ func AlertRules(j RuleJobs) []promv1.RuleGroup {
 }
 
 // RuleFile renders the alerts as a Prometheus rule file.
-func RuleFile(j RuleJobs) (string, error) {
-	b, err := sigsyaml.Marshal(map[string]any{"groups": AlertRules(j)})
+func RuleFile() (string, error) {
+	b, err := sigsyaml.Marshal(map[string]any{"groups": AlertRules()})
 	return string(b), err
 }

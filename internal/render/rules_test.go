@@ -10,7 +10,7 @@ import (
 // TestRuleFileGolden writes the rule file for mode Managed (and
 // ScrapeConfig) to a golden file, which promtool checks and unit-tests.
 func TestRuleFileGolden(t *testing.T) {
-	got, err := RuleFile(RuleJobs{Agents: AgentsJob, Controllers: ControllersJob})
+	got, err := RuleFile()
 	if err != nil {
 		t.Fatal(err)
 	}

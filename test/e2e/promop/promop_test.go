@@ -7,6 +7,7 @@ package promop
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -143,6 +145,31 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 			total += n
 		}
 		Expect(total).To(Equal(agents+1), "the shards together scrape every target once")
+
+		By("querying the shards with the jobs of Antrea's guide, as in every other mode")
+		for job, component := range map[string]string{render.AgentsJob: render.ComponentAgent, render.ControllersJob: render.ComponentController} {
+			want := map[string]string{}
+			var pods corev1.PodList
+			Expect(world.Client.List(ctx, &pods, client.InNamespace(fixtures.WorldAntreaNamespace), client.MatchingLabels{"component": component})).To(Succeed())
+			for _, p := range pods.Items {
+				want[p.Spec.NodeName+";"+p.Name] = "1"
+			}
+			Eventually(func(g Gomega) {
+				got := map[string]string{}
+				for _, p := range world.Shards {
+					values, jobs, err := fixtures.Instances(ctx, p.URL(), fmt.Sprintf("up{job=%q}", job))
+					g.Expect(err).NotTo(HaveOccurred())
+					g.Expect(jobs).To(Or(BeEmpty(), HaveEach(job)), "a shard may scrape none of a job's targets")
+					maps.Copy(got, values)
+				}
+				g.Expect(got).To(Equal(want), job)
+			}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
+		}
+		for _, p := range world.Shards {
+			_, jobs, err := fixtures.Instances(ctx, p.URL(), "up")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(jobs).To(HaveEach(BeElementOf(render.AgentsJob, render.ControllersJob)), "no series keeps prometheus-operator's own job label")
+		}
 		am := getAM(Default)
 		Expect(am.Status.TargetsSummary).To(Equal(fmt.Sprintf("%d/%d", agents+1, agents+1)))
 	})
