@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/kubectl/pkg/util/podutils"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -73,6 +74,9 @@ type AntreaMonitoringReconciler struct {
 	// them, not only the operator's), started once their CRD exists.
 	PrometheusCache cache.Options
 	promCache       cache.Cache
+	// antreaCache holds Antrea's AntreaControllerInfo and AntreaAgentInfo
+	// objects, started once their CRDs are established.
+	antreaCache cache.Cache
 }
 
 // +kubebuilder:rbac:groups=monitoring.antrea.io,resources=antreamonitorings,verbs=get;list;watch;update;patch
@@ -127,10 +131,17 @@ func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	status := am.Status.DeepCopy()
 	metrics, metricsErr := r.reconcileAntreaMetrics(ctx, &am, all)
 	status.AntreaConfigMap = metrics.configMap
+	info, infoErr := r.gatherAntreaInfo(ctx)
+	if infoErr != nil {
+		info = lastReported(status)
+	}
+	running := runningAntrea(info, metrics.confs)
+	applyAntrea(status, info, running, metrics.confs != nil)
 	rbacCond, rbacErr := r.reconcileRBAC(ctx, all)
-	prom, promErr := r.reconcilePrometheus(ctx, &am)
+	prom, promErr := r.reconcilePrometheus(ctx, &am, running)
 	status.Mode, status.Prometheus = prom.mode, prom.prometheus
 	f, fleetErr := r.gatherFleet(ctx, am.AntreaNamespace())
+	f.antrea = running
 	metrics.condition = restartPending(metrics.condition, f)
 	hc := r.reconcileHealth(ctx, &am, prom, f)
 	applyHealth(status, hc, am.Spec.HealthCheck.IntervalDuration(), time.Now())
@@ -141,7 +152,7 @@ func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	}
 	setConditions(status, am.Generation, conds...)
 	r.eventOnTransition(&am, status)
-	reconcileErr := errors.Join(metricsErr, rbacErr, promErr, fleetErr)
+	reconcileErr := errors.Join(metricsErr, infoErr, rbacErr, promErr, fleetErr)
 	if reconcileErr == nil {
 		status.ObservedGeneration = am.Generation
 	}
@@ -196,7 +207,9 @@ func (r *AntreaMonitoringReconciler) watches(namespace string) bool {
 // AntreaMonitoring); every kind the operator creates (render.Kinds: a change
 // or deletion wakes its owner, which repairs it); namespaces and
 // ServiceAccounts appearing or going (a mode may wait for them); and
-// prometheus-operator's CRDs (mode Auto, and the watches on its kinds).
+// prometheus-operator's CRDs (mode Auto, and the watches on its kinds) and
+// Antrea's AntreaControllerInfo and AntreaAgentInfo CRDs (the watches on
+// the objects that report Antrea's version).
 func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	objects := handler.EnqueueRequestsFromMapFunc(r.enqueueFor)
 	r.cache, r.mgr = mgr.GetCache(), mgr
@@ -210,7 +223,7 @@ func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Namespace{}, objects, builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		Watches(&apiextensionsv1.CustomResourceDefinition{}, objects, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			crd, ok := o.(*apiextensionsv1.CustomResourceDefinition)
-			return ok && crd.Spec.Group == promv1.SchemeGroupVersion.Group
+			return ok && (crd.Spec.Group == promv1.SchemeGroupVersion.Group || antreaInfoCRDs[crd.Name] != schema.GroupVersionKind{})
 		})))
 	for _, k := range render.Kinds {
 		switch {

@@ -14,6 +14,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
 )
 
 // fleet is what Antrea runs in its namespace: what each pool is judged
@@ -29,6 +30,9 @@ type fleet struct {
 	// template got the operator's config hash: they run with the conf from
 	// before the operator's edit (Antrea reads it only at start-up).
 	stale []string
+	// antrea is the running Antrea's version and features: which metric
+	// families a scrape must find.
+	antrea catalog.Antrea
 }
 
 // gatherFleet reads Antrea's pods and workloads from the cache.

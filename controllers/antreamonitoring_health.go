@@ -168,7 +168,7 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 	}
 	interval := am.Spec.HealthCheck.IntervalDuration()
 	shards, why, err := r.shards(ctx, am, prom)
-	key := why + fmt.Sprint(prom.pools)
+	key := why + fmt.Sprint(prom.pools) + antreaKey(f.antrea)
 	for _, s := range shards {
 		for _, c := range s.replicas {
 			key += " " + c.BaseURL
@@ -278,7 +278,8 @@ func poolReport(ctx context.Context, shards []shard, pool string) (*health.PoolR
 }
 
 // check asks for each pool, judges it against what Antrea runs, then (when
-// every pool is healthy) asks which metric families Prometheus holds.
+// every pool is healthy) asks which metric families Prometheus holds, and
+// lists those this Antrea serves that it lacks.
 func check(ctx context.Context, shards []shard, pools []render.Pool, j judge) healthResult {
 	var res healthResult
 	var verdicts []verdict
@@ -297,9 +298,9 @@ func check(ctx context.Context, shards []shard, pools []render.Pool, j judge) he
 		if err != nil {
 			return unreachable(err.Error())
 		}
-		res.missing = health.Missing(health.AntreaFamilies, slices.Concat(perShard...))
-		if len(res.missing) > 40 {
-			res.missing = res.missing[:40]
+		res.missing = health.Missing(expectedFamilies(j.fleet.antrea), slices.Concat(perShard...))
+		if len(res.missing) > maxMissingMetrics {
+			res.missing = res.missing[:maxMissingMetrics]
 		}
 	}
 	return res

@@ -124,7 +124,7 @@ func (j judge) explain(c health.ErrorClass) (string, string) {
 			j.fleet.namespace, j.fleet.namespace)
 	case health.ClassTLSAuthority:
 		return monitoringv1alpha1.ReasonTLSVerificationFailed, fmt.Sprintf(
-			"TLS verification failed: the CA the job trusts did not sign Antrea's certificate. Use ca.crt of ConfigMap antrea-ca in namespace %s (Antrea rotates it).", j.fleet.namespace)
+			"TLS verification failed: the CA Prometheus trusts did not sign antrea-controller's certificate. The controller job verifies with ca.crt of ConfigMap antrea-ca in namespace %s, which the operator copies to where Prometheus reads it and updates when antrea-controller rotates it (a mounted copy follows within the kubelet's sync period). A controller serving a certificate whose CA is not in antrea-ca (selfSignedCert: false) needs that CA published there, or spec.antrea.insecureSkipVerify: true (insecure).", j.fleet.namespace)
 	case health.ClassRefused:
 		return monitoringv1alpha1.ReasonConnectionRefused,
 			"connection refused: nothing listens on Antrea's api port at the target's address. The pod is not running there (see the pods' status), or the port differs from its api port."

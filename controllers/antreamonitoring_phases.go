@@ -34,6 +34,10 @@ import (
 type metricsResult struct {
 	condition metav1.Condition // without ObservedGeneration
 	configMap *monitoringv1alpha1.ObjectReference
+	// confs is Antrea's ConfigMap as read (from the cache), nil when not
+	// found: its confs say which features, and so which metric families,
+	// Antrea has.
+	confs *corev1.ConfigMap
 }
 
 // gatherAntrea reads Antrea's ConfigMaps and workloads from the cache.
@@ -114,7 +118,7 @@ func (r *AntreaMonitoringReconciler) reconcileAntreaMetrics(ctx context.Context,
 	want := metricsWanted(all, in, ns, res.Name)
 	outcome, err := r.syncConfigMaps(ctx, am, in, ns, targets, want)
 	prev := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionAntreaMetricsEnabled)
-	return metricsResult{configMap: ref, condition: keepReapplied(prev, am.Generation, metricsCondition(am, ns, outcome))}, err
+	return metricsResult{configMap: ref, confs: in.ConfigMaps[res.Name], condition: keepReapplied(prev, am.Generation, metricsCondition(am, ns, outcome))}, err
 }
 
 // syncOutcome is what syncConfigMaps found across the target ConfigMaps.

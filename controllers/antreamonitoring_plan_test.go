@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
@@ -122,9 +125,30 @@ func TestPlanPrometheus(t *testing.T) {
 						"PodMonitor kps/antrea-agents: labels release=kps missing (podMonitorSelector); add them to spec.prometheus.prometheusOperator.labels; "+
 						"PrometheusRule kps/antrea-antrea-rules: labels release=kps missing (ruleSelector); add them to spec.prometheus.prometheusOperator.labels.")}},
 	}
+	pemCA, err := os.ReadFile(filepath.Join("..", "internal", "render", "testdata", "antrea-ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	antreaCA := &corev1.ConfigMap{Data: map[string]string{"ca.crt": string(pemCA)}}
+	tests = append(tests, struct {
+		name     string
+		am       *monitoringv1alpha1.AntreaMonitoring
+		cluster  render.Cluster
+		want     []metav1.Condition // conditions, then the applied ones
+		rendered bool
+		pools    []string
+		requeue  time.Duration
+	}{name: "antrea-ca missing", am: am(scrapeConfig), cluster: render.Cluster{Namespaces: ns("prom"), ServiceAccounts: map[types.NamespacedName]bool{{Namespace: "prom", Name: "prometheus"}: true},
+		AntreaCA: &corev1.ConfigMap{}},
+		want: []metav1.Condition{cond(monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonModeExplicit, "spec.prometheus.mode is ScrapeConfig."),
+			cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonAntreaCANotFound,
+				"Key ca.crt of ConfigMap kube-system/antrea-ca holds no PEM certificate, so the controller job could not verify antrea-controller: antrea-controller publishes it at start-up and when it rotates its certificate; set spec.antrea.insecureSkipVerify: true to scrape the controller without verification (insecure).")}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := planPrometheus(tt.am, &tt.cluster)
+			if tt.cluster.AntreaCA == nil {
+				tt.cluster.AntreaCA = antreaCA
+			}
+			p := planPrometheus(tt.am, &tt.cluster, catalog.Antrea{})
 			got := append(append([]metav1.Condition{}, p.conditions...), p.applied...)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("conditions (-want +got):\n%s", diff)

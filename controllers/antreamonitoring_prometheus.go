@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
@@ -44,12 +45,12 @@ type prometheusResult struct {
 // writes: the namespaces the mode needs, its objects, and the pruning of what
 // it no longer wants. Pruning comes after the apply succeeded, so a mode that
 // cannot be applied never replaces a working one half-way.
-func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring) (prometheusResult, error) {
+func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, running catalog.Antrea) (prometheusResult, error) {
 	c, err := r.gatherPrometheus(ctx, am)
 	if err != nil {
 		return prometheusResult{conditions: []metav1.Condition{falseCond(monitoringv1alpha1.ConditionScrapeConfigured, monitoringv1alpha1.ReasonApplyFailed, err.Error())}}, err
 	}
-	p := planPrometheus(am, c)
+	p := planPrometheus(am, c, running)
 	res := prometheusResult{mode: p.mode, prometheus: p.prometheus, conditions: p.conditions, requeueAfter: p.requeueAfter}
 	if p.rendered == nil {
 		return res, p.err
@@ -109,6 +110,16 @@ func (r *AntreaMonitoringReconciler) gatherPrometheus(ctx context.Context, am *m
 		return nil, err
 	}
 	c.Deployments[key] = d
+	// Cached with Antrea's ConfigMaps (antrea-controller labels it
+	// app=antrea); a change, such as a rotation, wakes every AntreaMonitoring.
+	if r.watches(am.AntreaNamespace()) {
+		if c.AntreaCA, err = getOptional[corev1.ConfigMap](ctx, r.Client, am.AntreaNamespace(), render.AntreaCAConfigMap); err != nil {
+			return nil, err
+		}
+		if c.AgentAPIPort, err = r.gatherAgentAPIPort(ctx, am.AntreaNamespace()); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -129,7 +140,7 @@ type prometheusPlan struct {
 // planPrometheus resolves the mode, lets it check its preconditions and
 // render, and says which conditions hold once applied. Pure: it reads only
 // the AntreaMonitoring and the gathered cluster state.
-func planPrometheus(am *monitoringv1alpha1.AntreaMonitoring, c *render.Cluster) prometheusPlan {
+func planPrometheus(am *monitoringv1alpha1.AntreaMonitoring, c *render.Cluster, running catalog.Antrea) prometheusPlan {
 	mode, modeCond := resolveMode(am, c.PrometheusOperator)
 	p := prometheusPlan{mode: mode, conditions: []metav1.Condition{modeCond}}
 	if c.PrometheusOperator.Pending {
@@ -149,12 +160,17 @@ func planPrometheus(am *monitoringv1alpha1.AntreaMonitoring, c *render.Cluster) 
 		Alerts:             am.AlertsEnabled(),
 		Dashboard:          am.Spec.Dashboard.Enabled,
 		DashboardNamespace: am.Spec.Dashboard.Namespace,
+		Antrea:             running,
 	}
 	if in.ScrapeInterval == "" {
 		in.ScrapeInterval = "30s"
 	}
 	blocked := m.Plan(am, c, &in)
 	p.prometheus = in.Prometheus
+	in.AgentAPIPort = c.AgentAPIPort
+	if in.InsecureSkipVerify = am.Spec.Antrea.InsecureSkipVerify; blocked == nil && !in.InsecureSkipVerify {
+		in.ControllerCA, blocked = render.ControllerCA(c.AntreaCA, in.AntreaNamespace)
+	}
 	if blocked != nil {
 		p.conditions = append(p.conditions, *blocked)
 		return p

@@ -65,6 +65,22 @@ type AntreaSpec struct {
 	// +optional
 	// +kubebuilder:default=true
 	RestartOnChange *bool `json:"restartOnChange,omitempty"`
+
+	// insecureSkipVerify makes Prometheus scrape antrea-controller without
+	// verifying its serving certificate (insecure_skip_verify): anyone able
+	// to intercept the traffic to the controller's api port can then read
+	// the bearer token Prometheus sends. By default (false) the controller
+	// job verifies the certificate with the CA Antrea publishes in ConfigMap
+	// antrea-ca (key ca.crt) of the Antrea namespace and the server name
+	// antrea.<namespace>.svc; the operator copies that CA to where the
+	// Prometheus reads it and keeps the copy in sync when Antrea rotates its
+	// certificate. Set true only for a controller that serves a certificate
+	// antrea-ca does not sign (a user-supplied one without its CA there).
+	// Agents are always scraped without verification: each agent signs its
+	// own certificate, published only per Node (AntreaAgentInfo.apiCABundle,
+	// from v1.13), writable by any agent, and a Prometheus job has one CA.
+	// +optional
+	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
 }
 
 // Duration is a Prometheus duration: whole numbers with units, largest unit
@@ -359,13 +375,48 @@ type AntreaMonitoringStatus struct {
 	// +kubebuilder:validation:MaxLength=32
 	TargetsSummary string `json:"targetsSummary,omitempty"`
 
-	// missingMetrics lists Antrea metric families (from Antrea's guide) that
-	// Prometheus does not have although targets are up (at most 40).
+	// missingMetrics lists the Antrea metric families that Prometheus does
+	// not have although every target is up (at most 40). Only families this
+	// Antrea serves are expected: those of its release (antreaVersion; the
+	// families every release since v1.6.0 serves while it is unknown) and of
+	// the features its configuration turns on, with at least one series from
+	// start-up. A family that appears only once used (for example Node IPAM's)
+	// is never missing, and neither is one listed in inactiveMetrics.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=40
 	// +kubebuilder:validation:items:MaxLength=128
 	MissingMetrics []string `json:"missingMetrics,omitempty"`
+
+	// antreaVersion is the version antrea-controller reports in its
+	// AntreaControllerInfo (crd.antrea.io), for example v2.7.0, or
+	// v2.8.0-dev-<commit> for a development build. Empty while unknown:
+	// Antrea's CRDs are not installed (yet) or no antrea-controller has
+	// reported; it is learnt as soon as they are.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	AntreaVersion string `json:"antreaVersion,omitempty"`
+
+	// agentVersions lists the distinct versions Antrea's agents report in
+	// their AntreaAgentInfo, sorted, when any of them differs from
+	// antreaVersion (during an upgrade, for example); empty when every agent
+	// runs antreaVersion (at most 8).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MaxLength=64
+	AgentVersions []string `json:"agentVersions,omitempty"`
+
+	// inactiveMetrics lists the metric families this Antrea serves but holds
+	// at zero because a feature they need is off in its configuration,
+	// grouped by that feature: for example the conntrack families, which
+	// need FlowExporter. Their series exist and read 0: they carry no data,
+	// and are reported neither as missing nor as healthy (at most 8).
+	// +optional
+	// +listType=map
+	// +listMapKey=condition
+	// +kubebuilder:validation:MaxItems=8
+	InactiveMetrics []InactiveMetrics `json:"inactiveMetrics,omitempty"`
 }
 
 // TargetHealth is the health of one scrape pool.
@@ -407,6 +458,7 @@ type TargetHealth struct {
 // +kubebuilder:resource:scope=Cluster,shortName=amon
 // +kubebuilder:printcolumn:name="Mode",type=string,JSONPath=`.status.mode`
 // +kubebuilder:printcolumn:name="Targets",type=string,JSONPath=`.status.targetsSummary`
+// +kubebuilder:printcolumn:name="Antrea",type=string,JSONPath=`.status.antreaVersion`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type AntreaMonitoring struct {
@@ -456,4 +508,25 @@ func (m *AntreaMonitoring) AntreaNamespace() string {
 		return "kube-system"
 	}
 	return m.Spec.Antrea.Namespace
+}
+
+// InactiveMetrics are metric families Antrea serves but holds at zero
+// because a feature they need is off.
+type InactiveMetrics struct {
+	// condition is what the families need, for example FlowExporter (the
+	// flow exporter polls conntrack) or AntreaPolicy (Antrea-native policy).
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	Condition string `json:"condition"`
+	// families are the metric families concerned, sorted (at most 40).
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=40
+	// +kubebuilder:validation:items:MaxLength=128
+	Families []string `json:"families"`
+	// message says which setting turns the condition on.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Message string `json:"message,omitempty"`
 }

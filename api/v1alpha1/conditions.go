@@ -114,6 +114,10 @@ const (
 	ReasonNamespaceNotFound = "NamespaceNotFound"
 	// ReasonServiceAccountNotFound: the ServiceAccount to bind does not exist.
 	ReasonServiceAccountNotFound = "ServiceAccountNotFound"
+	// ReasonAntreaCANotFound: the controller job verifies TLS but ConfigMap
+	// antrea-ca (key ca.crt), where antrea-controller publishes its CA, is
+	// missing or holds no PEM certificate.
+	ReasonAntreaCANotFound = "AntreaCANotFound"
 	// ReasonApplyFailed: applying or pruning an object failed (see message).
 	ReasonApplyFailed = "ApplyFailed"
 )

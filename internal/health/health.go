@@ -31,27 +31,6 @@ type Client struct {
 	BaseURL string
 }
 
-// AntreaFamilies are the metric families Antrea's Prometheus guide lists
-// for the agent, the controller and AntreaProxy.
-var AntreaFamilies = []string{
-	"antrea_agent_conntrack_antrea_connection_count", "antrea_agent_conntrack_max_connection_count",
-	"antrea_agent_conntrack_total_connection_count", "antrea_agent_denied_connection_count",
-	"antrea_agent_egress_networkpolicy_rule_count", "antrea_agent_flow_collector_reconnection_count",
-	"antrea_agent_ingress_networkpolicy_rule_count", "antrea_agent_local_pod_count",
-	"antrea_agent_networkpolicy_count", "antrea_agent_ovs_flow_count", "antrea_agent_ovs_flow_ops_count",
-	"antrea_agent_ovs_flow_ops_error_count", "antrea_agent_ovs_flow_ops_latency_milliseconds",
-	"antrea_agent_ovs_meter_packet_dropped_count", "antrea_agent_ovs_total_flow_count",
-	"antrea_controller_acnp_status_updates", "antrea_controller_address_group_processed",
-	"antrea_controller_address_group_sync_duration_milliseconds", "antrea_controller_annp_status_updates",
-	"antrea_controller_applied_to_group_processed", "antrea_controller_applied_to_group_sync_duration_milliseconds",
-	"antrea_controller_length_address_group_queue", "antrea_controller_length_applied_to_group_queue",
-	"antrea_controller_length_network_policy_queue", "antrea_controller_network_policy_processed",
-	"antrea_controller_network_policy_sync_duration_milliseconds",
-	"antrea_proxy_sync_proxy_rules_duration_seconds", "antrea_proxy_total_endpoints_installed",
-	"antrea_proxy_total_endpoints_updates", "antrea_proxy_total_services_installed",
-	"antrea_proxy_total_services_updates",
-}
-
 // familiesQuery asks, in one query, for the names of every Antrea series.
 const familiesQuery = `group by (__name__) ({__name__=~"antrea_(agent|controller|proxy)_.+"})`
 

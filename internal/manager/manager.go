@@ -137,6 +137,11 @@ func stripPod(obj any) (any, error) {
 		kept.Annotations = map[string]string{monitoringv1alpha1.ConfigHashAnnotation: h}
 	}
 	kept.Spec.NodeName = p.Spec.NodeName
+	// Whether a container declares ports: the Windows agent's declare none,
+	// so it is scraped on its AntreaAgentInfo's apiPort.
+	for _, c := range p.Spec.Containers {
+		kept.Spec.Containers = append(kept.Spec.Containers, corev1.Container{Name: c.Name, Ports: c.Ports})
+	}
 	kept.Status.Phase = p.Status.Phase
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady {

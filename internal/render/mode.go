@@ -1,6 +1,8 @@
 package render
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
@@ -108,6 +110,46 @@ type Cluster struct {
 	PrometheusOperator PrometheusOperatorState
 	// Deployments of the operator's own, by namespace and name.
 	Deployments map[types.NamespacedName]*appsv1.Deployment
+	// AntreaCA is ConfigMap antrea-ca of the Antrea namespace (nil when
+	// missing).
+	AntreaCA *corev1.ConfigMap
+	// AgentAPIPort is the apiPort the Windows agents report (0: unknown).
+	AgentAPIPort int32
+}
+
+// ControllerCA returns the CA the controller job verifies with (antrea-ca's
+// ca.crt), or ScrapeConfigured False when it is missing or holds no
+// certificate: rendering the job without it would break the controller's
+// scrape (or, in mode PrometheusOperator, have the monitor rejected).
+func ControllerCA(cm *corev1.ConfigMap, antreaNamespace string) (string, *metav1.Condition) {
+	const fix = "antrea-controller publishes it at start-up and when it rotates its certificate; set spec.antrea.insecureSkipVerify: true to scrape the controller without verification (insecure)"
+	if cm == nil {
+		return "", scrapeBlocked(monitoringv1alpha1.ReasonAntreaCANotFound, fmt.Sprintf(
+			"ConfigMap %s/%s, whose key %s the controller job verifies antrea-controller's certificate with, does not exist: %s.", antreaNamespace, AntreaCAConfigMap, AntreaCAConfigMapKey, fix))
+	}
+	pemData := cm.Data[AntreaCAConfigMapKey]
+	if !holdsCertificate(pemData) {
+		return "", scrapeBlocked(monitoringv1alpha1.ReasonAntreaCANotFound, fmt.Sprintf(
+			"Key %s of ConfigMap %s/%s holds no PEM certificate, so the controller job could not verify antrea-controller: %s.", AntreaCAConfigMapKey, antreaNamespace, AntreaCAConfigMap, fix))
+	}
+	return pemData, nil
+}
+
+// holdsCertificate says whether s has at least one PEM certificate that parses.
+func holdsCertificate(s string) bool {
+	rest := []byte(s)
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			return false
+		}
+		if b.Type == "CERTIFICATE" {
+			if _, err := x509.ParseCertificate(b.Bytes); err == nil {
+				return true
+			}
+		}
+	}
 }
 
 // PrometheusOperatorState is what the cluster says about prometheus-operator.

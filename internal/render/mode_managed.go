@@ -30,7 +30,7 @@ func (managedMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, _ *Cluster, in 
 // Render renders the managed Prometheus: ServiceAccount, binding,
 // configuration, Deployment, Service and, when asked for, a PVC.
 func (managedMode) Render(in Input) (Rendered, error) {
-	objs, err := managed(in, ScrapeJobs(in.AntreaNamespace, in.ScrapeInterval))
+	objs, err := managed(in, ScrapeJobs(in.AntreaNamespace, in.ScrapeInterval, caFile(in, prometheusConfigPath+"/"+AntreaCAKey), in.agentPort()))
 	if err != nil {
 		return Rendered{}, err
 	}
@@ -78,6 +78,15 @@ func ManagedDefaults(m *monitoringv1alpha1.ManagedPrometheus) monitoringv1alpha1
 	return out
 }
 
+// caFile is the controller job's ca_file: path, where the mode delivers
+// the copy of antrea-ca, or none when verification is off.
+func caFile(in Input, path string) string {
+	if in.InsecureSkipVerify {
+		return ""
+	}
+	return path
+}
+
 func defaultString(s, def string) string {
 	if s == "" {
 		return def
@@ -92,7 +101,7 @@ func managed(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 	data := map[string]string{}
 	var ruleFiles []string
 	if in.Alerts {
-		rules, err := RuleFile()
+		rules, err := RuleFile(in.Antrea)
 		if err != nil {
 			return nil, err
 		}
@@ -108,6 +117,11 @@ func managed(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 		return nil, err
 	}
 	data[PrometheusConfigKey] = cfg
+	// Not in the config hash: Prometheus re-reads a changed ca_file at the
+	// next connection, and the kubelet updates the mounted key in place.
+	if in.ControllerCA != "" {
+		data[AntreaCAKey] = in.ControllerCA
+	}
 	sa := monitoringv1alpha1.ObjectReference{Namespace: m.Namespace, Name: n.Prometheus()}
 	objs := []client.Object{
 		&corev1.ServiceAccount{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ServiceAccount"}, ObjectMeta: meta(sa.Name, sa.Namespace)},

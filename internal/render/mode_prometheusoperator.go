@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
@@ -172,12 +173,24 @@ func prometheusOperator(in Input) []client.Object {
 		objs = append(objs, &promv1.PrometheusRule{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1", Kind: "PrometheusRule"},
 			ObjectMeta: metav1.ObjectMeta{Name: n.Rules(), Namespace: p.Namespace, Labels: maps.Clone(p.Labels)},
-			Spec:       promv1.PrometheusRuleSpec{Groups: AlertRules()},
+			Spec:       promv1.PrometheusRuleSpec{Groups: AlertRules(in.Antrea)},
 		})
 	}
 	auth := &promv1.SafeAuthorization{Type: "Bearer", Credentials: &corev1.SecretKeySelector{
 		LocalObjectReference: corev1.LocalObjectReference{Name: n.MetricsReaderToken()}, Key: TokenKey}}
-	tls := &promv1.SafeTLSConfig{InsecureSkipVerify: ptr.To(true)}
+	tls := &promv1.SafeTLSConfig{InsecureSkipVerify: ptr.To(true)} // agents: see agentsTLS
+	controllerTLS := tls
+	if !in.InsecureSkipVerify {
+		// prometheus-operator reads a CA only from the monitor's namespace:
+		// a copy of antrea-ca lives next to the monitors.
+		objs = append(objs, &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+			ObjectMeta: meta(n.AntreaCA(), p.Namespace), Data: map[string]string{AntreaCAConfigMapKey: in.ControllerCA}})
+		controllerTLS = &promv1.SafeTLSConfig{
+			CA: promv1.SecretOrConfigMap{ConfigMap: &corev1.ConfigMapKeySelector{
+				LocalObjectReference: corev1.LocalObjectReference{Name: n.AntreaCA()}, Key: AntreaCAConfigMapKey}},
+			ServerName: ptr.To(ControllerServerName(in.AntreaNamespace)),
+		}
+	}
 	keep := func(container string) promv1.RelabelConfig {
 		return promv1.RelabelConfig{SourceLabels: []promv1.LabelName{"__meta_kubernetes_namespace", "__meta_kubernetes_pod_container_name"},
 			Action: "keep", Regex: in.AntreaNamespace + ";" + container}
@@ -190,8 +203,16 @@ func prometheusOperator(in Input) []client.Object {
 	job := func(name string) promv1.RelabelConfig {
 		return promv1.RelabelConfig{TargetLabel: "job", Replacement: ptr.To(name), Action: "replace"}
 	}
+	// Windows agents declare no port: no port selection, but their
+	// port-less target gets the apiPort (portlessAgent).
+	var portless []promv1.RelabelConfig
+	for _, r := range portlessAgent(in.agentPort()) {
+		portless = append(portless, promv1.RelabelConfig{SourceLabels: []promv1.LabelName{promv1.LabelName(r.SourceLabels[0]), promv1.LabelName(r.SourceLabels[1])},
+			Regex: r.Regex, TargetLabel: r.TargetLabel, Replacement: ptr.To(r.Replacement), Action: "replace"})
+	}
+	agentRelabels := slices.Concat([]promv1.RelabelConfig{keep("antrea-agent")}, portless, []promv1.RelabelConfig{instance, job(AgentsJob)})
 	if p.UseScrapeConfig {
-		return append(objs, scrapeConfigObjects(in, n, auth, tls, keep, instance)...)
+		return append(objs, scrapeConfigObjects(in, n, auth, controllerTLS, tls, keep, instance, portless)...)
 	}
 	interval := promv1.Duration(in.ScrapeInterval)
 	return append(objs,
@@ -209,7 +230,7 @@ func prometheusOperator(in Input) []client.Object {
 					RelabelConfigs: []promv1.RelabelConfig{keep("antrea-controller"), instance, job(ControllersJob)},
 					HTTPConfigWithProxyAndTLSFiles: promv1.HTTPConfigWithProxyAndTLSFiles{HTTPConfigWithTLSFiles: promv1.HTTPConfigWithTLSFiles{
 						HTTPConfigWithoutTLS: promv1.HTTPConfigWithoutTLS{Authorization: auth},
-						TLSConfig:            &promv1.TLSConfig{SafeTLSConfig: *tls},
+						TLSConfig:            &promv1.TLSConfig{SafeTLSConfig: *controllerTLS},
 					}},
 				}},
 			},
@@ -221,10 +242,9 @@ func prometheusOperator(in Input) []client.Object {
 				Selector:          metav1.LabelSelector{MatchLabels: map[string]string{"app": "antrea", "component": "antrea-agent"}},
 				NamespaceSelector: promv1.NamespaceSelector{MatchNames: []string{in.AntreaNamespace}},
 				PodMetricsEndpoints: []promv1.PodMetricsEndpoint{{
-					Port:           ptr.To("api"),
 					Scheme:         ptr.To(promv1.SchemeHTTPS),
 					Interval:       interval,
-					RelabelConfigs: []promv1.RelabelConfig{keep("antrea-agent"), instance, job(AgentsJob)},
+					RelabelConfigs: agentRelabels,
 					HTTPConfigWithProxy: promv1.HTTPConfigWithProxy{HTTPConfig: promv1.HTTPConfig{
 						HTTPConfigWithoutTLS: promv1.HTTPConfigWithoutTLS{Authorization: auth},
 						TLSConfig:            tls,
@@ -237,10 +257,10 @@ func prometheusOperator(in Input) []client.Object {
 
 // scrapeConfigObjects are the ScrapeConfig (monitoring.coreos.com/v1alpha1)
 // equivalents of the two jobs.
-func scrapeConfigObjects(in Input, n Names, auth *promv1.SafeAuthorization, tls *promv1.SafeTLSConfig,
-	keep func(string) promv1.RelabelConfig, instance promv1.RelabelConfig) []client.Object {
+func scrapeConfigObjects(in Input, n Names, auth *promv1.SafeAuthorization, controllerTLS, agentTLS *promv1.SafeTLSConfig,
+	keep func(string) promv1.RelabelConfig, instance promv1.RelabelConfig, portless []promv1.RelabelConfig) []client.Object {
 	p := in.PrometheusOperator
-	sc := func(name, job string, role promv1alpha1.KubernetesRole, selector, container string) *promv1alpha1.ScrapeConfig {
+	sc := func(name, job string, role promv1alpha1.KubernetesRole, selector, container string, tls *promv1.SafeTLSConfig, extra []promv1.RelabelConfig) *promv1alpha1.ScrapeConfig {
 		return &promv1alpha1.ScrapeConfig{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "monitoring.coreos.com/v1alpha1", Kind: "ScrapeConfig"},
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: p.Namespace, Labels: maps.Clone(p.Labels)},
@@ -255,12 +275,12 @@ func scrapeConfigObjects(in Input, n Names, auth *promv1.SafeAuthorization, tls 
 				Scheme:         ptr.To(promv1.SchemeHTTPS),
 				Authorization:  auth,
 				TLSConfig:      tls,
-				RelabelConfigs: []promv1.RelabelConfig{keep(container), instance},
+				RelabelConfigs: slices.Concat([]promv1.RelabelConfig{keep(container)}, extra, []promv1.RelabelConfig{instance}),
 			},
 		}
 	}
 	return []client.Object{
-		sc(n.ControllerMonitor(), ControllersJob, promv1alpha1.KubernetesRoleEndpoint, AntreaAppSelector, "antrea-controller"),
-		sc(n.AgentMonitor(), AgentsJob, promv1alpha1.KubernetesRolePod, AntreaAgentSelector, "antrea-agent"),
+		sc(n.ControllerMonitor(), ControllersJob, promv1alpha1.KubernetesRoleEndpoint, AntreaAppSelector, "antrea-controller", controllerTLS, nil),
+		sc(n.AgentMonitor(), AgentsJob, promv1alpha1.KubernetesRolePod, AntreaAgentSelector, "antrea-agent", agentTLS, portless),
 	}
 }

@@ -35,7 +35,7 @@ func (scrapeConfigMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *Cluster
 
 // Render renders the delivered jobs and the bindings.
 func (scrapeConfigMode) Render(in Input) (Rendered, error) {
-	objs, err := scrapeConfigDelivery(in, ScrapeJobs(in.AntreaNamespace, in.ScrapeInterval))
+	objs, err := scrapeConfigDelivery(in, ScrapeJobs(in.AntreaNamespace, in.ScrapeInterval, caFile(in, ScrapeConfigMountPath+"/"+AntreaCAKey), in.agentPort()))
 	if err != nil {
 		return Rendered{}, err
 	}
@@ -68,8 +68,13 @@ func scrapeConfigDelivery(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 	}
 	t := in.ScrapeConfig
 	cmData := map[string]string{ScrapeConfigsKey: out}
+	secretData := map[string][]byte{ScrapeConfigsKey: []byte(out)}
+	if in.ControllerCA != "" {
+		cmData[AntreaCAKey] = in.ControllerCA
+		secretData[AntreaCAKey] = []byte(in.ControllerCA)
+	}
 	if in.Alerts {
-		rules, err := RuleFile()
+		rules, err := RuleFile(in.Antrea)
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +82,7 @@ func scrapeConfigDelivery(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 	}
 	return []client.Object{
 		&corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: meta(n.ScrapeConfigs(), t.Namespace),
-			Type: corev1.SecretTypeOpaque, Data: map[string][]byte{ScrapeConfigsKey: []byte(out)}},
+			Type: corev1.SecretTypeOpaque, Data: secretData},
 		&corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: meta(n.ScrapeConfigs(), t.Namespace),
 			Data: cmData},
 		binding(n.PrometheusBinding(), PrometheusClusterRole, t.ServiceAccount),

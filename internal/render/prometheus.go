@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
 )
 
 // OwnerLabel names the AntreaMonitoring an object belongs to; pruning lists by it.
@@ -28,6 +29,19 @@ const (
 	TokenKey             = "token"
 	prometheusConfigPath = "/etc/prometheus"
 	prometheusDataPath   = "/prometheus"
+	// AntreaCAKey holds the copy of antrea-ca's ca.crt in the ConfigMap
+	// (and Secret) the operator delivers to a Prometheus it does not
+	// configure itself (modes Managed and ScrapeConfig).
+	AntreaCAKey = "antrea-ca.crt"
+	// AntreaCAConfigMapKey is the key of Antrea's ConfigMap antrea-ca, and
+	// of the copy the operator puts next to prometheus-operator monitors.
+	AntreaCAConfigMapKey = "ca.crt"
+	// AntreaCAConfigMap is where antrea-controller publishes its CA.
+	AntreaCAConfigMap = "antrea-ca"
+	// ScrapeConfigMountPath is where mode ScrapeConfig's controller job
+	// expects ConfigMap (or Secret) <name>-scrape-configs to be mounted in
+	// the user's Prometheus: its ca_file is <this>/antrea-ca.crt.
+	ScrapeConfigMountPath = "/etc/prometheus/antrea-monitoring"
 )
 
 // Input is everything the Prometheus side is rendered from.
@@ -46,6 +60,21 @@ type Input struct {
 	ScrapeConfig monitoringv1alpha1.ScrapeConfigTarget
 	// PrometheusOperator holds what the prometheus-operator mode needs.
 	PrometheusOperator PrometheusOperatorInput
+	// ControllerCA is ca.crt of ConfigMap antrea-ca (PEM), with which the
+	// controller job verifies antrea-controller's certificate; empty when
+	// InsecureSkipVerify.
+	ControllerCA string
+	// InsecureSkipVerify scrapes the controller without verifying TLS.
+	InsecureSkipVerify bool
+	// AgentAPIPort is the port agents whose container declares none (the
+	// Windows agents) are scraped on: the apiPort their AntreaAgentInfo
+	// reports (DefaultAgentAPIPort when 0).
+	AgentAPIPort int32
+	// Antrea is the running Antrea (version and features), which decides
+	// the alerting rules shipped: a rule is left out when this Antrea does
+	// not serve its families or they cannot move. The zero value is an
+	// Antrea of unknown version with default features.
+	Antrea catalog.Antrea
 	// Alerts ships the alerting rules.
 	Alerts bool
 	// Dashboard ships the Grafana dashboard, in DashboardNamespace (the
@@ -90,6 +119,7 @@ func (n Names) ScrapeConfigs() string      { return n.owner + "-scrape-configs" 
 func (n Names) MetricsReader() string      { return n.owner + "-metrics-reader" }
 func (n Names) MetricsReaderToken() string { return n.owner + "-metrics-reader-token" }
 func (n Names) Rules() string              { return n.owner + "-antrea-rules" }
+func (n Names) AntreaCA() string           { return n.owner + "-antrea-ca" }
 func (n Names) Dashboard() string          { return n.owner + "-grafana-dashboard" }
 func (n Names) ControllerMonitor() string  { return n.owner + "-controllers" }
 func (n Names) AgentMonitor() string       { return n.owner + "-agents" }
@@ -151,4 +181,12 @@ func dashboard(owner, ns string) client.Object {
 		ObjectMeta: metav1.ObjectMeta{Name: NamesFor(owner).Dashboard(), Namespace: ns, Labels: map[string]string{"grafana_dashboard": "1"}},
 		Data:       map[string]string{DashboardKey: dashboardJSON},
 	}
+}
+
+// agentPort is AgentAPIPort, defaulted.
+func (in Input) agentPort() int32 {
+	if in.AgentAPIPort == 0 {
+		return DefaultAgentAPIPort
+	}
+	return in.AgentAPIPort
 }

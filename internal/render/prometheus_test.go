@@ -22,10 +22,19 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
-	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// testCA is a CA certificate as antrea-ca's ca.crt holds one.
+var testCA = func() string {
+	b, err := os.ReadFile(filepath.Join("testdata", "antrea-ca.crt"))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 var owner = Owner{APIVersion: "monitoring.antrea.io/v1alpha1", Kind: "AntreaMonitoring", Name: "antrea", UID: types.UID("6d1f4a52-0000-4000-8000-000000000001")}
 
@@ -38,21 +47,21 @@ var goldenCases = []struct {
 	name string
 	in   Input
 }{
-	{"managed", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModeManaged, Managed: managedDefaults(), Alerts: true}},
-	{"managed-pvc", Input{Owner: owner, AntreaNamespace: "antrea", ScrapeInterval: "1m", Mode: monitoringv1alpha1.ModeManaged, Dashboard: true, Managed: func() monitoringv1alpha1.ManagedPrometheus {
+	{"managed", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModeManaged, Managed: managedDefaults(), Alerts: true, ControllerCA: testCA}},
+	{"managed-pvc", Input{Owner: owner, AntreaNamespace: "antrea", ScrapeInterval: "1m", Mode: monitoringv1alpha1.ModeManaged, Dashboard: true, ControllerCA: testCA, Managed: func() monitoringv1alpha1.ManagedPrometheus {
 		m := managedDefaults()
 		m.Namespace, m.Image, m.Retention = "observability", "quay.io/prometheus/prometheus:v3.16.0", "30d"
 		m.Storage = &monitoringv1alpha1.PrometheusStorage{Size: resource.MustParse("20Gi"), StorageClassName: "fast"}
 		m.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi")}}
 		return m
 	}()}},
-	{"scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModeScrapeConfig, Alerts: true,
+	{"scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModeScrapeConfig, Alerts: true, ControllerCA: testCA,
 		ScrapeConfig: monitoringv1alpha1.ScrapeConfigTarget{Namespace: "prom", ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "prom", Name: "prometheus-server"}}}},
 	{"prometheus-operator", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModePrometheusOperator, Alerts: true,
-		Dashboard: true, DashboardNamespace: "grafana",
+		Dashboard: true, ControllerCA: testCA, DashboardNamespace: "grafana",
 		PrometheusOperator: PrometheusOperatorInput{Namespace: "monitoring", Labels: map[string]string{"release": "kube-prometheus-stack"},
 			PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "monitoring", Name: "kube-prometheus-stack-prometheus"}}}},
-	{"prometheus-operator-scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "15s", Mode: monitoringv1alpha1.ModePrometheusOperator,
+	{"prometheus-operator-scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "15s", Mode: monitoringv1alpha1.ModePrometheusOperator, InsecureSkipVerify: true,
 		PrometheusOperator: PrometheusOperatorInput{Namespace: "monitoring", UseScrapeConfig: true,
 			PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "monitoring", Name: "prometheus"}}}},
 }
@@ -104,8 +113,8 @@ func TestPromtoolCheckConfig(t *testing.T) {
 }
 
 // TestJobsEqualSeedButDiscovery shows the jobs are Antrea's guide's in every
-// field except the added discovery restriction (namespaces, selectors) and
-// the explicit scrape interval.
+// field except the added discovery restriction (namespaces, selectors), the
+// explicit scrape interval and TLS (TestScrapeJobTLS).
 func TestJobsEqualSeedButDiscovery(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("testdata", "seed-jobs.yaml"))
 	if err != nil {
@@ -115,7 +124,7 @@ func TestJobsEqualSeedButDiscovery(t *testing.T) {
 	if err := yaml.Unmarshal(raw, &seed); err != nil {
 		t.Fatal(err)
 	}
-	out, err := ScrapeJobsYAML(ScrapeJobs("kube-system", "30s"))
+	out, err := ScrapeJobsYAML(ScrapeJobs("kube-system", "30s", "", 10350))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,6 +137,14 @@ func TestJobsEqualSeedButDiscovery(t *testing.T) {
 			t.Errorf("job %d: scrape_interval = %v", i, job["scrape_interval"])
 		}
 		delete(job, "scrape_interval")
+		// TLS differs on purpose: TestScrapeJobTLS; so do the agents'
+		// rules for a port-less (Windows) agent: TestPortlessAgent.
+		delete(job, "tls_config")
+		delete(seed[i], "tls_config")
+		if job["job_name"] == AgentsJob {
+			rules := job["relabel_configs"].([]any)
+			job["relabel_configs"] = append(rules[:1:1], rules[3:]...)
+		}
 		for _, sd := range job["kubernetes_sd_configs"].([]any) {
 			m := sd.(map[string]any)
 			if !reflect.DeepEqual(m["namespaces"], map[string]any{"names": []any{"kube-system"}}) {
@@ -142,8 +159,56 @@ func TestJobsEqualSeedButDiscovery(t *testing.T) {
 	}
 }
 
+// TestScrapeJobTLS: the controller job verifies antrea-controller with the
+// CA file and the name its certificate carries, unless verification is off;
+// agents are never verified (one self-signed certificate per Node).
+func TestScrapeJobTLS(t *testing.T) {
+	for _, tc := range []struct {
+		caFile     string
+		controller TLSConfig
+	}{
+		{"/etc/prometheus/antrea-ca.crt", TLSConfig{CAFile: "/etc/prometheus/antrea-ca.crt", ServerName: "antrea.antrea.svc"}},
+		{"", TLSConfig{InsecureSkipVerify: true}},
+	} {
+		got := map[string]TLSConfig{}
+		for _, j := range ScrapeJobs("antrea", "30s", tc.caFile, 10350) {
+			got[j.JobName] = j.TLSConfig
+		}
+		want := map[string]TLSConfig{ControllersJob: tc.controller, AgentsJob: {InsecureSkipVerify: true}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("CA file %q: tls_config (-want +got):\n%s", tc.caFile, diff)
+		}
+	}
+}
+
+// TestControllerCA: a missing antrea-ca, or one without a certificate,
+// blocks the apply with AntreaCANotFound; a good one is returned as is.
+func TestControllerCA(t *testing.T) {
+	cm := func(data string) *corev1.ConfigMap {
+		return &corev1.ConfigMap{Data: map[string]string{AntreaCAConfigMapKey: data}}
+	}
+	for _, tc := range []struct {
+		name    string
+		cm      *corev1.ConfigMap
+		blocked string
+	}{
+		{"missing", nil, "ConfigMap kube-system/antrea-ca, whose key ca.crt the controller job verifies antrea-controller's certificate with, does not exist"},
+		{"empty", cm(""), "Key ca.crt of ConfigMap kube-system/antrea-ca holds no PEM certificate"},
+		{"not a certificate", cm("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"), "holds no PEM certificate"},
+		{"good", cm(testCA), ""},
+	} {
+		got, cond := ControllerCA(tc.cm, "kube-system")
+		switch {
+		case tc.blocked == "" && (cond != nil || got != testCA):
+			t.Errorf("%s: got %v, want the CA", tc.name, cond)
+		case tc.blocked != "" && (cond == nil || cond.Reason != monitoringv1alpha1.ReasonAntreaCANotFound || !strings.Contains(cond.Message, tc.blocked) || got != ""):
+			t.Errorf("%s: got %+v, want AntreaCANotFound with %q", tc.name, cond, tc.blocked)
+		}
+	}
+}
+
 func TestScrapeJobSelectors(t *testing.T) {
-	jobs := ScrapeJobs("antrea", "30s")
+	jobs := ScrapeJobs("antrea", "30s", "", 10350)
 	want := map[string]KubernetesSD{
 		ControllersJob: {Role: "endpoints", Namespaces: &Namespaces{Names: []string{"antrea"}}, Selectors: []Selector{{Role: "endpoints", Label: "app=antrea"}}},
 		AgentsJob:      {Role: "pod", Namespaces: &Namespaces{Names: []string{"antrea"}}, Selectors: []Selector{{Role: "pod", Label: "app=antrea,component=antrea-agent"}}},
@@ -316,7 +381,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 // TestDashboardUsesAntreaMetrics checks that every metric a panel queries is
-// one Antrea exposes (the families of Antrea's guide), and that the
+// one Antrea exposes (a family of the catalog), and that the
 // dashboard covers agents, controller, AntreaProxy, OVS and conntrack.
 func TestDashboardUsesAntreaMetrics(t *testing.T) {
 	var d struct {
@@ -329,8 +394,8 @@ func TestDashboardUsesAntreaMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	known := map[string]bool{}
-	for _, f := range health.AntreaFamilies {
-		known[f] = true
+	for _, f := range catalog.Families() {
+		known[f.Name] = !f.NeverExported
 	}
 	metricRe := regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*(\{|\[)`)
 	var rows []string

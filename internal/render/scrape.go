@@ -3,15 +3,18 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"gopkg.in/yaml.v3"
 )
 
-// In-cluster paths of a pod's ServiceAccount credentials, as Antrea's guide uses them.
-const (
-	ServiceAccountCAFile    = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
-	ServiceAccountTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
-)
+// ServiceAccountTokenFile is the in-cluster path of a pod's ServiceAccount
+// token, which Antrea's guide scrapes with.
+const ServiceAccountTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
+// ControllerServerName is the name antrea-controller's self-signed
+// certificate carries for its Service (it has no ...svc.cluster.local).
+func ControllerServerName(antreaNamespace string) string { return "antrea." + antreaNamespace + ".svc" }
 
 // Job names of Antrea's guide; in mode Managed and ScrapeConfig they are
 // also the scrape pool names.
@@ -51,8 +54,9 @@ type Selector struct {
 
 // TLSConfig is a tls_config.
 type TLSConfig struct {
-	CAFile             string `yaml:"ca_file"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	CAFile             string `yaml:"ca_file,omitempty"`
+	ServerName         string `yaml:"server_name,omitempty"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify,omitempty"`
 }
 
 // Relabel is a relabel_config.
@@ -61,6 +65,23 @@ type Relabel struct {
 	Action       string   `yaml:"action,omitempty"`
 	Regex        string   `yaml:"regex,omitempty"`
 	TargetLabel  string   `yaml:"target_label,omitempty"`
+	Replacement  string   `yaml:"replacement,omitempty"`
+}
+
+// DefaultAgentAPIPort is antrea-agent's default apiPort.
+const DefaultAgentAPIPort = 10350
+
+// portlessAgent gives an agent container that declares no port (the
+// Windows agent's: its DaemonSet declares none in any release, so pod
+// discovery makes a port-less target of it) the address <pod IP>:<port>,
+// bracketing an IPv6 address. Linux agents declare port api and keep
+// theirs.
+func portlessAgent(port int32) []Relabel {
+	src := []string{"__meta_kubernetes_pod_container_port_number", "__meta_kubernetes_pod_ip"}
+	return []Relabel{
+		{SourceLabels: src, Regex: ";([^:]+)", TargetLabel: "__address__", Replacement: fmt.Sprintf("${1}:%d", port)},
+		{SourceLabels: src, Regex: ";(.+:.+)", TargetLabel: "__address__", Replacement: fmt.Sprintf("[${1}]:%d", port)},
+	}
 }
 
 // Antrea's labels, as its manifests set them. The Service antrea (and so its
@@ -72,9 +93,20 @@ const (
 
 // ScrapeJobs are Antrea's guide's two jobs, with discovery restricted to
 // the Antrea namespace and Antrea's labels so Prometheus stops listing (and
-// dropping) every pod and endpoint of the cluster. The guide's keep rule stays.
-func ScrapeJobs(antreaNamespace, interval string) []ScrapeJob {
-	job := func(name, role, selector, container string) ScrapeJob {
+// dropping) every pod and endpoint of the cluster. The guide's keep rule
+// stays. The controller job verifies TLS with controllerCAFile (a copy of
+// antrea-ca's ca.crt) and server name antrea.<namespace>.svc; with no CA
+// file it skips verification, as the agents job always does (see
+// agentsTLS).
+//
+// Agents whose container declares no port (Windows) are scraped on
+// agentPort, the apiPort their AntreaAgentInfo reports.
+func ScrapeJobs(antreaNamespace, interval, controllerCAFile string, agentPort int32) []ScrapeJob {
+	controllerTLS := agentsTLS
+	if controllerCAFile != "" {
+		controllerTLS = TLSConfig{CAFile: controllerCAFile, ServerName: ControllerServerName(antreaNamespace)}
+	}
+	job := func(name, role, selector, container string, tls TLSConfig) ScrapeJob {
 		return ScrapeJob{
 			JobName:        name,
 			ScrapeInterval: interval,
@@ -84,7 +116,7 @@ func ScrapeJobs(antreaNamespace, interval string) []ScrapeJob {
 				Selectors:  []Selector{{Role: role, Label: selector}},
 			}},
 			Scheme:          "https",
-			TLSConfig:       TLSConfig{CAFile: ServiceAccountCAFile, InsecureSkipVerify: true},
+			TLSConfig:       tls,
 			BearerTokenFile: ServiceAccountTokenFile,
 			RelabelConfigs: []Relabel{
 				{SourceLabels: []string{"__meta_kubernetes_namespace", "__meta_kubernetes_pod_container_name"}, Action: "keep", Regex: antreaNamespace + ";" + container},
@@ -92,11 +124,17 @@ func ScrapeJobs(antreaNamespace, interval string) []ScrapeJob {
 			},
 		}
 	}
-	return []ScrapeJob{
-		job(ControllersJob, "endpoints", AntreaAppSelector, "antrea-controller"),
-		job(AgentsJob, "pod", AntreaAgentSelector, "antrea-agent"),
-	}
+	agents := job(AgentsJob, "pod", AntreaAgentSelector, "antrea-agent", agentsTLS)
+	agents.RelabelConfigs = slices.Insert(agents.RelabelConfigs, 1, portlessAgent(agentPort)...)
+	return []ScrapeJob{job(ControllersJob, "endpoints", AntreaAppSelector, "antrea-controller", controllerTLS), agents}
 }
+
+// agentsTLS scrapes agents without verification: each agent signs its own
+// certificate at start-up (for localhost only) and publishes it only in its
+// Node's AntreaAgentInfo (apiCABundle, from v1.13), which any agent may
+// write; a job has one CA, so verifying would take a job per Node, renewed
+// at every agent restart, against a weak trust anchor.
+var agentsTLS = TLSConfig{InsecureSkipVerify: true}
 
 // PrometheusConfig is a whole prometheus.yml.
 type PrometheusConfig struct {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -112,6 +114,24 @@ var _ = Describe("Scrape health", Ordered, func() {
 		}, 90*time.Second, 250*time.Millisecond).Should(Succeed())
 	})
 
+	It("reports the Antrea version its AntreaControllerInfo gives, and the families held at zero without FlowExporter", func() {
+		Eventually(func(g Gomega) {
+			am := getAM(g)
+			expectTargetsHealthy(g, am, metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp)
+			g.Expect(am.Status.AntreaVersion).To(Equal(fixtures.DefaultAntreaVersion))
+			g.Expect(am.Status.AgentVersions).To(BeEmpty(), "every agent runs the controller's version")
+			g.Expect(am.Status.InactiveMetrics).To(ConsistOf(And(
+				HaveField("Condition", "FlowExporter"),
+				HaveField("Families", ConsistOf("antrea_agent_conntrack_antrea_connection_count", "antrea_agent_conntrack_max_connection_count",
+					"antrea_agent_conntrack_poll_cycle_duration_seconds", "antrea_agent_conntrack_total_connection_count",
+					"antrea_agent_denied_connection_count", "antrea_agent_flow_collector_reconnection_count")),
+				HaveField("Message", ContainSubstring("FlowExporter is off")))))
+			// Only the family the simulated controller leaves out: the
+			// inactive ones are served (at 0) and never reported missing.
+			g.Expect(am.Status.MissingMetrics).To(Equal([]string{omitted}))
+		}, 30*time.Second, 250*time.Millisecond).Should(Succeed())
+	})
+
 	It("shows a stopped agent down, with its error, within two intervals", func() {
 		world.Agents[1].Stop()
 		Eventually(func(g Gomega) {
@@ -204,6 +224,54 @@ var _ = Describe("Scrape health", Ordered, func() {
 		Eventually(func(g Gomega) {
 			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp)
 		}, 60*time.Second, 250*time.Millisecond).Should(Succeed())
+	})
+
+	It("verifies the controller with antrea-ca: a rotation not yet republished is explained, and the republished CA is followed", func() {
+		ctx := context.Background()
+		By("delivering a controller job that verifies antrea.kube-system.svc with the copy of antrea-ca")
+		var cm corev1.ConfigMap
+		Expect(world.Client.Get(ctx, types.NamespacedName{Namespace: fixtures.WorldPrometheusNamespace, Name: render.NamesFor(world.Monitoring).ScrapeConfigs()}, &cm)).To(Succeed())
+		Expect(cm.Data[render.AntreaCAKey]).To(Equal(string(world.Controller.CABundle())))
+		var jobs []map[string]any
+		Expect(yaml.Unmarshal([]byte(cm.Data[render.ScrapeConfigsKey]), &jobs)).To(Succeed())
+		tlsOf := map[any]any{}
+		for _, j := range jobs {
+			tlsOf[j["job_name"]] = j["tls_config"]
+		}
+		Expect(tlsOf).To(Equal(map[any]any{
+			render.ControllersJob: map[string]any{"ca_file": "/etc/prometheus/antrea-monitoring/antrea-ca.crt", "server_name": "antrea.kube-system.svc"},
+			render.AgentsJob:      map[string]any{"insecure_skip_verify": true},
+		}))
+		Eventually(func(g Gomega) {
+			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp)
+			g.Expect(pool(g, getAM(g), render.ControllersJob)).To(HaveField("Up", int32(1)))
+		}, 30*time.Second, 250*time.Millisecond).Should(Succeed())
+
+		By("rotating the controller's certificate without republishing antrea-ca: verification fails, and the status says why")
+		Expect(world.Controller.RotateCA()).To(Succeed())
+		DeferCleanup(func() { Expect(world.Controller.PublishCA(ctx, world.Client)).To(Succeed()) })
+		// A connection kept alive from before the rotation goes on with the
+		// old certificate: restarting the server (as a controller restart
+		// does) makes Prometheus handshake anew.
+		world.Controller.Stop()
+		Expect(world.Controller.Start()).To(Succeed())
+		Eventually(func(g Gomega) {
+			am := getAM(g)
+			c := expectTargetsHealthy(g, am, metav1.ConditionFalse, monitoringv1alpha1.ReasonTLSVerificationFailed)
+			g.Expect(c.Message).To(ContainSubstring("1 of 1 controller(s) down"))
+			g.Expect(c.Message).To(ContainSubstring("ConfigMap antrea-ca in namespace kube-system"))
+			g.Expect(pool(g, am, render.ControllersJob).LastError).To(ContainSubstring("x509: certificate signed by unknown authority"))
+			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
+		}, withinTwoIntervals, 100*time.Millisecond).Should(Succeed())
+
+		By("republishing antrea-ca as antrea-controller does: the operator's copy follows and the scrape verifies again")
+		Expect(world.Controller.PublishCA(ctx, world.Client)).To(Succeed())
+		Eventually(func(g Gomega) {
+			var cm corev1.ConfigMap
+			g.Expect(world.Client.Get(ctx, types.NamespacedName{Namespace: fixtures.WorldPrometheusNamespace, Name: render.NamesFor(world.Monitoring).ScrapeConfigs()}, &cm)).To(Succeed())
+			g.Expect(cm.Data[render.AntreaCAKey]).To(Equal(string(world.Controller.CABundle())))
+			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp)
+		}, 30*time.Second, 250*time.Millisecond).Should(Succeed())
 	})
 
 	It("leaves nothing of its own behind once the last AntreaMonitoring is deleted, and restores Antrea", func() {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 
+	"sigs.k8s.io/yaml"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
@@ -77,7 +79,15 @@ func renderInput(am *monitoringv1alpha1.AntreaMonitoring, mode monitoringv1alpha
 		ScrapeInterval:  string(am.Spec.Prometheus.ScrapeInterval),
 		Mode:            mode,
 		Alerts:          am.AlertsEnabled(),
+		ControllerCA:    staticCA(),
 	}
+}
+
+// staticCA is what the simulated Antrea publishes in antrea-ca.
+func staticCA() string {
+	ca, err := fixtures.StaticCA()
+	Expect(err).NotTo(HaveOccurred())
+	return ca
 }
 
 func exists(ctx context.Context, obj client.Object, ns, name string) bool {
@@ -235,7 +245,7 @@ var _ = Describe("Prometheus provisioning", func() {
 		}, timeout, interval).Should(Succeed())
 		var secret corev1.Secret
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "prom-users", Name: "plain-scrape-configs"}, &secret)).To(Succeed())
-		jobs, err := render.ScrapeJobsYAML(render.ScrapeJobs("kube-system", "30s"))
+		jobs, err := render.ScrapeJobsYAML(render.ScrapeJobs("kube-system", "30s", render.ScrapeConfigMountPath+"/"+render.AntreaCAKey, render.DefaultAgentAPIPort))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(string(secret.Data["antrea-scrape-configs.yaml"])).To(Equal(jobs))
 		for _, name := range []string{"antrea-monitoring:plain:prometheus", "antrea-monitoring:plain:prometheus-antrea"} {
@@ -258,6 +268,63 @@ var _ = Describe("Prometheus provisioning", func() {
 		}, func(g Gomega) { expectLiveMatchesRender(g, ctx, in) })
 		expectQuietReconciles(ctx, "plain")
 		deleteAndWaitGone(ctx, "plain")
+	})
+
+	It("verifies the controller with antrea-ca: waits for it, follows its rotation, and drops it when verification is off", func() {
+		const antreaNS, promNS = "antrea-rotate", "prom-rotate"
+		Expect(k8sClient.Create(ctx, fixtures.Namespace(promNS))).To(Succeed())
+		Expect(k8sClient.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: promNS, Name: "prometheus"}})).To(Succeed())
+		Expect(k8sClient.Create(ctx, monitoring("rotate", antreaNS, scrapeConfigTo(promNS, "prometheus")))).To(Succeed())
+		Eventually(func(g Gomega) {
+			c := expectCondition(g, getAM(g, ctx, "rotate"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonAntreaCANotFound)
+			g.Expect(c.Message).To(HavePrefix("ConfigMap antrea-rotate/antrea-ca, whose key ca.crt the controller job verifies antrea-controller's certificate with, does not exist"))
+			g.Expect(c.Message).To(ContainSubstring("spec.antrea.insecureSkipVerify: true"))
+		}, timeout, interval).Should(Succeed())
+		Expect(exists(ctx, &corev1.ConfigMap{}, promNS, "rotate-scrape-configs")).To(BeFalse(), "nothing is delivered without the CA")
+
+		delivered := func(g Gomega) (ca string, controller map[string]any) {
+			var cm corev1.ConfigMap
+			g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: promNS, Name: "rotate-scrape-configs"}, &cm)).To(Succeed())
+			var jobs []map[string]any
+			g.Expect(yaml.Unmarshal([]byte(cm.Data[render.ScrapeConfigsKey]), &jobs)).To(Succeed())
+			for _, j := range jobs {
+				if j["job_name"] == render.ControllersJob {
+					controller, _ = j["tls_config"].(map[string]any)
+				}
+			}
+			return cm.Data[render.AntreaCAKey], controller
+		}
+		first, err := fixtures.NewCA("first")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(k8sClient.Create(ctx, fixtures.CAConfigMapWith(antreaNS, first))).To(Succeed())
+		Eventually(func(g Gomega) {
+			expectCondition(g, getAM(g, ctx, "rotate"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
+			ca, tls := delivered(g)
+			g.Expect(ca).To(Equal(first))
+			g.Expect(tls).To(Equal(map[string]any{"ca_file": "/etc/prometheus/antrea-monitoring/antrea-ca.crt", "server_name": "antrea.antrea-rotate.svc"}))
+		}, timeout, interval).Should(Succeed())
+
+		By("following antrea-controller's rotation of its CA")
+		second, err := fixtures.NewCA("second")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(k8sClient.Update(ctx, fixtures.CAConfigMapWith(antreaNS, second))).To(Succeed())
+		Eventually(func(g Gomega) {
+			ca, _ := delivered(g)
+			g.Expect(ca).To(Equal(second))
+		}, timeout, interval).Should(Succeed())
+
+		By("turning verification off: no CA copy, the controller job skips verification, and antrea-ca is no longer needed")
+		am := getAM(Default, ctx, "rotate")
+		am.Spec.Antrea.InsecureSkipVerify = true
+		updateSpec(ctx, am)
+		Expect(k8sClient.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: antreaNS, Name: "antrea-ca"}})).To(Succeed())
+		Eventually(func(g Gomega) {
+			expectCondition(g, getAM(g, ctx, "rotate"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
+			ca, tls := delivered(g)
+			g.Expect(ca).To(BeEmpty())
+			g.Expect(tls).To(Equal(map[string]any{"insecure_skip_verify": true}))
+		}, timeout, interval).Should(Succeed())
+		deleteAndWaitGone(ctx, "rotate")
 	})
 })
 
@@ -323,8 +390,11 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 		Expect(sm.Spec.Endpoints[0].Authorization.Credentials.Name).To(Equal("auto-metrics-reader-token"))
 		var rule promv1.PrometheusRule
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "kps", Name: "auto-antrea-rules"}, &rule)).To(Succeed())
-		Expect(rule.Spec.Groups[0].Rules).To(HaveLen(6))
-		Expect(rule.Spec.Groups[0].Rules[0].Expr.StrVal).To(Equal(`up{job="kps/auto-agents"} == 0`), "PodMonitor jobs are <namespace>/<name>")
+		// The rules this Antrea can fire: of unknown version (no
+		// AntreaControllerInfo), with its features' defaults (no conntrack
+		// rule without FlowExporter, no FQDN one before v2.5.3, no Node IPAM one).
+		Expect(rule.Spec.Groups[0].Rules).To(HaveLen(5))
+		Expect(rule.Spec.Groups[0].Rules[0].Expr.StrVal).To(Equal(`up{job="antrea-agents"} == 0`), "the monitors relabel job to the guide's names")
 		var crb rbacv1.ClusterRoleBinding
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: "antrea-monitoring:auto:prometheus-antrea"}, &crb)).To(Succeed())
 		Expect(crb.RoleRef.Name).To(Equal("antrea-monitoring:prometheus-antrea"))

@@ -35,8 +35,8 @@ import (
 
 // The Antrea namespaces the operator is started to watch; each scenario
 // uses its own, so scenarios do not see each other's Antrea.
-var watched = []string{"kube-system", "antrea-enable", "antrea-missing", "antrea-hashed", "antrea-invalid",
-	"antrea-default", "antrea-revert", "antrea-multi", "antrea-unmanaged", "antrea-norestart", "antrea-windows", "antrea-conflict", "antrea-upgrade"}
+var watched = []string{"kube-system", "antrea-rotate", "antrea-enable", "antrea-missing", "antrea-hashed", "antrea-invalid",
+	"antrea-default", "antrea-revert", "antrea-multi", "antrea-unmanaged", "antrea-norestart", "antrea-windows", "antrea-conflict", "antrea-upgrade", "antrea-version"}
 
 var (
 	cfg        *rest.Config
@@ -82,6 +82,10 @@ var _ = BeforeSuite(func() {
 	for _, ns := range watched[1:] {
 		Expect(k8sClient.Create(context.Background(), fixtures.Namespace(ns))).To(Succeed())
 	}
+	// Specs that install no Antrea of their own use kube-system, where an
+	// antrea-controller has published its CA (the controller job verifies
+	// TLS with it).
+	Expect(k8sClient.Create(context.Background(), fixtures.CAConfigMapWith("kube-system", staticCA()))).To(Succeed())
 
 	// The operator runs as its own ServiceAccount, with exactly the
 	// ClusterRole generated into config/rbac/role.yaml: a missing permission,

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -146,6 +148,27 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		}
 		Expect(total).To(Equal(agents+1), "the shards together scrape every target once")
 
+		By("verifying the controller's TLS with the copy of antrea-ca next to the monitors")
+		g, err := fixtures.ReadGeneratedConfig(ctx, world.Client, fixtures.PromOpNamespace, fixtures.PromOpPrometheus)
+		Expect(err).NotTo(HaveOccurred())
+		var cfg struct {
+			ScrapeConfigs []struct {
+				JobName   string         `json:"job_name"`
+				TLSConfig map[string]any `json:"tls_config"`
+			} `json:"scrape_configs"`
+		}
+		Expect(yaml.Unmarshal(g.Config, &cfg)).To(Succeed())
+		tlsOf := map[string]map[string]any{}
+		for _, j := range cfg.ScrapeConfigs {
+			tlsOf[j.JobName] = j.TLSConfig
+		}
+		Expect(tlsOf).To(HaveKeyWithValue("serviceMonitor/monitoring/antrea-controllers/0", map[string]any{
+			"ca_file":     "/etc/prometheus/certs/1_monitoring_antrea-antrea-ca_ca.crt",
+			"server_name": "antrea.kube-system.svc",
+		}))
+		Expect(tlsOf).To(HaveKeyWithValue("podMonitor/monitoring/antrea-agents/0", HaveKeyWithValue("insecure_skip_verify", true)))
+		Expect(string(g.TLSAssets["1_monitoring_antrea-antrea-ca_ca.crt"])).To(Equal(string(world.Controller.CABundle())))
+
 		By("querying the shards with the jobs of Antrea's guide, as in every other mode")
 		for job, component := range map[string]string{render.AgentsJob: render.ComponentAgent, render.ControllersJob: render.ComponentController} {
 			want := map[string]string{}
@@ -174,20 +197,46 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		Expect(am.Status.TargetsSummary).To(Equal(fmt.Sprintf("%d/%d", agents+1, agents+1)))
 	})
 
-	It("is not healthy while an Antrea agent runs with no target, and names its node", func() {
+	It("scrapes a Windows agent, whose container declares no port, on the apiPort of its AntreaAgentInfo, and names it when it is down", func() {
 		ctx := context.Background()
-		pod, err := fixtures.WindowsAgentPod(ctx, world.Client, fixtures.WorldAntreaNamespace, "antrea-agent-windows-7xk2d", "win-node-1")
+		const pod, node = "antrea-agent-windows-7xk2d", "win-node-1"
+		win, err := fixtures.NewAntreaServer(world.Kube, fixtures.AntreaServerOptions{Component: fixtures.ComponentAgent, Namespace: fixtures.WorldAntreaNamespace})
 		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(win.Stop)
+		win.SetMetricsEnabled(true)
+		info := fixtures.AntreaAgentInfo(node, "v2.7.0", fixtures.WorldAntreaNamespace, pod, win.Port(), win.CABundle())
+		Expect(world.Client.Create(ctx, info)).To(Succeed())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(world.Client.Delete(ctx, info))).To(Succeed()) })
+		p, err := fixtures.WindowsAgentPod(ctx, world.Client, fixtures.WorldAntreaNamespace, pod, node)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { Expect(client.IgnoreNotFound(world.Client.Delete(ctx, p))).To(Succeed()) })
+
+		Eventually(func(g Gomega) {
+			got := map[string]string{}
+			for _, s := range world.Shards {
+				values, _, err := fixtures.Instances(ctx, s.URL(), fmt.Sprintf("up{job=%q}", render.AgentsJob))
+				g.Expect(err).NotTo(HaveOccurred())
+				maps.Copy(got, values)
+			}
+			g.Expect(got).To(HaveKeyWithValue(node+";"+pod, "1"))
+			g.Expect(got).To(HaveLen(agents + 1))
+			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+			g.Expect(c.Message).To(ContainSubstring(fmt.Sprintf("antrea-agents %d/%d", agents+1, agents+1)))
+		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
+
+		By("stopping the Windows agent: the status names it")
+		win.Stop()
 		Eventually(func(g Gomega) {
 			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
 			g.Expect(c).NotTo(BeNil())
 			g.Expect(c.Status).To(Equal(metav1.ConditionFalse), c.Message)
-			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonTargetsMissing))
-			g.Expect(c.Message).To(ContainSubstring(fmt.Sprintf("%d of %d agent(s) scraped", agents, agents+1)))
-			g.Expect(c.Message).To(ContainSubstring("no target for win-node-1 (pod antrea-agent-windows-7xk2d)"))
+			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonConnectionRefused), c.Message)
+			g.Expect(c.Message).To(ContainSubstring(fmt.Sprintf("1 of %d agent(s) down", agents+1)))
 			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
 		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
-		Expect(world.Client.Delete(ctx, pod)).To(Succeed())
+		Expect(world.Client.Delete(ctx, p)).To(Succeed())
 		expectHealthy()
 	})
 

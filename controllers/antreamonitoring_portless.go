@@ -1,0 +1,68 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
+)
+
+// gatherAgentAPIPort finds the port to scrape Antrea's Windows agents on:
+// their DaemonSet declares no container port (in any release), so the
+// agents job gives their port-less targets the apiPort their
+// AntreaAgentInfo objects report.
+func (r *AntreaMonitoringReconciler) gatherAgentAPIPort(ctx context.Context, namespace string) (int32, error) {
+	if !r.watches(namespace) {
+		return 0, nil
+	}
+	var pods corev1.PodList
+	if err := r.List(ctx, &pods, client.InNamespace(namespace), client.MatchingLabels{"component": render.ComponentAgent}); err != nil {
+		return 0, fmt.Errorf("listing Antrea's agent pods in %s: %w", namespace, err)
+	}
+	if !slices.ContainsFunc(pods.Items, portless) {
+		return 0, nil
+	}
+	agents, err := r.agentInfos(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return portlessAgentPort(pods.Items, agents), nil
+}
+
+// portlessAgentPort is the apiPort the AntreaAgentInfo objects of the Nodes
+// running a port-less agent report most often (the lowest on a tie), or 0
+// when none reports one (the render then uses Antrea's default, 10350).
+// An agent on another port is then down with "connection refused", which
+// the status explains.
+func portlessAgentPort(pods []corev1.Pod, agents map[string]agentInfo) int32 {
+	count := map[int32]int{}
+	for i := range pods {
+		if !portless(pods[i]) {
+			continue
+		}
+		if a, ok := agents[pods[i].Spec.NodeName]; ok && a.APIPort > 0 {
+			count[a.APIPort]++
+		}
+	}
+	var best int32
+	for port, n := range count {
+		if n > count[best] || (n == count[best] && port < best) {
+			best = port
+		}
+	}
+	return best
+}
+
+// portless says whether a pod's antrea-agent container declares no port.
+func portless(p corev1.Pod) bool {
+	for _, c := range p.Spec.Containers {
+		if c.Name == render.ComponentAgent {
+			return len(c.Ports) == 0
+		}
+	}
+	return false
+}
