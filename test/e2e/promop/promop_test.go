@@ -210,6 +210,8 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		p, err := fixtures.WindowsAgentPod(ctx, world.Client, fixtures.WorldAntreaNamespace, pod, node)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() { Expect(client.IgnoreNotFound(world.Client.Delete(ctx, p))).To(Succeed()) })
+		By("waiting for the PodMonitor's port-less rule to carry that apiPort in prometheus-operator's configuration")
+		Expect(world.WaitForJobs(ctx, fmt.Sprintf("${1}:%d", win.Port()))).To(Succeed())
 
 		Eventually(func(g Gomega) {
 			got := map[string]string{}
@@ -223,7 +225,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
 			g.Expect(c).NotTo(BeNil())
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
-			g.Expect(c.Message).To(ContainSubstring(fmt.Sprintf("antrea-agents %d/%d", agents+1, agents+1)))
+			g.Expect(c.Message).To(ContainSubstring(fmt.Sprintf("podMonitor/monitoring/antrea-agents/0 %d/%d", agents+1, agents+1)))
 		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
 
 		By("stopping the Windows agent: the status names it")
@@ -236,7 +238,8 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 			g.Expect(c.Message).To(ContainSubstring(fmt.Sprintf("1 of %d agent(s) down", agents+1)))
 			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
 		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
-		Expect(world.Client.Delete(ctx, p)).To(Succeed())
+		// No kubelet confirms a graceful deletion here: delete at once.
+		Expect(world.Client.Delete(ctx, p, client.GracePeriodSeconds(0))).To(Succeed())
 		expectHealthy()
 	})
 
