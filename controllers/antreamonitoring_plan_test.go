@@ -60,7 +60,7 @@ func TestPlanPrometheus(t *testing.T) {
 	served := render.PrometheusOperatorState{Served: true, Established: map[string]bool{PrometheusCRD: true}, Prometheuses: []promv1.Prometheus{kps}}
 	available := &appsv1.Deployment{Status: appsv1.DeploymentStatus{Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue}}}}
 
-	tests := []struct {
+	type planCase struct {
 		name     string
 		am       *monitoringv1alpha1.AntreaMonitoring
 		cluster  render.Cluster
@@ -68,7 +68,8 @@ func TestPlanPrometheus(t *testing.T) {
 		rendered bool
 		pools    []string
 		requeue  time.Duration
-	}{
+	}
+	tests := []planCase{
 		{name: "managed, Deployment not available yet", am: am(managed), cluster: render.Cluster{Namespaces: ns()}, rendered: true,
 			pools: []string{"antrea-controllers", "antrea-agents"},
 			want: []metav1.Condition{explicit("Managed"),
@@ -130,15 +131,7 @@ func TestPlanPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	antreaCA := &corev1.ConfigMap{Data: map[string]string{"ca.crt": string(pemCA)}}
-	tests = append(tests, struct {
-		name     string
-		am       *monitoringv1alpha1.AntreaMonitoring
-		cluster  render.Cluster
-		want     []metav1.Condition // conditions, then the applied ones
-		rendered bool
-		pools    []string
-		requeue  time.Duration
-	}{name: "antrea-ca missing", am: am(scrapeConfig), cluster: render.Cluster{Namespaces: ns("prom"), ServiceAccounts: map[types.NamespacedName]bool{{Namespace: "prom", Name: "prometheus"}: true},
+	tests = append(tests, planCase{name: "antrea-ca missing", am: am(scrapeConfig), cluster: render.Cluster{Namespaces: ns("prom"), ServiceAccounts: map[types.NamespacedName]bool{{Namespace: "prom", Name: "prometheus"}: true},
 		AntreaCA: &corev1.ConfigMap{}},
 		want: []metav1.Condition{cond(monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonModeExplicit, "spec.prometheus.mode is ScrapeConfig."),
 			cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonAntreaCANotFound,
