@@ -192,20 +192,6 @@ func (r *AntreaMonitoringReconciler) gatherAntreaInfo(ctx context.Context) (antr
 	return info, nil
 }
 
-// agentInfos returns what each agent reports in its AntreaAgentInfo, by
-// Node name, from the cache: its version, apiPort and apiCABundle (Windows
-// agents, whose pods declare no port, are reached on that apiPort). nil
-// while Antrea's CRDs are not established.
-func (r *AntreaMonitoringReconciler) agentInfos(ctx context.Context) (map[string]agentInfo, error) {
-	c, err := r.antreaInfoCache(ctx)
-	if err != nil || c == nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, antreaInfoReadTimeout)
-	defer cancel()
-	return listAgentInfos(ctx, c)
-}
-
 func listAgentInfos(ctx context.Context, c client.Reader) (map[string]agentInfo, error) {
 	list := &unstructured.UnstructuredList{}
 	list.SetGroupVersionKind(antreaAgentInfoGVK.GroupVersion().WithKind(antreaAgentInfoGVK.Kind + "List"))

@@ -132,13 +132,14 @@ func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	metrics, metricsErr := r.reconcileAntreaMetrics(ctx, &am, all)
 	status.AntreaConfigMap = metrics.configMap
 	info, infoErr := r.gatherAntreaInfo(ctx)
+	agents := info.agents
 	if infoErr != nil {
 		info = lastReported(status)
 	}
 	running := runningAntrea(info, metrics.confs)
 	applyAntrea(status, info, running, metrics.confs != nil)
 	rbacCond, rbacErr := r.reconcileRBAC(ctx, all)
-	prom, promErr := r.reconcilePrometheus(ctx, &am, running)
+	prom, promErr := r.reconcilePrometheus(ctx, &am, running, agents, infoErr)
 	status.Mode, status.Prometheus = prom.mode, prom.prometheus
 	f, fleetErr := r.gatherFleet(ctx, am.AntreaNamespace())
 	f.antrea = running

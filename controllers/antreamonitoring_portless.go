@@ -14,8 +14,11 @@ import (
 // gatherAgentAPIPort finds the port to scrape Antrea's Windows agents on:
 // their DaemonSet declares no container port (in any release), so the
 // agents job gives their port-less targets the apiPort their
-// AntreaAgentInfo objects report.
-func (r *AntreaMonitoringReconciler) gatherAgentAPIPort(ctx context.Context, namespace string) (int32, error) {
+// AntreaAgentInfo objects report. agents and agentsErr are this
+// reconcile's read of those objects (gatherAntreaInfo): they are not read
+// again, and a failed read fails this gather only where it matters, when
+// a port-less agent runs.
+func (r *AntreaMonitoringReconciler) gatherAgentAPIPort(ctx context.Context, namespace string, agents map[string]agentInfo, agentsErr error) (int32, error) {
 	if !r.watches(namespace) {
 		return 0, nil
 	}
@@ -26,9 +29,8 @@ func (r *AntreaMonitoringReconciler) gatherAgentAPIPort(ctx context.Context, nam
 	if !slices.ContainsFunc(pods.Items, portless) {
 		return 0, nil
 	}
-	agents, err := r.agentInfos(ctx)
-	if err != nil {
-		return 0, err
+	if agentsErr != nil {
+		return 0, agentsErr
 	}
 	return portlessAgentPort(pods.Items, agents), nil
 }

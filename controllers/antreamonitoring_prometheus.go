@@ -45,8 +45,9 @@ type prometheusResult struct {
 // writes: the namespaces the mode needs, its objects, and the pruning of what
 // it no longer wants. Pruning comes after the apply succeeded, so a mode that
 // cannot be applied never replaces a working one half-way.
-func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, running catalog.Antrea) (prometheusResult, error) {
-	c, err := r.gatherPrometheus(ctx, am)
+func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, running catalog.Antrea,
+	agents map[string]agentInfo, agentsErr error) (prometheusResult, error) {
+	c, err := r.gatherPrometheus(ctx, am, agents, agentsErr)
 	if err != nil {
 		return prometheusResult{conditions: []metav1.Condition{falseCond(monitoringv1alpha1.ConditionScrapeConfigured, monitoringv1alpha1.ReasonApplyFailed, err.Error())}}, err
 	}
@@ -80,8 +81,9 @@ func (r *AntreaMonitoringReconciler) reconcilePrometheus(ctx context.Context, am
 
 // gatherPrometheus reads, from the cache only, everything the modes plan
 // with: prometheus-operator's state, the namespaces, the ServiceAccount the
-// spec names, and the managed Prometheus's Deployment.
-func (r *AntreaMonitoringReconciler) gatherPrometheus(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring) (*render.Cluster, error) {
+// spec names, the managed Prometheus's Deployment, Antrea's antrea-ca, and
+// the Windows agents' apiPort (from agents, read once per reconcile).
+func (r *AntreaMonitoringReconciler) gatherPrometheus(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, agents map[string]agentInfo, agentsErr error) (*render.Cluster, error) {
 	po, err := r.gatherPromOperator(ctx)
 	if err != nil {
 		return nil, err
@@ -116,7 +118,7 @@ func (r *AntreaMonitoringReconciler) gatherPrometheus(ctx context.Context, am *m
 		if c.AntreaCA, err = getOptional[corev1.ConfigMap](ctx, r.Client, am.AntreaNamespace(), render.AntreaCAConfigMap); err != nil {
 			return nil, err
 		}
-		if c.AgentAPIPort, err = r.gatherAgentAPIPort(ctx, am.AntreaNamespace()); err != nil {
+		if c.AgentAPIPort, err = r.gatherAgentAPIPort(ctx, am.AntreaNamespace(), agents, agentsErr); err != nil {
 			return nil, err
 		}
 	}

@@ -71,9 +71,9 @@ var _ = AfterSuite(func() {
 })
 
 func getAM(g Gomega) *monitoringv1alpha1.AntreaMonitoring {
-	var am monitoringv1alpha1.AntreaMonitoring
-	g.Expect(world.Client.Get(context.Background(), types.NamespacedName{Name: world.Monitoring}, &am)).To(Succeed())
-	return &am
+	am, err := world.GetMonitoring(context.Background())
+	g.Expect(err).NotTo(HaveOccurred())
+	return am
 }
 
 func pool(g Gomega, am *monitoringv1alpha1.AntreaMonitoring, name string) monitoringv1alpha1.TargetHealth {

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,7 +19,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"gopkg.in/yaml.v3"
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -79,9 +77,9 @@ var _ = AfterSuite(func() {
 })
 
 func getAM(g Gomega) *monitoringv1alpha1.AntreaMonitoring {
-	var am monitoringv1alpha1.AntreaMonitoring
-	g.Expect(world.Client.Get(context.Background(), types.NamespacedName{Name: world.Monitoring}, &am)).To(Succeed())
-	return &am
+	am, err := world.GetMonitoring(context.Background())
+	g.Expect(err).NotTo(HaveOccurred())
+	return am
 }
 
 var _ = Describe("Mode Managed's configuration in a real Prometheus", Ordered, func() {
@@ -151,36 +149,17 @@ func MatchTargets(n int) OmegaMatcher {
 // upSeries queries Prometheus for up{job=...} and returns each series's
 // instance label mapped to its value.
 func upSeries(g Gomega, job string) map[string]string {
-	var body struct {
-		Status string `json:"status"`
-		Data   struct {
-			Result []struct {
-				Metric map[string]string `json:"metric"`
-				Value  []any             `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	getJSON(g, "/api/v1/query?query="+url.QueryEscape(fmt.Sprintf("up{job=%q}", job)), &body)
-	g.Expect(body.Status).To(Equal("success"))
-	out := map[string]string{}
-	for _, r := range body.Data.Result {
-		g.Expect(r.Value).To(HaveLen(2))
-		out[r.Metric["instance"]] = fmt.Sprint(r.Value[1])
-	}
-	return out
+	values, _, err := fixtures.Instances(context.Background(), world.Prometheus.URL(), fmt.Sprintf("up{job=%q}", job))
+	g.Expect(err).NotTo(HaveOccurred())
+	return values
 }
 
 // expectedInstances are "node;pod" (the managed jobs' instance relabelling)
 // of the running Antrea pods of a component, each with up value 1.
 func expectedInstances(g Gomega, component string) map[string]string {
-	var pods corev1.PodList
-	g.Expect(world.Client.List(context.Background(), &pods, client.InNamespace(fixtures.WorldAntreaNamespace),
-		client.MatchingLabels{"component": component})).To(Succeed())
-	out := map[string]string{}
-	for _, p := range pods.Items {
-		out[p.Spec.NodeName+";"+p.Name] = "1"
-	}
-	return out
+	want, err := world.UpInstances(context.Background(), component)
+	g.Expect(err).NotTo(HaveOccurred())
+	return want
 }
 
 type ruleGroup struct {

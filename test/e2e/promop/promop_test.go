@@ -21,7 +21,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -85,9 +84,9 @@ var _ = AfterSuite(func() {
 })
 
 func getAM(g Gomega) *monitoringv1alpha1.AntreaMonitoring {
-	var am monitoringv1alpha1.AntreaMonitoring
-	g.Expect(world.Client.Get(context.Background(), types.NamespacedName{Name: world.Monitoring}, &am)).To(Succeed())
-	return &am
+	am, err := world.GetMonitoring(context.Background())
+	g.Expect(err).NotTo(HaveOccurred())
+	return am
 }
 
 var _ = Describe("Scrape health through a real prometheus-operator and a sharded Prometheus", Ordered, func() {
@@ -171,28 +170,16 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 
 		By("querying the shards with the jobs of Antrea's guide, as in every other mode")
 		for job, component := range map[string]string{render.AgentsJob: render.ComponentAgent, render.ControllersJob: render.ComponentController} {
-			want := map[string]string{}
-			var pods corev1.PodList
-			Expect(world.Client.List(ctx, &pods, client.InNamespace(fixtures.WorldAntreaNamespace), client.MatchingLabels{"component": component})).To(Succeed())
-			for _, p := range pods.Items {
-				want[p.Spec.NodeName+";"+p.Name] = "1"
-			}
+			want, err := world.UpInstances(ctx, component)
+			Expect(err).NotTo(HaveOccurred())
 			Eventually(func(g Gomega) {
-				got := map[string]string{}
-				for _, p := range world.Shards {
-					values, jobs, err := fixtures.Instances(ctx, p.URL(), fmt.Sprintf("up{job=%q}", job))
-					g.Expect(err).NotTo(HaveOccurred())
-					g.Expect(jobs).To(Or(BeEmpty(), HaveEach(job)), "a shard may scrape none of a job's targets")
-					maps.Copy(got, values)
-				}
+				got, jobs := shardInstances(g, fmt.Sprintf("up{job=%q}", job))
+				g.Expect(jobs).To(HaveEach(job))
 				g.Expect(got).To(Equal(want), job)
 			}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
 		}
-		for _, p := range world.Shards {
-			_, jobs, err := fixtures.Instances(ctx, p.URL(), "up")
-			Expect(err).NotTo(HaveOccurred())
-			Expect(jobs).To(HaveEach(BeElementOf(render.AgentsJob, render.ControllersJob)), "no series keeps prometheus-operator's own job label")
-		}
+		_, jobs := shardInstances(Default, "up")
+		Expect(jobs).To(HaveEach(BeElementOf(render.AgentsJob, render.ControllersJob)), "no series keeps prometheus-operator's own job label")
 		am := getAM(Default)
 		Expect(am.Status.TargetsSummary).To(Equal(fmt.Sprintf("%d/%d", agents+1, agents+1)))
 	})
@@ -214,12 +201,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		Expect(world.WaitForJobs(ctx, fmt.Sprintf("${1}:%d", win.Port()))).To(Succeed())
 
 		Eventually(func(g Gomega) {
-			got := map[string]string{}
-			for _, s := range world.Shards {
-				values, _, err := fixtures.Instances(ctx, s.URL(), fmt.Sprintf("up{job=%q}", render.AgentsJob))
-				g.Expect(err).NotTo(HaveOccurred())
-				maps.Copy(got, values)
-			}
+			got, _ := shardInstances(g, fmt.Sprintf("up{job=%q}", render.AgentsJob))
 			g.Expect(got).To(HaveKeyWithValue(node+";"+pod, "1"))
 			g.Expect(got).To(HaveLen(agents + 1))
 			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
@@ -279,6 +261,21 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		expectHealthy()
 	})
 })
+
+// shardInstances runs query on every shard and merges the answers (each
+// shard scrapes a part of the targets): instance to value, and the job of
+// every series.
+func shardInstances(g Gomega, query string) (map[string]string, []string) {
+	got := map[string]string{}
+	var jobs []string
+	for _, p := range world.Shards {
+		values, j, err := fixtures.Instances(context.Background(), p.URL(), query)
+		g.Expect(err).NotTo(HaveOccurred())
+		maps.Copy(got, values)
+		jobs = append(jobs, j...)
+	}
+	return got, jobs
+}
 
 func expectHealthy() {
 	GinkgoHelper()
