@@ -81,8 +81,8 @@ type shard struct {
 
 // shards returns who to ask for the mode's Prometheus: spec.prometheus.url;
 // in mode PrometheusOperator the pods of the Prometheus object, one group
-// per shard (found by the labels prometheus-operator puts on them, on their
-// web container port, so no Service name or port name is guessed); or the
+// per shard (found by the labels prometheus-operator puts on them, on the
+// container port its spec.portName names, so no Service is guessed); or the
 // managed Prometheus's Service. When there is none it says why.
 func (r *AntreaMonitoringReconciler) shards(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult) ([]shard, string, error) {
 	if u := am.Spec.Prometheus.URL; u != "" {
@@ -93,7 +93,7 @@ func (r *AntreaMonitoringReconciler) shards(ctx context.Context, am *monitoringv
 	case e == nil:
 		return nil, "No Prometheus to ask yet.", nil
 	case e.PrometheusObject != "":
-		return r.prometheusOperatorShards(ctx, e.Namespace, e.PrometheusObject, e.Shards)
+		return r.prometheusOperatorShards(ctx, *e)
 	case e.Service == "":
 		return nil, e.Unknown, nil
 	}
@@ -115,12 +115,13 @@ func (r *AntreaMonitoringReconciler) inCluster() bool {
 // prometheusOperatorShards finds the ready pods of each shard of Prometheus
 // ns/name. Every shard must have one: a shard nobody can ask leaves part of
 // the targets unseen, so the check says so instead of judging half.
-func (r *AntreaMonitoringReconciler) prometheusOperatorShards(ctx context.Context, ns, name string, count int32) ([]shard, string, error) {
+func (r *AntreaMonitoringReconciler) prometheusOperatorShards(ctx context.Context, e render.Endpoint) ([]shard, string, error) {
+	ns, name, count := e.Namespace, e.PrometheusObject, e.Shards
 	var pods corev1.PodList
 	if err := r.APIReader.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{promop.NameLabel: name}); err != nil {
 		return nil, "", fmt.Errorf("listing the pods of Prometheus %s/%s: %w", ns, name, err)
 	}
-	byShard := promop.ReadyPodsByShard(pods.Items)
+	byShard := promop.ReadyPodsByShard(pods.Items, e.PortName)
 	out := make([]shard, 0, count)
 	var missing []string
 	for i := range count {

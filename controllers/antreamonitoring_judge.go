@@ -120,8 +120,8 @@ func (j judge) explain(c health.ErrorClass) (string, string) {
 			"Antrea answers 404 on /metrics: the pods started with enablePrometheusMetrics: false. Set it to true in %s (spec.antrea.enableMetrics does) and restart the Antrea pods (spec.antrea.restartOnChange does).", cm)
 	case health.ClassTLSName:
 		return monitoringv1alpha1.ReasonTLSVerificationFailed, fmt.Sprintf(
-			"TLS verification failed: Antrea's certificate does not carry the server name the job verifies. The controller's names are antrea and antrea.%s.svc (not ...svc.cluster.local); set the job's tls_config server_name to antrea.%s.svc.",
-			j.fleet.namespace, j.fleet.namespace)
+			"TLS verification failed: antrea-controller's certificate does not name antrea.%[1]s.svc, the server name the controller job verifies (status.targets' lastError lists the names it has). Antrea's self-signed certificate names antrea and antrea.%[1]s.svc; a certificate you provide (selfSignedCert: false, Secret antrea-controller-tls) must name antrea.%[1]s.svc too, or set spec.antrea.insecureSkipVerify: true (insecure). A job of your own must verify antrea.%[1]s.svc, not ...svc.cluster.local.",
+			j.fleet.namespace)
 	case health.ClassTLSAuthority:
 		return monitoringv1alpha1.ReasonTLSVerificationFailed, fmt.Sprintf(
 			"TLS verification failed: the CA Prometheus trusts did not sign antrea-controller's certificate. The controller job verifies with ca.crt of ConfigMap antrea-ca in namespace %s, which the operator copies to where Prometheus reads it and updates when antrea-controller rotates it (a mounted copy follows within the kubelet's sync period). A controller serving a certificate whose CA is not in antrea-ca (selfSignedCert: false) needs that CA published there, or spec.antrea.insecureSkipVerify: true (insecure).", j.fleet.namespace)

@@ -72,7 +72,7 @@ func TestJudgePool(t *testing.T) {
 		{"404", j, report(0, 3, 0, 0, all, map[health.ErrorClass]int{health.ClassNotFound: 3}), metav1.ConditionFalse, monitoringv1alpha1.ReasonMetricsDisabled,
 			[]string{"Antrea answers 404 on /metrics", "enablePrometheusMetrics: false", "ConfigMap kube-system/antrea-config"}, false},
 		{"TLS name", j, report(0, 1, 0, 0, all, map[health.ErrorClass]int{health.ClassTLSName: 1}), metav1.ConditionFalse, monitoringv1alpha1.ReasonTLSVerificationFailed,
-			[]string{"antrea.kube-system.svc (not ...svc.cluster.local)"}, false},
+			[]string{"does not name antrea.kube-system.svc", "selfSignedCert: false", "not ...svc.cluster.local"}, false},
 		{"TLS authority", j, report(0, 1, 0, 0, all, map[health.ErrorClass]int{health.ClassTLSAuthority: 1}), metav1.ConditionFalse, monitoringv1alpha1.ReasonTLSVerificationFailed,
 			[]string{"ConfigMap antrea-ca in namespace kube-system"}, false},
 		{"refused", j, report(2, 1, 0, 0, all, map[health.ErrorClass]int{health.ClassRefused: 1}), metav1.ConditionFalse, monitoringv1alpha1.ReasonConnectionRefused,

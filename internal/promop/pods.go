@@ -17,8 +17,23 @@ const (
 	ShardLabel = "operator.prometheus.io/shard"
 )
 
-// DefaultWebPort is Prometheus's port when the pod declares no "web" port.
+// DefaultWebPort is the port prometheus-operator gives Prometheus's web
+// container port, used when the pod declares no port of the Prometheus's
+// port name.
 const DefaultWebPort = 9090
+
+// DefaultPortName is prometheus-operator's name for that port when the
+// Prometheus sets no spec.portName (kube-prometheus-stack sets http-web).
+const DefaultPortName = "web"
+
+// PortName is the name of the Prometheus's web port on its pods and
+// governing Service.
+func PortName(p *promv1.Prometheus) string {
+	if p.Spec.PortName != "" {
+		return p.Spec.PortName
+	}
+	return DefaultPortName
+}
 
 // Shards is the number of shards of a Prometheus (1 when unset).
 func Shards(p *promv1.Prometheus) int32 {
@@ -35,15 +50,16 @@ type Pod struct {
 }
 
 // ReadyPodsByShard groups the running, ready pods of a Prometheus by the
-// shard their label names, each group sorted by name (its replicas).
-func ReadyPodsByShard(pods []corev1.Pod) map[int32][]Pod {
+// shard their label names, each group sorted by name (its replicas), each
+// on its port named portName.
+func ReadyPodsByShard(pods []corev1.Pod, portName string) map[int32][]Pod {
 	out := map[int32][]Pod{}
 	for _, p := range pods {
 		n, err := strconv.ParseInt(p.Labels[ShardLabel], 10, 32)
 		if err != nil || !p.DeletionTimestamp.IsZero() || p.Status.Phase != corev1.PodRunning || p.Status.PodIP == "" || !podutils.IsPodReady(&p) {
 			continue
 		}
-		out[int32(n)] = append(out[int32(n)], Pod{Namespace: p.Namespace, Name: p.Name, IP: p.Status.PodIP, Port: WebPort(p.Spec)})
+		out[int32(n)] = append(out[int32(n)], Pod{Namespace: p.Namespace, Name: p.Name, IP: p.Status.PodIP, Port: WebPort(p.Spec, portName)})
 	}
 	for _, group := range out {
 		sort.Slice(group, func(i, j int) bool { return group[i].Name < group[j].Name })
@@ -51,11 +67,12 @@ func ReadyPodsByShard(pods []corev1.Pod) map[int32][]Pod {
 	return out
 }
 
-// WebPort is the Prometheus pod's port named web (DefaultWebPort when none).
-func WebPort(spec corev1.PodSpec) int32 {
+// WebPort is the Prometheus pod's port named portName (DefaultWebPort when
+// none is).
+func WebPort(spec corev1.PodSpec, portName string) int32 {
 	for _, c := range spec.Containers {
 		for _, p := range c.Ports {
-			if p.Name == "web" {
+			if p.Name == portName {
 				return p.ContainerPort
 			}
 		}

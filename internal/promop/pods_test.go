@@ -3,6 +3,7 @@ package promop
 import (
 	"testing"
 
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -29,7 +30,7 @@ func TestReadyPodsByShard(t *testing.T) {
 		promPod("prometheus-k8s-shard-1-1", "1", "10.0.0.4", true, 0),     // no web port declared
 		promPod("prometheus-k8s-shard-2-0", "2", "", true, 9090),          // no IP yet
 		promPod("stray", "x", "10.0.0.9", true, 9090),                     // no shard number
-	})
+	}, DefaultPortName)
 	if len(got) != 2 {
 		t.Fatalf("shards %v, want 0 and 1", got)
 	}
@@ -38,5 +39,22 @@ func TestReadyPodsByShard(t *testing.T) {
 	}
 	if g := got[1]; len(g) != 1 || g[0].Name != "prometheus-k8s-shard-1-1" || g[0].Port != DefaultWebPort {
 		t.Errorf("shard 1: %+v, want only the ready replica, on the default port", g)
+	}
+}
+
+// The web port is found by the Prometheus's spec.portName (kube-prometheus-
+// stack sets http-web), not by a guessed "web".
+func TestReadyPodsByShardPortName(t *testing.T) {
+	p := promPod("prometheus-kps-0", "0", "10.0.0.1", true, 0)
+	p.Spec.Containers = []corev1.Container{{Name: "prometheus", Ports: []corev1.ContainerPort{
+		{Name: "web", ContainerPort: 8080}, // a port of another meaning that happens to be called web
+		{Name: "http-web", ContainerPort: 9091},
+	}}}
+	prom := &promv1.Prometheus{Spec: promv1.PrometheusSpec{CommonPrometheusFields: promv1.CommonPrometheusFields{PortName: "http-web"}}}
+	if got := ReadyPodsByShard([]corev1.Pod{p}, PortName(prom))[0]; len(got) != 1 || got[0].Port != 9091 {
+		t.Errorf("pods %+v, want port 9091 (named http-web)", got)
+	}
+	if got := PortName(&promv1.Prometheus{}); got != "web" {
+		t.Errorf("PortName of a Prometheus without spec.portName = %q, want prometheus-operator's default web", got)
 	}
 }

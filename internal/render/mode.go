@@ -92,7 +92,8 @@ type Endpoint struct {
 	Shards             int32
 	Namespace, Service string
 	Port               int32
-	// PortName is the Service port's name (for the API server's proxy).
+	// PortName is the Service port's name (for the API server's proxy),
+	// or the web port's name on the pods of PrometheusObject.
 	PortName string
 	// Unknown, when the mode cannot know where Prometheus is, says what the
 	// user must set (spec.prometheus.url).
@@ -166,6 +167,20 @@ type PrometheusOperatorState struct {
 	// monitors, rules and ScrapeConfig objects (their status.bindings, with
 	// the StatusForConfigurationResources feature gate), by ObjectKey.
 	Bindings map[string][]promv1.WorkloadBinding
+	// Rejections are prometheus-operator's verdicts where it writes no
+	// status.bindings (the feature gate off), by ObjectKey: its
+	// InvalidConfiguration events, each confirmed by the object's absence
+	// from that Prometheus's generated configuration.
+	Rejections map[string][]Rejection
+}
+
+// Rejection is an InvalidConfiguration event of prometheus-operator about
+// an object it left out of a Prometheus's configuration.
+type Rejection struct {
+	// Prometheus is the Prometheus the object was rejected for.
+	Prometheus monitoringv1alpha1.ObjectReference
+	// Message is the event's note.
+	Message string
 }
 
 // ObjectKey names an object as Kind/namespace/name.

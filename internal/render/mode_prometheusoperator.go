@@ -61,6 +61,8 @@ func (prometheusOperatorMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *C
 		Prometheus:               monitoringv1alpha1.ObjectReference{Namespace: prom.Namespace, Name: prom.Name},
 		PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: prom.Namespace, Name: promop.ServiceAccount(prom)},
 		Shards:                   promop.Shards(prom),
+		PortName:                 promop.PortName(prom),
+		ListenLocal:              prom.Spec.ListenLocal,
 	}
 	in.Prometheus = &in.PrometheusOperator.Prometheus
 	if c.Namespaces[in.PrometheusOperator.Namespace] == nil {
@@ -99,8 +101,19 @@ func (prometheusOperatorMode) Render(in Input) (Rendered, error) {
 		Pools:     pools,
 		Selected:  selected,
 		ScrapeAs:  monitoringv1alpha1.ObjectReference{Namespace: p.Namespace, Name: n.MetricsReader()},
-		Endpoint:  Endpoint{Namespace: p.Prometheus.Namespace, PrometheusObject: p.Prometheus.Name, Shards: p.Shards},
+		Endpoint:  prometheusOperatorEndpoint(p),
 	}, nil
+}
+
+// prometheusOperatorEndpoint asks the Prometheus's pods on their web port,
+// unless Prometheus listens on localhost only (spec.listenLocal): then only
+// spec.prometheus.url can reach it.
+func prometheusOperatorEndpoint(p PrometheusOperatorInput) Endpoint {
+	if p.ListenLocal {
+		return Endpoint{Unknown: fmt.Sprintf("Prometheus %s/%s listens on localhost only (spec.listenLocal: true), so its pods cannot be asked from outside; set spec.prometheus.url to an address that reaches its API (e.g. a proxy beside it).",
+			p.Prometheus.Namespace, p.Prometheus.Name)}
+	}
+	return Endpoint{Namespace: p.Prometheus.Namespace, PrometheusObject: p.Prometheus.Name, Shards: p.Shards, PortName: p.PortName}
 }
 
 // Conditions checks that the Prometheus selects what was rendered (its
@@ -123,28 +136,44 @@ func (prometheusOperatorMode) Conditions(in Input, r Rendered, c *Cluster) []met
 	if problems := promop.SelectionProblems(prom, monitors, nsLabels); len(problems) > 0 {
 		return []metav1.Condition{*scrapeBlocked(monitoringv1alpha1.ReasonNotSelectedByPrometheus, strings.Join(problems, "; ")+".")}
 	}
-	if rejected := rejections(r.Selected, c.PrometheusOperator.Bindings, in.PrometheusOperator.Prometheus); len(rejected) > 0 {
+	if rejected := rejections(r.Selected, c.PrometheusOperator, in.PrometheusOperator.Prometheus); len(rejected) > 0 {
 		return []metav1.Condition{*scrapeBlocked(monitoringv1alpha1.ReasonRejectedByPrometheusOperator, strings.Join(rejected, "; ")+".")}
 	}
 	return []metav1.Condition{scrapeApplied(fmt.Sprintf("The monitors in namespace %s are selected by the Prometheus.", in.PrometheusOperator.Namespace))}
 }
 
 // rejections lists the objects prometheus-operator did not accept for the
-// Prometheus (a binding to it whose Accepted condition is False), with its
-// reason and message: such an object is left out of Prometheus's
-// configuration although the Prometheus selects it.
-func rejections(objs []client.Object, bindings map[string][]promv1.WorkloadBinding, prom monitoringv1alpha1.ObjectReference) []string {
+// Prometheus, with its reason and message: a binding to it whose Accepted
+// condition is False, or, for an object without a binding to it (the
+// StatusForConfigurationResources gate off), a confirmed InvalidConfiguration
+// event. Such an object is left out of Prometheus's configuration although
+// the Prometheus selects it.
+func rejections(objs []client.Object, st PrometheusOperatorState, prom monitoringv1alpha1.ObjectReference) []string {
 	var out []string
 	for _, o := range objs {
-		for _, b := range bindings[ObjectKey(o)] {
+		key := ObjectKey(o)
+		rejected := func(why string) {
+			out = append(out, fmt.Sprintf("prometheus-operator rejected %s %s/%s for Prometheus %s/%s, so it is not in Prometheus's configuration (%s)",
+				o.GetObjectKind().GroupVersionKind().Kind, o.GetNamespace(), o.GetName(), prom.Namespace, prom.Name, why))
+		}
+		bound := false
+		for _, b := range st.Bindings[key] {
 			if b.Resource != "prometheuses" || b.Namespace != prom.Namespace || b.Name != prom.Name {
 				continue
 			}
+			bound = true
 			for _, c := range b.Conditions {
 				if c.Type == promv1.Accepted && c.Status == promv1.ConditionFalse {
-					out = append(out, fmt.Sprintf("prometheus-operator rejected %s %s/%s for Prometheus %s/%s, so it is not in Prometheus's configuration (%s: %s)",
-						o.GetObjectKind().GroupVersionKind().Kind, o.GetNamespace(), o.GetName(), prom.Namespace, prom.Name, c.Reason, c.Message))
+					rejected(c.Reason + ": " + c.Message)
 				}
+			}
+		}
+		if bound {
+			continue
+		}
+		for _, r := range st.Rejections[key] {
+			if r.Prometheus == prom {
+				rejected("its InvalidConfiguration event: " + r.Message)
 			}
 		}
 	}

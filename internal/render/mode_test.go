@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 )
@@ -78,5 +79,40 @@ func TestEveryModeRenders(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The PrometheusOperator mode asks the chosen Prometheus's pods on the port
+// its spec.portName names, every shard; a Prometheus listening on localhost
+// only cannot be asked, and the endpoint says what to set instead.
+func TestPrometheusOperatorEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec promv1.CommonPrometheusFields
+		want Endpoint
+	}{
+		{"defaults", promv1.CommonPrometheusFields{}, Endpoint{Namespace: "kps", PrometheusObject: "kps", Shards: 1, PortName: "web"}},
+		{"kube-prometheus-stack", promv1.CommonPrometheusFields{PortName: "http-web", Shards: ptr.To(int32(3))}, Endpoint{Namespace: "kps", PrometheusObject: "kps", Shards: 3, PortName: "http-web"}},
+		{"listenLocal", promv1.CommonPrometheusFields{ListenLocal: true}, Endpoint{Unknown: "Prometheus kps/kps listens on localhost only (spec.listenLocal: true), so its pods cannot be asked from outside; set spec.prometheus.url to an address that reaches its API (e.g. a proxy beside it)."}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "antrea", UID: "uid-1"}}
+			cluster := &Cluster{
+				Namespaces: map[string]*corev1.Namespace{"kps": {ObjectMeta: metav1.ObjectMeta{Name: "kps"}}},
+				PrometheusOperator: PrometheusOperatorState{Served: true, Established: map[string]bool{},
+					Prometheuses: []promv1.Prometheus{{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "kps"}, Spec: promv1.PrometheusSpec{CommonPrometheusFields: tc.spec}}}},
+			}
+			in := Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModePrometheusOperator}
+			if c := Modes[monitoringv1alpha1.ModePrometheusOperator].Plan(am, cluster, &in); c != nil {
+				t.Fatalf("Plan blocked: %+v", c)
+			}
+			r, err := Render(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Endpoint != tc.want {
+				t.Errorf("endpoint\n got %+v\nwant %+v", r.Endpoint, tc.want)
+			}
+		})
 	}
 }

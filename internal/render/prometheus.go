@@ -97,6 +97,10 @@ type PrometheusOperatorInput struct {
 	PrometheusServiceAccount monitoringv1alpha1.ObjectReference
 	// Shards is the Prometheus's number of shards (each scrapes a part).
 	Shards int32
+	// PortName is the name of the web port of the Prometheus's pods.
+	PortName string
+	// ListenLocal: the Prometheus listens on localhost only.
+	ListenLocal bool
 }
 
 // Names of the objects rendered for an AntreaMonitoring.

@@ -274,6 +274,45 @@ var _ = Describe("Scrape health", Ordered, func() {
 		}, 30*time.Second, 250*time.Millisecond).Should(Succeed())
 	})
 
+	It("explains a controller certificate that does not name antrea.kube-system.svc (a certificate the user provides)", func() {
+		ctx := context.Background()
+		By("serving a certificate for another name from a CA published in antrea-ca: the authority verifies, the name does not")
+		Expect(world.Controller.ServeCertificateFor("antrea-controller.example.com")).To(Succeed())
+		Expect(world.Controller.PublishCA(ctx, world.Client)).To(Succeed())
+		DeferCleanup(func() {
+			Expect(world.Controller.ServeCertificateFor()).To(Succeed())
+			Expect(world.Controller.PublishCA(ctx, world.Client)).To(Succeed())
+			world.Controller.Stop()
+			Expect(world.Controller.Start()).To(Succeed())
+		})
+		world.Controller.Stop() // a new handshake, as after a controller restart
+		Expect(world.Controller.Start()).To(Succeed())
+		Eventually(func(g Gomega) {
+			am := getAM(g)
+			c := expectTargetsHealthy(g, am, metav1.ConditionFalse, monitoringv1alpha1.ReasonTLSVerificationFailed)
+			g.Expect(c.Message).To(ContainSubstring("1 of 1 controller(s) down"))
+			g.Expect(c.Message).To(ContainSubstring("does not name antrea.kube-system.svc"))
+			g.Expect(pool(g, am, render.ControllersJob).LastError).To(ContainSubstring("x509: certificate is valid for antrea-controller.example.com, not antrea.kube-system.svc"))
+			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
+		}, 2*withinTwoIntervals, 100*time.Millisecond).Should(Succeed())
+	})
+
+	It("explains an agent that accepts connections but does not answer within the scrape timeout", func() {
+		world.Agents[0].SetStalled(true)
+		DeferCleanup(func() { world.Agents[0].SetStalled(false) })
+		Eventually(func(g Gomega) {
+			am := getAM(g)
+			c := expectTargetsHealthy(g, am, metav1.ConditionFalse, monitoringv1alpha1.ReasonScrapeTimeout)
+			g.Expect(c.Message).To(ContainSubstring("1 of 3 agent(s) down (pool antrea-agents): scrapes time out"))
+			g.Expect(pool(g, am, render.AgentsJob).LastError).To(ContainSubstring("context deadline exceeded"))
+			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
+		}, 2*withinTwoIntervals, 100*time.Millisecond).Should(Succeed())
+		world.Agents[0].SetStalled(false)
+		Eventually(func(g Gomega) {
+			expectTargetsHealthy(g, getAM(g), metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp)
+		}, 30*time.Second, 250*time.Millisecond).Should(Succeed())
+	})
+
 	It("leaves nothing of its own behind once the last AntreaMonitoring is deleted, and restores Antrea", func() {
 		ctx := context.Background()
 		Expect(world.Client.Delete(ctx, &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: world.Monitoring}})).To(Succeed())
