@@ -35,6 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
@@ -86,6 +87,7 @@ type AntreaMonitoringReconciler struct {
 // +kubebuilder:rbac:groups=apps,resources=daemonsets;deployments,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch
 // Prometheus provisioning (objects the operator creates, labelled, pruned by label):
 // +kubebuilder:rbac:groups="",resources=serviceaccounts;secrets;services,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=create;delete
@@ -222,6 +224,12 @@ func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// Antrea's pods: replaced pods clear RestartInProgress at once.
 		Watches(&corev1.Pod{}, objects, builder.WithPredicates(podChanged())).
 		Watches(&corev1.Namespace{}, objects, builder.WithPredicates(predicate.LabelChangedPredicate{})).
+		// prometheus-operator rejecting an object (its InvalidConfiguration
+		// events, the only ones cached) where it writes no status.bindings.
+		Watches(&corev1.Event{}, handler.EnqueueRequestsFromMapFunc(r.enqueueAll), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
+			e, ok := o.(*corev1.Event)
+			return ok && e.Reason == promop.InvalidConfigurationReason
+		}))).
 		Watches(&apiextensionsv1.CustomResourceDefinition{}, objects, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			crd, ok := o.(*apiextensionsv1.CustomResourceDefinition)
 			return ok && (crd.Spec.Group == promv1.SchemeGroupVersion.Group || antreaInfoCRDs[crd.Name] != schema.GroupVersionKind{})

@@ -3,6 +3,8 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
@@ -19,6 +21,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
@@ -228,47 +231,165 @@ func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (re
 		return st, fmt.Errorf("watching or listing Prometheus objects: %w", err)
 	}
 	st.Served = true
-	st.Bindings, err = r.bindings(ctx, st)
+	var unbound []client.Object
+	if st.Bindings, unbound, err = r.bindings(ctx, st); err != nil {
+		return st, err
+	}
+	st.Rejections, err = r.eventRejections(ctx, unbound)
 	return st, err
 }
 
 // bindings reads prometheus-operator's verdict on each of the operator's
-// monitors, rules and ScrapeConfig objects (status.bindings) from the cache.
-func (r *AntreaMonitoringReconciler) bindings(ctx context.Context, st render.PrometheusOperatorState) (map[string][]promv1.WorkloadBinding, error) {
+// monitors, rules and ScrapeConfig objects (status.bindings) from the cache,
+// and returns the objects it has no binding on (its
+// StatusForConfigurationResources gate off, or not yet looked at).
+func (r *AntreaMonitoringReconciler) bindings(ctx context.Context, st render.PrometheusOperatorState) (map[string][]promv1.WorkloadBinding, []client.Object, error) {
 	out := map[string][]promv1.WorkloadBinding{}
+	var unbound []client.Object
 	for _, k := range render.Kinds {
 		if !k.PrometheusOperator || !st.Serves(k) {
 			continue
 		}
 		list := k.NewList()
 		if err := r.List(ctx, list, client.HasLabels{render.OwnerLabel}); err != nil {
-			return nil, fmt.Errorf("listing %s: %w", k.GVK.Kind, err)
+			return nil, nil, fmt.Errorf("listing %s: %w", k.GVK.Kind, err)
 		}
 		add := func(o client.Object, s promv1.ConfigResourceStatus) {
 			if len(s.Bindings) > 0 {
 				out[render.Key(k.GVK.Kind, o.GetNamespace(), o.GetName())] = s.Bindings
+				return
 			}
+			o.GetObjectKind().SetGroupVersionKind(k.GVK)
+			unbound = append(unbound, o)
 		}
 		switch l := list.(type) {
 		case *promv1.ServiceMonitorList:
-			for _, o := range l.Items {
-				add(&o, o.Status)
+			for i := range l.Items {
+				add(&l.Items[i], l.Items[i].Status)
 			}
 		case *promv1.PodMonitorList:
-			for _, o := range l.Items {
-				add(&o, o.Status)
+			for i := range l.Items {
+				add(&l.Items[i], l.Items[i].Status)
 			}
 		case *promv1.PrometheusRuleList:
-			for _, o := range l.Items {
-				add(&o, o.Status)
+			for i := range l.Items {
+				add(&l.Items[i], l.Items[i].Status)
 			}
 		case *promv1alpha1.ScrapeConfigList:
-			for _, o := range l.Items {
-				add(&o, o.Status)
+			for i := range l.Items {
+				add(&l.Items[i], l.Items[i].Status)
 			}
 		}
 	}
+	return out, unbound, nil
+}
+
+// eventRejections reads prometheus-operator's verdict on the objects it
+// wrote no status.bindings on: its InvalidConfiguration events about them
+// (cached by that reason, so a cluster without rejections costs no read),
+// each confirmed by the object's absence from the generated configuration
+// of the Prometheus the event relates to (read only then, once per
+// Prometheus), so the event of a rejection since mended, which the API
+// server keeps for an hour, is not reported.
+func (r *AntreaMonitoringReconciler) eventRejections(ctx context.Context, unbound []client.Object) (map[string][]render.Rejection, error) {
+	if len(unbound) == 0 {
+		return nil, nil
+	}
+	var events corev1.EventList
+	if err := r.List(ctx, &events); err != nil {
+		return nil, fmt.Errorf("listing %s events: %w", promop.InvalidConfigurationReason, err)
+	}
+	byUID := map[types.UID][]corev1.Event{}
+	for _, e := range events.Items {
+		if e.Reason == promop.InvalidConfigurationReason && e.Related != nil && e.Related.Kind == promv1.PrometheusesKind {
+			byUID[e.InvolvedObject.UID] = append(byUID[e.InvolvedObject.UID], e)
+		}
+	}
+	out := map[string][]render.Rejection{}
+	generated := map[monitoringv1alpha1.ObjectReference]*generatedConfig{}
+	for _, o := range unbound {
+		latest := map[monitoringv1alpha1.ObjectReference]corev1.Event{}
+		for _, e := range byUID[o.GetUID()] {
+			prom := monitoringv1alpha1.ObjectReference{Namespace: e.Related.Namespace, Name: e.Related.Name}
+			if l, ok := latest[prom]; !ok || eventTime(e).After(eventTime(l)) {
+				latest[prom] = e
+			}
+		}
+		for prom, e := range latest {
+			g, ok := generated[prom]
+			if !ok {
+				var err error
+				if g, err = r.readGenerated(ctx, prom); err != nil {
+					return nil, err
+				}
+				generated[prom] = g
+			}
+			if g.has(o) {
+				continue
+			}
+			key := render.ObjectKey(o)
+			out[key] = append(out[key], render.Rejection{Prometheus: prom, Message: e.Message})
+		}
+	}
 	return out, nil
+}
+
+// eventTime is when an event was last seen, whichever API wrote it.
+func eventTime(e corev1.Event) time.Time {
+	switch {
+	case e.Series != nil && !e.Series.LastObservedTime.IsZero():
+		return e.Series.LastObservedTime.Time
+	case !e.LastTimestamp.IsZero():
+		return e.LastTimestamp.Time
+	}
+	return e.EventTime.Time
+}
+
+// generatedConfig is what prometheus-operator generated for one Prometheus:
+// its scrape jobs and its rule files (nil when it wrote none yet).
+type generatedConfig struct {
+	jobs      []string
+	ruleFiles map[string]bool
+}
+
+// has says whether object o made it into the generated configuration.
+func (g *generatedConfig) has(o client.Object) bool {
+	kind := o.GetObjectKind().GroupVersionKind().Kind
+	if kind == promv1.PrometheusRuleKind {
+		return g.ruleFiles[promop.RuleFileKey(o.GetNamespace(), o.GetName(), string(o.GetUID()))]
+	}
+	return slices.ContainsFunc(g.jobs, func(j string) bool { return promop.JobOf(j, kind, o.GetNamespace(), o.GetName()) })
+}
+
+// readGenerated reads, uncached, the configuration prometheus-operator
+// generated for Prometheus prom: Secret prometheus-<name> and the
+// prometheus-<name>-rulefiles-<n> ConfigMaps. None yet means nothing is in.
+func (r *AntreaMonitoringReconciler) readGenerated(ctx context.Context, prom monitoringv1alpha1.ObjectReference) (*generatedConfig, error) {
+	g := &generatedConfig{ruleFiles: map[string]bool{}}
+	var s corev1.Secret
+	switch err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: prom.Namespace, Name: promop.ConfigSecretName(prom.Name)}, &s); {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return nil, fmt.Errorf("reading the configuration prometheus-operator generated for Prometheus %s/%s: %w", prom.Namespace, prom.Name, err)
+	default:
+		jobs, err := promop.GeneratedJobs(&s)
+		if err != nil {
+			return nil, err
+		}
+		g.jobs = jobs
+	}
+	var cms corev1.ConfigMapList
+	if err := r.APIReader.List(ctx, &cms, client.InNamespace(prom.Namespace)); err != nil {
+		return nil, fmt.Errorf("listing the rule files prometheus-operator generated for Prometheus %s/%s: %w", prom.Namespace, prom.Name, err)
+	}
+	for _, cm := range cms.Items {
+		if strings.HasPrefix(cm.Name, promop.RuleFilesPrefix(prom.Name)) {
+			for k := range cm.Data {
+				g.ruleFiles[k] = true
+			}
+		}
+	}
+	return g, nil
 }
 
 // resolveMode turns Auto into a mode, with the condition saying why.

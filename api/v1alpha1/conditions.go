@@ -100,7 +100,9 @@ const (
 	ReasonNotSelectedByPrometheus = "NotSelectedByPrometheus"
 	// ReasonRejectedByPrometheusOperator: the Prometheus selects a monitor,
 	// rule or ScrapeConfig but prometheus-operator did not accept it (its
-	// status.bindings says Accepted=False), so it is left out of
+	// status.bindings says Accepted=False; without bindings, its
+	// InvalidConfiguration event, confirmed by the object's absence from the
+	// configuration it generated), so it is left out of
 	// Prometheus's configuration; the message has prometheus-operator's
 	// reason and message (for example an empty token Secret).
 	ReasonRejectedByPrometheusOperator = "RejectedByPrometheusOperator"

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -22,6 +23,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/controllers"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
@@ -65,7 +67,8 @@ var AntreaLabel = labels.Set{"app": "antrea"}
 //   - namespaces and ServiceAccounts (small, managedFields stripped): the
 //     modes wait for the ones they deliver to;
 //   - CRDs without their schema (prometheus-operator's say whether it is
-//     installed), and Prometheus objects once their CRD exists.
+//     installed), and Prometheus objects once their CRD exists;
+//   - prometheus-operator's InvalidConfiguration events, and no others.
 func CacheOptions(antreaNamespaces []string) cache.Options {
 	ours := labels.SelectorFromSet(labels.Set{render.ManagedByLabel: render.ManagedByValue})
 	antrea := labels.SelectorFromSet(AntreaLabel)
@@ -104,6 +107,9 @@ func CacheOptions(antreaNamespaces []string) cache.Options {
 	byObject[&corev1.Pod{}] = cache.ByObject{Namespaces: inAntrea(), Transform: stripPod}
 	byObject[&corev1.Namespace{}] = cache.ByObject{Label: all, Transform: strip}
 	byObject[&apiextensionsv1.CustomResourceDefinition{}] = cache.ByObject{Label: all, Transform: stripCRD}
+	// prometheus-operator's InvalidConfiguration events (its verdict when
+	// it writes no status.bindings), only those: the API server filters.
+	byObject[&corev1.Event{}] = cache.ByObject{Label: all, Field: fields.OneTermEqualSelector("reason", promop.InvalidConfigurationReason), Transform: strip}
 	return cache.Options{DefaultLabelSelector: ours, ByObject: byObject}
 }
 

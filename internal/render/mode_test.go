@@ -1,6 +1,8 @@
 package render
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
@@ -8,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 )
@@ -96,22 +99,88 @@ func TestPrometheusOperatorEndpoint(t *testing.T) {
 		{"listenLocal", promv1.CommonPrometheusFields{ListenLocal: true}, Endpoint{Unknown: "Prometheus kps/kps listens on localhost only (spec.listenLocal: true), so its pods cannot be asked from outside; set spec.prometheus.url to an address that reaches its API (e.g. a proxy beside it)."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "antrea", UID: "uid-1"}}
-			cluster := &Cluster{
-				Namespaces: map[string]*corev1.Namespace{"kps": {ObjectMeta: metav1.ObjectMeta{Name: "kps"}}},
-				PrometheusOperator: PrometheusOperatorState{Served: true, Established: map[string]bool{},
-					Prometheuses: []promv1.Prometheus{{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "kps"}, Spec: promv1.PrometheusSpec{CommonPrometheusFields: tc.spec}}}},
-			}
-			in := Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModePrometheusOperator}
-			if c := Modes[monitoringv1alpha1.ModePrometheusOperator].Plan(am, cluster, &in); c != nil {
-				t.Fatalf("Plan blocked: %+v", c)
-			}
-			r, err := Render(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r, _, _ := renderPrometheusOperator(t, tc.spec, PrometheusOperatorState{})
 			if r.Endpoint != tc.want {
 				t.Errorf("endpoint\n got %+v\nwant %+v", r.Endpoint, tc.want)
+			}
+		})
+	}
+}
+
+// renderPrometheusOperator plans and renders mode PrometheusOperator for
+// Prometheus kps/kps with spec, prometheus-operator's state st (its
+// verdicts) added to the cluster.
+func renderPrometheusOperator(t *testing.T, spec promv1.CommonPrometheusFields, st PrometheusOperatorState) (Rendered, Input, *Cluster) {
+	t.Helper()
+	am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "antrea", UID: "uid-1"}}
+	st.Served, st.Established = true, map[string]bool{}
+	st.Prometheuses = []promv1.Prometheus{{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "kps"}, Spec: promv1.PrometheusSpec{CommonPrometheusFields: spec}}}
+	cluster := &Cluster{Namespaces: map[string]*corev1.Namespace{"kps": {ObjectMeta: metav1.ObjectMeta{Name: "kps"}}}, PrometheusOperator: st}
+	in := Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModePrometheusOperator}
+	if c := Modes[monitoringv1alpha1.ModePrometheusOperator].Plan(am, cluster, &in); c != nil {
+		t.Fatalf("Plan blocked: %+v", c)
+	}
+	r, err := Render(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, in, cluster
+}
+
+// prometheus-operator's verdict on the rendered monitors: a binding to the
+// chosen Prometheus whose Accepted is False (its StatusForConfigurationResources
+// gate on), or, on an object it wrote no binding on (the gate off), a
+// confirmed InvalidConfiguration event relating to that Prometheus, makes
+// ScrapeConfigured False and names the object and why; a binding, when
+// there is one, is the verdict, and verdicts about other Prometheuses are
+// not this one's.
+func TestPrometheusOperatorRejections(t *testing.T) {
+	all := &metav1.LabelSelector{}
+	selectsAll := promv1.CommonPrometheusFields{ServiceMonitorSelector: all, ServiceMonitorNamespaceSelector: all,
+		PodMonitorSelector: all, PodMonitorNamespaceSelector: all, ScrapeConfigSelector: all, ScrapeConfigNamespaceSelector: all}
+	kps := monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: "kps"}
+	binding := func(prom string, status promv1.ConditionStatus) []promv1.WorkloadBinding {
+		return []promv1.WorkloadBinding{{Group: "monitoring.coreos.com", Resource: "prometheuses", Namespace: "kps", Name: prom,
+			Conditions: []promv1.ConfigResourceCondition{{Type: promv1.Accepted, Status: status, Reason: "InvalidConfiguration", Message: "failed to get bearer token"}}}}
+	}
+	const agents = "PodMonitor/kps/antrea-agents"
+	for _, tc := range []struct {
+		name       string
+		bindings   map[string][]promv1.WorkloadBinding
+		rejections map[string][]Rejection
+		status     metav1.ConditionStatus
+		reason     string
+		message    string
+	}{
+		{"nothing said yet", nil, nil, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "are selected by the Prometheus"},
+		{"binding accepted", map[string][]promv1.WorkloadBinding{agents: binding("kps", promv1.ConditionTrue)}, nil,
+			metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "are selected by the Prometheus"},
+		{"binding rejected", map[string][]promv1.WorkloadBinding{agents: binding("kps", promv1.ConditionFalse)}, nil,
+			metav1.ConditionFalse, monitoringv1alpha1.ReasonRejectedByPrometheusOperator,
+			"prometheus-operator rejected PodMonitor kps/antrea-agents for Prometheus kps/kps, so it is not in Prometheus's configuration (InvalidConfiguration: failed to get bearer token)."},
+		{"rejected for another Prometheus", map[string][]promv1.WorkloadBinding{agents: binding("other", promv1.ConditionFalse)}, nil,
+			metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "are selected by the Prometheus"},
+		{"gate off: confirmed event", nil, map[string][]Rejection{agents: {{Prometheus: kps, Message: `"kps/antrea-agents" was rejected due to invalid configuration: bad`}}},
+			metav1.ConditionFalse, monitoringv1alpha1.ReasonRejectedByPrometheusOperator,
+			`prometheus-operator rejected PodMonitor kps/antrea-agents for Prometheus kps/kps, so it is not in Prometheus's configuration (its InvalidConfiguration event: "kps/antrea-agents" was rejected due to invalid configuration: bad).`},
+		{"gate off: event about another Prometheus", nil, map[string][]Rejection{agents: {{Prometheus: monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: "other"}, Message: "bad"}}},
+			metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "are selected by the Prometheus"},
+		{"a binding outweighs an event", map[string][]promv1.WorkloadBinding{agents: binding("kps", promv1.ConditionTrue)}, map[string][]Rejection{agents: {{Prometheus: kps, Message: "bad"}}},
+			metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "are selected by the Prometheus"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, in, cluster := renderPrometheusOperator(t, selectsAll, PrometheusOperatorState{Bindings: tc.bindings, Rejections: tc.rejections})
+			if !slices.ContainsFunc(r.Selected, func(o client.Object) bool { return ObjectKey(o) == agents }) {
+				t.Fatalf("rendered no %s", agents)
+			}
+			conds := Modes[monitoringv1alpha1.ModePrometheusOperator].Conditions(in, r, cluster)
+			if len(conds) != 1 {
+				t.Fatalf("conditions %+v, want ScrapeConfigured only", conds)
+			}
+			c := conds[0]
+			if c.Type != monitoringv1alpha1.ConditionScrapeConfigured || c.Status != tc.status || c.Reason != tc.reason || !strings.Contains(c.Message, tc.message) {
+				t.Errorf("got %s=%s %s %q\nwant %s=%s %s containing %q", c.Type, c.Status, c.Reason, c.Message,
+					monitoringv1alpha1.ConditionScrapeConfigured, tc.status, tc.reason, tc.message)
 			}
 		})
 	}

@@ -18,7 +18,9 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -121,12 +123,32 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 			c := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
 			g.Expect(c).NotTo(BeNil())
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
-			total := map[string]int32{}
+			up, down := map[string]int32{}, int32(0)
 			for _, t := range am.Status.Targets {
-				total[t.ScrapePool] = t.Up
+				up[t.ScrapePool] = t.Up
+				down += t.Down
 			}
-			GinkgoWriter.Println("pools:", total, "message:", c.Message)
+			g.Expect(up).To(Equal(map[string]int32{agentsPool: agents, controllersPool: 1}), "each target counted once, from whichever shard scrapes it")
+			g.Expect(down).To(BeZero())
+			g.Expect(am.Status.TargetsSummary).To(Equal(fmt.Sprintf("%d/%d", agents+1, agents+1)))
+			GinkgoWriter.Println("pools:", up, "message:", c.Message)
 		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
+	})
+
+	It("is not healthy while antrea-controller runs but its Service has no endpoint (0 targets in the controllers pool)", func() {
+		ctx := context.Background()
+		By("emptying the Endpoints and EndpointSlice of Service antrea, as the endpoint controllers do while the controller is not ready")
+		restore := emptyControllerEndpoints(ctx)
+		Eventually(func(g Gomega) {
+			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionFalse), c.Message)
+			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonNoTargets), c.Message)
+			g.Expect(c.Message).To(ContainSubstring("Pool %s has no target although Antrea runs 1 controller(s) in kube-system", controllersPool))
+			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
+		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
+		restore()
+		expectHealthy()
 	})
 
 	It("splits the targets between the two shards, which the operator adds up", func() {
@@ -227,18 +249,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 
 	It("says ScrapeConfigured=False when prometheus-operator rejects the monitors (empty token Secret), and recovers", func() {
 		ctx := context.Background()
-		By("stopping kube-controller-manager, so a new token Secret stays empty")
-		world.ControllerManager.Stop()
-		DeferCleanup(func() {
-			if world.ControllerManager == nil {
-				var err error
-				world.ControllerManager, err = fixtures.StartControllerManager(ctx, world.Env, world.Client)
-				Expect(err).NotTo(HaveOccurred())
-			}
-		})
-		world.ControllerManager = nil
-		token := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: fixtures.PromOpNamespace, Name: render.NamesFor(world.Monitoring).MetricsReaderToken()}}
-		Expect(world.Client.Delete(ctx, token)).To(Succeed())
+		recover := rejectMonitors(ctx)
 		Eventually(func(g Gomega) {
 			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionScrapeConfigured)
 			g.Expect(c).NotTo(BeNil())
@@ -247,7 +258,105 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 			g.Expect(c.Message).To(ContainSubstring("prometheus-operator rejected PodMonitor monitoring/antrea-agents for Prometheus monitoring/k8s"))
 			GinkgoWriter.Println("ScrapeConfigured:", c.Reason, c.Message)
 		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
+		recover()
+	})
 
+	It("without prometheus-operator's status bindings (its feature gate off), reads the rejection from its events, confirmed by the generated configuration", func() {
+		ctx := context.Background()
+		By("restarting prometheus-operator without StatusForConfigurationResources, on monitors it never wrote bindings on")
+		var err error
+		world.Operator, err = world.Operator.Restart(ctx, false)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() {
+			var err error
+			world.Operator, err = world.Operator.Restart(ctx, true)
+			Expect(err).NotTo(HaveOccurred())
+		})
+		clearBindings(ctx)
+		By("the previous spec's InvalidConfiguration events are still there, but the monitors are in the generated configuration: no rejection")
+		Eventually(func(g Gomega) {
+			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionScrapeConfigured)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+		}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
+		var events corev1.EventList
+		Expect(world.Client.List(ctx, &events, client.InNamespace(fixtures.PromOpNamespace), client.MatchingFields{"reason": "InvalidConfiguration"})).To(Succeed())
+		Expect(events.Items).NotTo(BeEmpty(), "the stale events this spec must not be fooled by")
+
+		recover := rejectMonitors(ctx)
+		Eventually(func(g Gomega) {
+			am := getAM(g)
+			c := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionScrapeConfigured)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionFalse), c.Message)
+			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonRejectedByPrometheusOperator))
+			g.Expect(c.Message).To(ContainSubstring("prometheus-operator rejected PodMonitor monitoring/antrea-agents for Prometheus monitoring/k8s, so it is not in Prometheus's configuration (its InvalidConfiguration event: "))
+			g.Expect(c.ObservedGeneration).To(Equal(am.Generation))
+			GinkgoWriter.Println("ScrapeConfigured:", c.Reason, c.Message)
+		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
+		recover()
+	})
+
+	It("through ScrapeConfig objects (useScrapeConfig): the real prometheus-operator turns them into jobs, and every target is healthy", func() {
+		ctx := context.Background()
+		am := getAM(Default)
+		am.Spec.Prometheus.PrometheusOperator.UseScrapeConfig = true
+		Expect(fixtures.UpdateSpec(ctx, world.Client, am)).To(Succeed())
+		By("waiting for prometheus-operator's configuration to hold the ScrapeConfig objects' jobs")
+		Expect(world.WaitForJobs(ctx, "scrapeConfig/monitoring/antrea-agents")).To(Succeed())
+		Expect(world.WaitForJobs(ctx, "scrapeConfig/monitoring/antrea-controllers")).To(Succeed())
+		Eventually(func(g Gomega) {
+			am := getAM(g)
+			c := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+			g.Expect(c.ObservedGeneration).To(Equal(am.Generation))
+			up := map[string]int32{}
+			for _, t := range am.Status.Targets {
+				up[t.ScrapePool] = t.Up
+			}
+			g.Expect(up).To(Equal(map[string]int32{"scrapeConfig/monitoring/antrea-agents": agents, "scrapeConfig/monitoring/antrea-controllers": 1}))
+			GinkgoWriter.Println("pools:", up, "message:", c.Message)
+		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
+		for job, component := range map[string]string{render.AgentsJob: render.ComponentAgent, render.ControllersJob: render.ComponentController} {
+			want, err := world.UpInstances(ctx, component)
+			Expect(err).NotTo(HaveOccurred())
+			Eventually(func(g Gomega) {
+				got, jobs := shardInstances(g, fmt.Sprintf("up{job=%q}", job))
+				g.Expect(jobs).To(HaveEach(job))
+				g.Expect(got).To(Equal(want), job)
+			}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
+		}
+	})
+})
+
+// The pools prometheus-operator makes of the operator's monitors.
+const (
+	agentsPool      = "podMonitor/monitoring/antrea-agents/0"
+	controllersPool = "serviceMonitor/monitoring/antrea-controllers/0"
+)
+
+// rejectMonitors makes prometheus-operator reject the monitors: it stops
+// kube-controller-manager and deletes the monitors' token Secret, which the
+// operator recreates and nobody fills. The function it returns starts
+// kube-controller-manager again and waits until the token is written, the
+// monitors are back in the configuration and the pools healthy.
+func rejectMonitors(ctx context.Context) func() {
+	GinkgoHelper()
+	By("stopping kube-controller-manager, so a new token Secret stays empty")
+	world.ControllerManager.Stop()
+	world.ControllerManager = nil
+	DeferCleanup(func() {
+		if world.ControllerManager == nil {
+			var err error
+			world.ControllerManager, err = fixtures.StartControllerManager(ctx, world.Env, world.Client)
+			Expect(err).NotTo(HaveOccurred())
+		}
+	})
+	token := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: fixtures.PromOpNamespace, Name: render.NamesFor(world.Monitoring).MetricsReaderToken()}}
+	Expect(world.Client.Delete(ctx, token)).To(Succeed())
+	return func() {
+		GinkgoHelper()
 		By("starting kube-controller-manager again: the token is written, prometheus-operator accepts the monitors")
 		var err error
 		world.ControllerManager, err = fixtures.StartControllerManager(ctx, world.Env, world.Client)
@@ -259,8 +368,70 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
 		Expect(world.WaitForJobs(ctx, "antrea-agents")).To(Succeed())
 		expectHealthy()
-	})
-})
+	}
+}
+
+// clearBindings removes status.bindings from the operator's monitors and
+// rules, as on a cluster whose prometheus-operator never wrote them.
+func clearBindings(ctx context.Context) {
+	GinkgoHelper()
+	var pms promv1.PodMonitorList
+	var sms promv1.ServiceMonitorList
+	var prs promv1.PrometheusRuleList
+	owned := client.HasLabels{render.OwnerLabel}
+	Expect(world.Client.List(ctx, &pms, owned)).To(Succeed())
+	Expect(world.Client.List(ctx, &sms, owned)).To(Succeed())
+	Expect(world.Client.List(ctx, &prs, owned)).To(Succeed())
+	var objs []client.Object
+	for i := range pms.Items {
+		pms.Items[i].Status = promv1.ConfigResourceStatus{}
+		objs = append(objs, &pms.Items[i])
+	}
+	for i := range sms.Items {
+		sms.Items[i].Status = promv1.ConfigResourceStatus{}
+		objs = append(objs, &sms.Items[i])
+	}
+	for i := range prs.Items {
+		prs.Items[i].Status = promv1.ConfigResourceStatus{}
+		objs = append(objs, &prs.Items[i])
+	}
+	Expect(objs).To(HaveLen(3))
+	for _, o := range objs {
+		Expect(world.Client.Status().Update(ctx, o)).To(Succeed())
+	}
+}
+
+// emptyControllerEndpoints removes the addresses of Service antrea's
+// Endpoints and EndpointSlice; the function it returns puts them back.
+func emptyControllerEndpoints(ctx context.Context) func() {
+	GinkgoHelper()
+	var ep corev1.Endpoints //nolint:staticcheck // Prometheus's role endpoints reads v1 Endpoints
+	Expect(world.Client.Get(ctx, client.ObjectKey{Namespace: fixtures.WorldAntreaNamespace, Name: "antrea"}, &ep)).To(Succeed())
+	var slices discoveryv1.EndpointSliceList
+	Expect(world.Client.List(ctx, &slices, client.InNamespace(fixtures.WorldAntreaNamespace), client.MatchingLabels{discoveryv1.LabelServiceName: "antrea"})).To(Succeed())
+	Expect(slices.Items).NotTo(BeEmpty())
+	subsets := ep.Subsets //nolint:staticcheck
+	ep.Subsets = nil      //nolint:staticcheck
+	Expect(world.Client.Update(ctx, &ep)).To(Succeed())
+	endpoints := map[string][]discoveryv1.Endpoint{}
+	for i := range slices.Items {
+		endpoints[slices.Items[i].Name] = slices.Items[i].Endpoints
+		slices.Items[i].Endpoints = nil
+		Expect(world.Client.Update(ctx, &slices.Items[i])).To(Succeed())
+	}
+	return func() {
+		GinkgoHelper()
+		Expect(world.Client.Get(ctx, client.ObjectKeyFromObject(&ep), &ep)).To(Succeed())
+		ep.Subsets = subsets //nolint:staticcheck
+		Expect(world.Client.Update(ctx, &ep)).To(Succeed())
+		for i := range slices.Items {
+			s := &slices.Items[i]
+			Expect(world.Client.Get(ctx, client.ObjectKeyFromObject(s), s)).To(Succeed())
+			s.Endpoints = endpoints[s.Name]
+			Expect(world.Client.Update(ctx, s)).To(Succeed())
+		}
+	}
+}
 
 // shardInstances runs query on every shard and merges the answers (each
 // shard scrapes a part of the targets): instance to value, and the job of
