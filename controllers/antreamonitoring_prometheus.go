@@ -379,7 +379,7 @@ func (r *AntreaMonitoringReconciler) readGenerated(ctx context.Context, prom mon
 		g.jobs = jobs
 	}
 	var cms corev1.ConfigMapList
-	if err := r.APIReader.List(ctx, &cms, client.InNamespace(prom.Namespace)); err != nil {
+	if err := r.APIReader.List(ctx, &cms, client.InNamespace(prom.Namespace), client.MatchingLabels{promop.RuleFilesLabel: prom.Name}); err != nil {
 		return nil, fmt.Errorf("listing the rule files prometheus-operator generated for Prometheus %s/%s: %w", prom.Namespace, prom.Name, err)
 	}
 	for _, cm := range cms.Items {

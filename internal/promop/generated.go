@@ -29,6 +29,10 @@ const ConfigSecretKey = "prometheus.yaml.gz"
 // (prometheus-<name>-rulefiles-<n>) holding Prometheus name's rule files.
 func RuleFilesPrefix(name string) string { return "prometheus-" + name + "-rulefiles-" }
 
+// RuleFilesLabel is the label whose value, the Prometheus's name, those
+// ConfigMaps carry.
+const RuleFilesLabel = "prometheus-name"
+
 // RuleFileKey is the file a PrometheusRule becomes in those ConfigMaps.
 func RuleFileKey(namespace, name, uid string) string {
 	return fmt.Sprintf("%s-%s-%s.yaml", namespace, name, uid)
