@@ -8,9 +8,7 @@ package managed
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -123,15 +121,10 @@ var _ = Describe("Mode Managed's configuration in a real Prometheus", Ordered, f
 		Expect(want).NotTo(BeEmpty(), "mode Managed ships alerting rules by default")
 		ruleFile := filepath.Join(world.Mounts.ConfigDir, render.RulesKey)
 		Eventually(func(g Gomega) {
-			got := map[string][]string{}
-			for _, grp := range loadedRules(g) {
-				g.Expect(grp.File).To(Equal(ruleFile))
-				for _, r := range grp.Rules {
-					g.Expect(r.Type).To(Equal("alerting"))
-					g.Expect(r.Health).To(Equal("ok"), "rule %s: %s", r.Name, r.LastError)
-					got[grp.Name] = append(got[grp.Name], r.Name)
-				}
-			}
+			got, files, unhealthy, err := fixtures.LoadedAlerts(context.Background(), world.Prometheus.URL())
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(files).To(ConsistOf(ruleFile))
+			g.Expect(unhealthy).To(BeEmpty())
 			g.Expect(got).To(Equal(want))
 		}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
 	})
@@ -162,29 +155,6 @@ func expectedInstances(g Gomega, component string) map[string]string {
 	return want
 }
 
-type ruleGroup struct {
-	Name  string `json:"name"`
-	File  string `json:"file"`
-	Rules []struct {
-		Name      string `json:"name"`
-		Type      string `json:"type"`
-		Health    string `json:"health"`
-		LastError string `json:"lastError"`
-	} `json:"rules"`
-}
-
-func loadedRules(g Gomega) []ruleGroup {
-	var body struct {
-		Status string `json:"status"`
-		Data   struct {
-			Groups []ruleGroup `json:"groups"`
-		} `json:"data"`
-	}
-	getJSON(g, "/api/v1/rules", &body)
-	g.Expect(body.Status).To(Equal("success"))
-	return body.Data.Groups
-}
-
 // shippedAlerts are the alert names by group of the rule file in the
 // managed ConfigMap, in file order.
 func shippedAlerts() map[string][]string {
@@ -206,12 +176,4 @@ func shippedAlerts() map[string][]string {
 		}
 	}
 	return out
-}
-
-func getJSON(g Gomega, path string, into any) {
-	resp, err := http.Get(world.Prometheus.URL() + path)
-	g.Expect(err).NotTo(HaveOccurred())
-	defer func() { _ = resp.Body.Close() }()
-	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
-	g.Expect(json.NewDecoder(resp.Body).Decode(into)).To(Succeed())
 }

@@ -135,6 +135,27 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
 	})
 
+	It("loads the alerts of the operator's PrometheusRule, through prometheus-operator's rule files, on every shard", func() {
+		var rules promv1.PrometheusRuleList
+		Expect(world.Client.List(context.Background(), &rules, client.HasLabels{render.OwnerLabel})).To(Succeed())
+		Expect(rules.Items).To(HaveLen(1))
+		want := map[string][]string{}
+		for _, grp := range rules.Items[0].Spec.Groups {
+			for _, r := range grp.Rules {
+				want[grp.Name] = append(want[grp.Name], r.Alert)
+			}
+		}
+		Expect(want).NotTo(BeEmpty())
+		for i, p := range world.Shards {
+			Eventually(func(g Gomega) {
+				got, _, unhealthy, err := fixtures.LoadedAlerts(context.Background(), p.URL())
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(unhealthy).To(BeEmpty())
+				g.Expect(got).To(Equal(want), "shard %d", i)
+			}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
+		}
+	})
+
 	It("is not healthy while antrea-controller runs but its Service has no endpoint (0 targets in the controllers pool)", func() {
 		ctx := context.Background()
 		By("emptying the Endpoints and EndpointSlice of Service antrea, as the endpoint controllers do while the controller is not ready")
