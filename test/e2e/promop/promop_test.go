@@ -123,13 +123,9 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 			c := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
 			g.Expect(c).NotTo(BeNil())
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
-			up, down := map[string]int32{}, int32(0)
-			for _, t := range am.Status.Targets {
-				up[t.ScrapePool] = t.Up
-				down += t.Down
-			}
+			up := upByPool(am)
 			g.Expect(up).To(Equal(map[string]int32{agentsPool: agents, controllersPool: 1}), "each target counted once, from whichever shard scrapes it")
-			g.Expect(down).To(BeZero())
+			g.Expect(am.Status.Targets).To(HaveEach(HaveField("Down", BeZero())))
 			g.Expect(am.Status.TargetsSummary).To(Equal(fmt.Sprintf("%d/%d", agents+1, agents+1)))
 			GinkgoWriter.Println("pools:", up, "message:", c.Message)
 		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
@@ -212,15 +208,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		Expect(string(g.TLSAssets["1_monitoring_antrea-antrea-ca_ca.crt"])).To(Equal(string(world.Controller.CABundle())))
 
 		By("querying the shards with the jobs of Antrea's guide, as in every other mode")
-		for job, component := range map[string]string{render.AgentsJob: render.ComponentAgent, render.ControllersJob: render.ComponentController} {
-			want, err := world.UpInstances(ctx, component)
-			Expect(err).NotTo(HaveOccurred())
-			Eventually(func(g Gomega) {
-				got, jobs := shardInstances(g, fmt.Sprintf("up{job=%q}", job))
-				g.Expect(jobs).To(HaveEach(job))
-				g.Expect(got).To(Equal(want), job)
-			}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
-		}
+		expectUpPerJob(ctx)
 		_, jobs := shardInstances(Default, "up")
 		Expect(jobs).To(HaveEach(BeElementOf(render.AgentsJob, render.ControllersJob)), "no series keeps prometheus-operator's own job label")
 		am := getAM(Default)
@@ -332,22 +320,11 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 			g.Expect(c).NotTo(BeNil())
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
 			g.Expect(c.ObservedGeneration).To(Equal(am.Generation))
-			up := map[string]int32{}
-			for _, t := range am.Status.Targets {
-				up[t.ScrapePool] = t.Up
-			}
+			up := upByPool(am)
 			g.Expect(up).To(Equal(map[string]int32{"scrapeConfig/monitoring/antrea-agents": agents, "scrapeConfig/monitoring/antrea-controllers": 1}))
 			GinkgoWriter.Println("pools:", up, "message:", c.Message)
 		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
-		for job, component := range map[string]string{render.AgentsJob: render.ComponentAgent, render.ControllersJob: render.ComponentController} {
-			want, err := world.UpInstances(ctx, component)
-			Expect(err).NotTo(HaveOccurred())
-			Eventually(func(g Gomega) {
-				got, jobs := shardInstances(g, fmt.Sprintf("up{job=%q}", job))
-				g.Expect(jobs).To(HaveEach(job))
-				g.Expect(got).To(Equal(want), job)
-			}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
-		}
+		expectUpPerJob(ctx)
 	})
 })
 
@@ -452,6 +429,30 @@ func emptyControllerEndpoints(ctx context.Context) func() {
 			Expect(world.Client.Update(ctx, s)).To(Succeed())
 		}
 	}
+}
+
+// expectUpPerJob checks that the shards together hold up == 1, under the
+// jobs of Antrea's guide, for every running Antrea pod.
+func expectUpPerJob(ctx context.Context) {
+	GinkgoHelper()
+	for job, component := range map[string]string{render.AgentsJob: render.ComponentAgent, render.ControllersJob: render.ComponentController} {
+		want, err := world.UpInstances(ctx, component)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func(g Gomega) {
+			got, jobs := shardInstances(g, fmt.Sprintf("up{job=%q}", job))
+			g.Expect(jobs).To(HaveEach(job))
+			g.Expect(got).To(Equal(want), job)
+		}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
+	}
+}
+
+// upByPool is each pool's count of up targets in the status.
+func upByPool(am *monitoringv1alpha1.AntreaMonitoring) map[string]int32 {
+	up := map[string]int32{}
+	for _, t := range am.Status.Targets {
+		up[t.ScrapePool] = t.Up
+	}
+	return up
 }
 
 // shardInstances runs query on every shard and merges the answers (each
