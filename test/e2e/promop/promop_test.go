@@ -132,24 +132,29 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 	})
 
 	It("loads the alerts of the operator's PrometheusRule, through prometheus-operator's rule files, on every shard", func() {
-		var rules promv1.PrometheusRuleList
-		Expect(world.Client.List(context.Background(), &rules, client.HasLabels{render.OwnerLabel})).To(Succeed())
-		Expect(rules.Items).To(HaveLen(1))
-		want := map[string][]string{}
-		for _, grp := range rules.Items[0].Spec.Groups {
-			for _, r := range grp.Rules {
-				want[grp.Name] = append(want[grp.Name], r.Alert)
+		ctx := context.Background()
+		Eventually(func(g Gomega) {
+			// The rule follows the Antrea version the operator learns, so
+			// read it anew, and let the shards load prometheus-operator's
+			// current rule files (the config-reloader's job in a pod).
+			var rules promv1.PrometheusRuleList
+			g.Expect(world.Client.List(ctx, &rules, client.HasLabels{render.OwnerLabel})).To(Succeed())
+			g.Expect(rules.Items).To(HaveLen(1))
+			want := map[string][]string{}
+			for _, grp := range rules.Items[0].Spec.Groups {
+				for _, r := range grp.Rules {
+					want[grp.Name] = append(want[grp.Name], r.Alert)
+				}
 			}
-		}
-		Expect(want).NotTo(BeEmpty())
-		for i, p := range world.Shards {
-			Eventually(func(g Gomega) {
-				got, _, unhealthy, err := fixtures.LoadedAlerts(context.Background(), p.URL())
+			g.Expect(want).NotTo(BeEmpty())
+			g.Expect(world.WaitForJobs(ctx, agentsPool)).To(Succeed())
+			for i, p := range world.Shards {
+				got, _, unhealthy, err := fixtures.LoadedAlerts(ctx, p.URL())
 				g.Expect(err).NotTo(HaveOccurred())
 				g.Expect(unhealthy).To(BeEmpty())
 				g.Expect(got).To(Equal(want), "shard %d", i)
-			}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
-		}
+			}
+		}).WithTimeout(time.Minute).WithPolling(2 * time.Second).Should(Succeed())
 	})
 
 	It("is not healthy while antrea-controller runs but its Service has no endpoint (0 targets in the controllers pool)", func() {
@@ -283,11 +288,13 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		})
 		clearBindings(ctx)
 		By("the previous spec's InvalidConfiguration events are still there, but the monitors are in the generated configuration: no rejection")
-		Eventually(func(g Gomega) {
+		// Clearing the bindings wakes the operator at once; two check
+		// intervals see several reconciles.
+		Consistently(func(g Gomega) {
 			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionScrapeConfigured)
 			g.Expect(c).NotTo(BeNil())
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
-		}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
+		}).WithTimeout(2 * healthInterval).WithPolling(500 * time.Millisecond).Should(Succeed())
 		var events corev1.EventList
 		Expect(world.Client.List(ctx, &events, client.InNamespace(fixtures.PromOpNamespace), client.MatchingFields{"reason": "InvalidConfiguration"})).To(Succeed())
 		Expect(events.Items).NotTo(BeEmpty(), "the stale events this spec must not be fooled by")
