@@ -193,33 +193,15 @@ func planPrometheus(am *monitoringv1alpha1.AntreaMonitoring, c *render.Cluster, 
 
 // gatherPromOperator reads from the cache which of prometheus-operator's
 // CRDs the operator uses are established (the CRD watch notices them coming
-// and going), starts watching their kinds, and lists the Prometheus objects.
+// and going), starts watching their kinds, lists the Prometheus objects, and
+// reads prometheus-operator's verdict on the operator's objects.
 func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (render.PrometheusOperatorState, error) {
-	st := render.PrometheusOperatorState{Established: map[string]bool{}}
-	names := []string{PrometheusCRD}
-	for _, k := range render.Kinds {
-		if k.PrometheusOperator {
-			names = append(names, k.CRD)
-		}
+	st := render.PrometheusOperatorState{}
+	var err error
+	if st.Established, err = r.establishedCRDs(ctx); err != nil || !st.Established[PrometheusCRD] {
+		return st, err
 	}
-	for _, name := range names {
-		crd, err := getOptional[apiextensionsv1.CustomResourceDefinition](ctx, r.Client, "", name)
-		if err != nil {
-			return st, fmt.Errorf("reading CRD %s: %w", name, err)
-		}
-		if crd == nil || !crd.DeletionTimestamp.IsZero() {
-			continue
-		}
-		for _, c := range crd.Status.Conditions {
-			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-				st.Established[name] = true
-			}
-		}
-	}
-	if !st.Established[PrometheusCRD] {
-		return st, nil
-	}
-	err := r.ensurePrometheusOperatorWatches(ctx, st.Established)
+	err = r.ensurePrometheusOperatorWatches(ctx, st.Established)
 	if err == nil {
 		st.Prometheuses, err = r.prometheuses(ctx)
 	}
@@ -237,6 +219,33 @@ func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (re
 	}
 	st.Rejections, err = r.eventRejections(ctx, unbound)
 	return st, err
+}
+
+// establishedCRDs says which of prometheus-operator's CRDs the operator
+// uses are established, from the cache.
+func (r *AntreaMonitoringReconciler) establishedCRDs(ctx context.Context) (map[string]bool, error) {
+	established := map[string]bool{}
+	names := []string{PrometheusCRD}
+	for _, k := range render.Kinds {
+		if k.PrometheusOperator {
+			names = append(names, k.CRD)
+		}
+	}
+	for _, name := range names {
+		crd, err := getOptional[apiextensionsv1.CustomResourceDefinition](ctx, r.Client, "", name)
+		if err != nil {
+			return established, fmt.Errorf("reading CRD %s: %w", name, err)
+		}
+		if crd == nil || !crd.DeletionTimestamp.IsZero() {
+			continue
+		}
+		for _, c := range crd.Status.Conditions {
+			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+				established[name] = true
+			}
+		}
+	}
+	return established, nil
 }
 
 // bindings reads prometheus-operator's verdict on each of the operator's

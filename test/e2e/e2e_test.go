@@ -95,6 +95,25 @@ func expectTargetsHealthy(g Gomega, am *monitoringv1alpha1.AntreaMonitoring, sta
 	return c
 }
 
+// expectControllerTLSFailure restarts the simulated controller (a new
+// handshake, as after a controller restart: a connection kept alive goes
+// on with the old certificate) and waits for TargetsHealthy to explain the
+// failed verification with message, the controller pool's lastError
+// holding lastError.
+func expectControllerTLSFailure(message, lastError string, within time.Duration) {
+	GinkgoHelper()
+	world.Controller.Stop()
+	Expect(world.Controller.Start()).To(Succeed())
+	Eventually(func(g Gomega) {
+		am := getAM(g)
+		c := expectTargetsHealthy(g, am, metav1.ConditionFalse, monitoringv1alpha1.ReasonTLSVerificationFailed)
+		g.Expect(c.Message).To(ContainSubstring("1 of 1 controller(s) down"))
+		g.Expect(c.Message).To(ContainSubstring(message))
+		g.Expect(pool(g, am, render.ControllersJob).LastError).To(ContainSubstring(lastError))
+		GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
+	}, within, 100*time.Millisecond).Should(Succeed())
+}
+
 // Two health intervals, plus the scrape that must fail first.
 const withinTwoIntervals = 2*healthInterval + 2*time.Second
 
@@ -250,19 +269,7 @@ var _ = Describe("Scrape health", Ordered, func() {
 		By("rotating the controller's certificate without republishing antrea-ca: verification fails, and the status says why")
 		Expect(world.Controller.RotateCA()).To(Succeed())
 		DeferCleanup(func() { Expect(world.Controller.PublishCA(ctx, world.Client)).To(Succeed()) })
-		// A connection kept alive from before the rotation goes on with the
-		// old certificate: restarting the server (as a controller restart
-		// does) makes Prometheus handshake anew.
-		world.Controller.Stop()
-		Expect(world.Controller.Start()).To(Succeed())
-		Eventually(func(g Gomega) {
-			am := getAM(g)
-			c := expectTargetsHealthy(g, am, metav1.ConditionFalse, monitoringv1alpha1.ReasonTLSVerificationFailed)
-			g.Expect(c.Message).To(ContainSubstring("1 of 1 controller(s) down"))
-			g.Expect(c.Message).To(ContainSubstring("ConfigMap antrea-ca in namespace kube-system"))
-			g.Expect(pool(g, am, render.ControllersJob).LastError).To(ContainSubstring("x509: certificate signed by unknown authority"))
-			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
-		}, withinTwoIntervals, 100*time.Millisecond).Should(Succeed())
+		expectControllerTLSFailure("ConfigMap antrea-ca in namespace kube-system", "x509: certificate signed by unknown authority", withinTwoIntervals)
 
 		By("republishing antrea-ca as antrea-controller does: the operator's copy follows and the scrape verifies again")
 		Expect(world.Controller.PublishCA(ctx, world.Client)).To(Succeed())
@@ -285,16 +292,7 @@ var _ = Describe("Scrape health", Ordered, func() {
 			world.Controller.Stop()
 			Expect(world.Controller.Start()).To(Succeed())
 		})
-		world.Controller.Stop() // a new handshake, as after a controller restart
-		Expect(world.Controller.Start()).To(Succeed())
-		Eventually(func(g Gomega) {
-			am := getAM(g)
-			c := expectTargetsHealthy(g, am, metav1.ConditionFalse, monitoringv1alpha1.ReasonTLSVerificationFailed)
-			g.Expect(c.Message).To(ContainSubstring("1 of 1 controller(s) down"))
-			g.Expect(c.Message).To(ContainSubstring("does not name antrea.kube-system.svc"))
-			g.Expect(pool(g, am, render.ControllersJob).LastError).To(ContainSubstring("x509: certificate is valid for antrea-controller.example.com, not antrea.kube-system.svc"))
-			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
-		}, 2*withinTwoIntervals, 100*time.Millisecond).Should(Succeed())
+		expectControllerTLSFailure("does not name antrea.kube-system.svc", "x509: certificate is valid for antrea-controller.example.com, not antrea.kube-system.svc", 2*withinTwoIntervals)
 	})
 
 	It("explains an agent that accepts connections but does not answer within the scrape timeout", func() {

@@ -95,14 +95,12 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 	It("while Antrea's pods still run with metrics off: names them, and explains the 404", func() {
 		Eventually(func(g Gomega) {
 			am := getAM(g)
-			m := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionAntreaMetricsEnabled)
-			g.Expect(m).NotTo(BeNil())
+			m := condition(g, am, monitoringv1alpha1.ConditionAntreaMetricsEnabled)
 			g.Expect(m.Reason).To(Equal(monitoringv1alpha1.ReasonRestartInProgress), m.Message)
 			g.Expect(m.Status).To(Equal(metav1.ConditionFalse))
 			g.Expect(m.Message).To(ContainSubstring(fmt.Sprintf("%d Antrea pod(s) still run with the configuration from before the operator's edit", agents+1)))
 			g.Expect(m.Message).To(ContainSubstring("kube-system/" + fixtures.AgentPodName(0)))
-			c := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
-			g.Expect(c).NotTo(BeNil())
+			c := condition(g, am, monitoringv1alpha1.ConditionTargetsHealthy)
 			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonMetricsDisabled), c.Message)
 			g.Expect(c.Message).To(ContainSubstring("Antrea answers 404 on /metrics"))
 			g.Expect(c.Message).To(ContainSubstring("ConfigMap kube-system/antrea-config"))
@@ -112,7 +110,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		By("letting the rollout replace the pods")
 		world.Rollouts.Resume()
 		Eventually(func(g Gomega) {
-			m := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionAntreaMetricsEnabled)
+			m := condition(g, getAM(g), monitoringv1alpha1.ConditionAntreaMetricsEnabled)
 			g.Expect(m.Status).To(Equal(metav1.ConditionTrue), m.Message)
 		}).WithTimeout(30 * time.Second).WithPolling(500 * time.Millisecond).Should(Succeed())
 	})
@@ -120,8 +118,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 	It("merges both shards: every agent and the controller are counted once, and the pools are healthy", func() {
 		Eventually(func(g Gomega) {
 			am := getAM(g)
-			c := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
-			g.Expect(c).NotTo(BeNil())
+			c := condition(g, am, monitoringv1alpha1.ConditionTargetsHealthy)
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
 			up := upByPool(am)
 			g.Expect(up).To(Equal(map[string]int32{agentsPool: agents, controllersPool: 1}), "each target counted once, from whichever shard scrapes it")
@@ -162,8 +159,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		By("emptying the Endpoints and EndpointSlice of Service antrea, as the endpoint controllers do while the controller is not ready")
 		restore := emptyControllerEndpoints(ctx)
 		Eventually(func(g Gomega) {
-			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
-			g.Expect(c).NotTo(BeNil())
+			c := condition(g, getAM(g), monitoringv1alpha1.ConditionTargetsHealthy)
 			g.Expect(c.Status).To(Equal(metav1.ConditionFalse), c.Message)
 			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonNoTargets), c.Message)
 			g.Expect(c.Message).To(ContainSubstring("Pool %s has no target although Antrea runs 1 controller(s) in kube-system", controllersPool))
@@ -240,8 +236,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 			got, _ := shardInstances(g, fmt.Sprintf("up{job=%q}", render.AgentsJob))
 			g.Expect(got).To(HaveKeyWithValue(node+";"+pod, "1"))
 			g.Expect(got).To(HaveLen(agents + 1))
-			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
-			g.Expect(c).NotTo(BeNil())
+			c := condition(g, getAM(g), monitoringv1alpha1.ConditionTargetsHealthy)
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
 			g.Expect(c.Message).To(ContainSubstring(fmt.Sprintf("podMonitor/monitoring/antrea-agents/0 %d/%d", agents+1, agents+1)))
 		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
@@ -249,8 +244,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		By("stopping the Windows agent: the status names it")
 		win.Stop()
 		Eventually(func(g Gomega) {
-			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
-			g.Expect(c).NotTo(BeNil())
+			c := condition(g, getAM(g), monitoringv1alpha1.ConditionTargetsHealthy)
 			g.Expect(c.Status).To(Equal(metav1.ConditionFalse), c.Message)
 			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonConnectionRefused), c.Message)
 			g.Expect(c.Message).To(ContainSubstring(fmt.Sprintf("1 of %d agent(s) down", agents+1)))
@@ -265,8 +259,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		ctx := context.Background()
 		recover := rejectMonitors(ctx)
 		Eventually(func(g Gomega) {
-			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionScrapeConfigured)
-			g.Expect(c).NotTo(BeNil())
+			c := condition(g, getAM(g), monitoringv1alpha1.ConditionScrapeConfigured)
 			g.Expect(c.Status).To(Equal(metav1.ConditionFalse), c.Message)
 			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonRejectedByPrometheusOperator))
 			g.Expect(c.Message).To(ContainSubstring("prometheus-operator rejected PodMonitor monitoring/antrea-agents for Prometheus monitoring/k8s"))
@@ -291,8 +284,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		// Clearing the bindings wakes the operator at once; two check
 		// intervals see several reconciles.
 		Consistently(func(g Gomega) {
-			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionScrapeConfigured)
-			g.Expect(c).NotTo(BeNil())
+			c := condition(g, getAM(g), monitoringv1alpha1.ConditionScrapeConfigured)
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
 		}).WithTimeout(2 * healthInterval).WithPolling(500 * time.Millisecond).Should(Succeed())
 		var events corev1.EventList
@@ -302,8 +294,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		recover := rejectMonitors(ctx)
 		Eventually(func(g Gomega) {
 			am := getAM(g)
-			c := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionScrapeConfigured)
-			g.Expect(c).NotTo(BeNil())
+			c := condition(g, am, monitoringv1alpha1.ConditionScrapeConfigured)
 			g.Expect(c.Status).To(Equal(metav1.ConditionFalse), c.Message)
 			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonRejectedByPrometheusOperator))
 			g.Expect(c.Message).To(ContainSubstring("prometheus-operator rejected PodMonitor monitoring/antrea-agents for Prometheus monitoring/k8s, so it is not in Prometheus's configuration (its InvalidConfiguration event: "))
@@ -323,8 +314,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		Expect(world.WaitForJobs(ctx, "scrapeConfig/monitoring/antrea-controllers")).To(Succeed())
 		Eventually(func(g Gomega) {
 			am := getAM(g)
-			c := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
-			g.Expect(c).NotTo(BeNil())
+			c := condition(g, am, monitoringv1alpha1.ConditionTargetsHealthy)
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
 			g.Expect(c.ObservedGeneration).To(Equal(am.Generation))
 			up := upByPool(am)
@@ -367,8 +357,7 @@ func rejectMonitors(ctx context.Context) func() {
 		world.ControllerManager, err = fixtures.StartControllerManager(ctx, world.Env, world.Client)
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func(g Gomega) {
-			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionScrapeConfigured)
-			g.Expect(c).NotTo(BeNil())
+			c := condition(g, getAM(g), monitoringv1alpha1.ConditionScrapeConfigured)
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
 		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
 		Expect(world.WaitForJobs(ctx, "antrea-agents")).To(Succeed())
@@ -477,11 +466,17 @@ func shardInstances(g Gomega, query string) (map[string]string, []string) {
 	return got, jobs
 }
 
+// condition is am's condition of type t, which must be there.
+func condition(g Gomega, am *monitoringv1alpha1.AntreaMonitoring, t string) *metav1.Condition {
+	c := meta.FindStatusCondition(am.Status.Conditions, t)
+	g.Expect(c).NotTo(BeNil(), t)
+	return c
+}
+
 func expectHealthy() {
 	GinkgoHelper()
 	Eventually(func(g Gomega) {
-		c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
-		g.Expect(c).NotTo(BeNil())
+		c := condition(g, getAM(g), monitoringv1alpha1.ConditionTargetsHealthy)
 		g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
 	}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
 }
