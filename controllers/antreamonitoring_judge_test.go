@@ -203,3 +203,21 @@ func TestPendingCheckRetriesAfterOneScrapeInterval(t *testing.T) {
 		t.Fatalf("second check: %s (%s), next in %s; want TargetsUp, next in the check interval", res.condition.Reason, res.condition.Message, res.requeueAfter)
 	}
 }
+
+// With 50,000 agents and one scraped, the verdict names a few of the
+// missing and counts the rest: the status does not grow with the cluster.
+func TestJudgePoolMessageBounded(t *testing.T) {
+	const n = 50000
+	f := fleet{namespace: "kube-system", running: map[string][]*corev1.Pod{}, desired: map[string]int32{render.ComponentAgent: n}}
+	for i := range n {
+		f.running[render.ComponentAgent] = append(f.running[render.ComponentAgent], runningPod(fmt.Sprintf("antrea-agent-%d", i), fmt.Sprintf("node-%d", i), render.ComponentAgent, nil))
+	}
+	v := judge{fleet: f}.pool(render.Pool{Name: "antrea-agents", Component: render.ComponentAgent},
+		report(1, 0, 0, 0, map[string]bool{"node-0;antrea-agent-0": true}, nil))
+	if v.reason != monitoringv1alpha1.ReasonTargetsMissing || !strings.Contains(v.message, fmt.Sprintf("1 of %d agent(s) scraped", n)) || !strings.Contains(v.message, fmt.Sprintf("and %d more", n-1-5)) {
+		t.Errorf("%s: %q", v.reason, v.message)
+	}
+	if len(v.message) > 512 {
+		t.Errorf("message of %d bytes for %d missing agents: not bounded", len(v.message), n-1)
+	}
+}
