@@ -57,9 +57,9 @@ func JobOf(job, kind, namespace, name string) bool {
 	return strings.HasPrefix(job, prefix+namespace+"/"+name+"/")
 }
 
-// GeneratedJobs lists the scrape jobs of the generated configuration in
-// Secret s (prometheus-<name>).
-func GeneratedJobs(s *corev1.Secret) ([]string, error) {
+// GeneratedConfig is the configuration prometheus-operator generated, read
+// from Secret s (prometheus-<name>), unzipped.
+func GeneratedConfig(s *corev1.Secret) ([]byte, error) {
 	gz, ok := s.Data[ConfigSecretKey]
 	if !ok {
 		return nil, fmt.Errorf("secret %s/%s has no %s", s.Namespace, s.Name, ConfigSecretKey)
@@ -71,6 +71,16 @@ func GeneratedJobs(s *corev1.Secret) ([]string, error) {
 	raw, err := io.ReadAll(zr)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s of secret %s/%s: %w", ConfigSecretKey, s.Namespace, s.Name, err)
+	}
+	return raw, nil
+}
+
+// GeneratedJobs lists the scrape jobs of the generated configuration in
+// Secret s (prometheus-<name>).
+func GeneratedJobs(s *corev1.Secret) ([]string, error) {
+	raw, err := GeneratedConfig(s)
+	if err != nil {
+		return nil, err
 	}
 	var cfg struct {
 		ScrapeConfigs []struct {

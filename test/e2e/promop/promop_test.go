@@ -29,6 +29,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 )
@@ -288,7 +289,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
 		}).WithTimeout(2 * healthInterval).WithPolling(500 * time.Millisecond).Should(Succeed())
 		var events corev1.EventList
-		Expect(world.Client.List(ctx, &events, client.InNamespace(fixtures.PromOpNamespace), client.MatchingFields{"reason": "InvalidConfiguration"})).To(Succeed())
+		Expect(world.Client.List(ctx, &events, client.InNamespace(fixtures.PromOpNamespace), client.MatchingFields{"reason": promop.InvalidConfigurationReason})).To(Succeed())
 		Expect(events.Items).NotTo(BeEmpty(), "the stale events this spec must not be fooled by")
 
 		recover := rejectMonitors(ctx)
