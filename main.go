@@ -21,6 +21,7 @@ func main() {
 	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "Address of the operator's own metrics endpoint (0 disables it).")
 	flag.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	flag.BoolVar(&o.LeaderElect, "leader-elect", true, "Elect a leader so that only one replica reconciles.")
+	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader election Lease (default: the pod's own; required out of cluster).")
 	flag.StringVar(&namespaces, "antrea-namespaces", "kube-system", "Comma-separated namespaces where Antrea may run; the cache holds Antrea's objects there only.")
 	zo := zap.Options{}
 	zo.BindFlags(flag.CommandLine)

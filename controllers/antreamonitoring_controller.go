@@ -87,6 +87,8 @@ type AntreaMonitoringReconciler struct {
 // +kubebuilder:rbac:groups=apps,resources=daemonsets;deployments,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// Granted to Prometheus by ClusterRole antrea-monitoring:prometheus (one can grant only what one holds):
+// +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=events,verbs=get;list;watch
 // Prometheus provisioning (objects the operator creates, labelled, pruned by label):
 // +kubebuilder:rbac:groups="",resources=serviceaccounts;secrets;services,verbs=get;list;watch;create;patch;delete
@@ -173,7 +175,8 @@ func minPositive(a, b time.Duration) time.Duration {
 }
 
 // eventOnTransition records an event when TargetsHealthy or Ready changes
-// status (never on an unchanged loop).
+// status (never on an unchanged loop): a Warning when it is not True,
+// unless it is only on its way (a fresh install while Prometheus starts).
 func (r *AntreaMonitoringReconciler) eventOnTransition(am *monitoringv1alpha1.AntreaMonitoring, status *monitoringv1alpha1.AntreaMonitoringStatus) {
 	for _, t := range []string{monitoringv1alpha1.ConditionTargetsHealthy, monitoringv1alpha1.ConditionReady} {
 		now := meta.FindStatusCondition(status.Conditions, t)
@@ -185,7 +188,7 @@ func (r *AntreaMonitoringReconciler) eventOnTransition(am *monitoringv1alpha1.An
 			continue
 		}
 		kind := corev1.EventTypeNormal
-		if now.Status != metav1.ConditionTrue {
+		if now.Status != metav1.ConditionTrue && !progressing[now.Reason] {
 			kind = corev1.EventTypeWarning
 		}
 		r.Recorder.Eventf(am, nil, kind, now.Reason, "Check"+t, "%s is %s: %s", t, now.Status, now.Message)

@@ -167,6 +167,13 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 	if !am.HealthCheckEnabled() {
 		return healthResult{}
 	}
+	if c := managedNotAvailable(am, prom); c != nil {
+		// Not asked while it starts (its Service has no endpoint yet); the
+		// Deployment turning Available wakes the reconcile, and with no last
+		// check remembered the check runs at once.
+		r.forget(am.UID)
+		return healthResult{condition: c}
+	}
 	interval := am.Spec.HealthCheck.IntervalDuration()
 	shards, why, err := r.shards(ctx, am, prom)
 	key := why + fmt.Sprint(prom.pools) + antreaKey(f.antrea)
@@ -212,6 +219,28 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 	r.health.entries[am.UID] = healthEntry{at: now, key: key, res: res}
 	r.health.mu.Unlock()
 	return res
+}
+
+// managedNotAvailable is TargetsHealthy while the managed Prometheus the
+// check would ask is not available: Unknown, PrometheusStarting while it
+// starts (no warning), PrometheusUnreachable when PrometheusReady says
+// something is wrong. Nil when the check may ask.
+func managedNotAvailable(am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult) *metav1.Condition {
+	if am.Spec.Prometheus.URL != "" || prom.endpoint == nil || prom.endpoint.Service == "" {
+		return nil
+	}
+	i := slices.IndexFunc(prom.conditions, func(c metav1.Condition) bool { return c.Type == monitoringv1alpha1.ConditionPrometheusReady })
+	if i < 0 || prom.conditions[i].Status == metav1.ConditionTrue {
+		return nil
+	}
+	c := metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,
+		Reason:  monitoringv1alpha1.ReasonPrometheusStarting,
+		Message: "The managed Prometheus is starting; its targets are checked as soon as it is available."}
+	if prom.conditions[i].Reason != monitoringv1alpha1.ReasonPrometheusStarting {
+		c.Reason = monitoringv1alpha1.ReasonPrometheusUnreachable
+		c.Message = "The managed Prometheus is not available, so its targets cannot be checked: see condition PrometheusReady."
+	}
+	return &c
 }
 
 // scrapeInterval is spec.prometheus.scrapeInterval (30s when unset).

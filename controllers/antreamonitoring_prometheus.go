@@ -115,6 +115,14 @@ func (r *AntreaMonitoringReconciler) gatherPrometheus(ctx context.Context, am *m
 		return nil, err
 	}
 	c.Deployments[key] = d
+	if d != nil {
+		// Cached by the operator's labels its pod template carries.
+		var pods corev1.PodList
+		if err := r.List(ctx, &pods, client.InNamespace(key.Namespace), client.MatchingLabels(render.NamesFor(am.Name).ManagedPrometheusSelector())); err != nil {
+			return nil, fmt.Errorf("listing the managed Prometheus's pods: %w", err)
+		}
+		c.ManagedPods = pods.Items
+	}
 	// Cached with Antrea's ConfigMaps (antrea-controller labels it
 	// app=antrea); a change, such as a rotation, wakes every AntreaMonitoring.
 	if r.watches(am.AntreaNamespace()) {
@@ -198,7 +206,7 @@ func planPrometheus(am *monitoringv1alpha1.AntreaMonitoring, c *render.Cluster, 
 func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (render.PrometheusOperatorState, error) {
 	st := render.PrometheusOperatorState{}
 	var err error
-	if st.Established, err = r.establishedCRDs(ctx); err != nil || !st.Established[PrometheusCRD] {
+	if st.Established, st.Versions, err = r.establishedCRDs(ctx); err != nil || !st.Established[PrometheusCRD] {
 		return st, err
 	}
 	err = r.ensurePrometheusOperatorWatches(ctx, st.Established)
@@ -222,9 +230,10 @@ func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (re
 }
 
 // establishedCRDs says which of prometheus-operator's CRDs the operator
-// uses are established, from the cache.
-func (r *AntreaMonitoringReconciler) establishedCRDs(ctx context.Context) (map[string]bool, error) {
-	established := map[string]bool{}
+// uses are established, and their release (promop.VersionAnnotation), from
+// the cache.
+func (r *AntreaMonitoringReconciler) establishedCRDs(ctx context.Context) (map[string]bool, map[string]string, error) {
+	established, versions := map[string]bool{}, map[string]string{}
 	names := []string{PrometheusCRD}
 	for _, k := range render.Kinds {
 		if k.PrometheusOperator {
@@ -234,18 +243,19 @@ func (r *AntreaMonitoringReconciler) establishedCRDs(ctx context.Context) (map[s
 	for _, name := range names {
 		crd, err := getOptional[apiextensionsv1.CustomResourceDefinition](ctx, r.Client, "", name)
 		if err != nil {
-			return established, fmt.Errorf("reading CRD %s: %w", name, err)
+			return established, versions, fmt.Errorf("reading CRD %s: %w", name, err)
 		}
 		if crd == nil || !crd.DeletionTimestamp.IsZero() {
 			continue
 		}
+		versions[name] = crd.Annotations[promop.VersionAnnotation]
 		for _, c := range crd.Status.Conditions {
 			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
 				established[name] = true
 			}
 		}
 	}
-	return established, nil
+	return established, versions, nil
 }
 
 // bindings reads prometheus-operator's verdict on each of the operator's

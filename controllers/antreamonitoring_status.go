@@ -93,17 +93,30 @@ func trueCond(condType, reason, message string) metav1.Condition {
 	return metav1.Condition{Type: condType, Status: metav1.ConditionTrue, Reason: reason, Message: message}
 }
 
-// readyCondition sums up the other conditions.
+// progressing are the reasons of a condition that is not True yet while
+// nothing is wrong: a fresh install goes through them.
+var progressing = map[string]bool{
+	monitoringv1alpha1.ReasonPrometheusStarting: true,
+	monitoringv1alpha1.ReasonScrapePending:      true,
+	monitoringv1alpha1.ReasonProgressing:        true,
+}
+
+// readyCondition sums up the other conditions: Progressing when every one
+// not True is on its way, NotReady otherwise.
 func readyCondition(conds []metav1.Condition) metav1.Condition {
 	var notReady []string
+	reason := monitoringv1alpha1.ReasonProgressing
 	for _, c := range conds {
 		if c.Type != monitoringv1alpha1.ConditionReady && c.Status != metav1.ConditionTrue {
 			notReady = append(notReady, fmt.Sprintf("%s is %s (%s)", c.Type, c.Status, c.Reason))
+			if !progressing[c.Reason] {
+				reason = monitoringv1alpha1.ReasonNotReady
+			}
 		}
 	}
 	if len(notReady) > 0 {
 		sort.Strings(notReady)
-		return falseCond(monitoringv1alpha1.ConditionReady, monitoringv1alpha1.ReasonNotReady, strings.Join(notReady, "; ")+".")
+		return falseCond(monitoringv1alpha1.ConditionReady, reason, strings.Join(notReady, "; ")+".")
 	}
 	return trueCond(monitoringv1alpha1.ConditionReady, monitoringv1alpha1.ReasonReady, "Antrea's metrics are enabled, Prometheus's RBAC is in place and the scrape configuration is applied.")
 }

@@ -16,8 +16,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/applyconfigurations"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/util/csaupgrade"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -62,11 +64,15 @@ func (r *AntreaMonitoringReconciler) applyAll(ctx context.Context, objs []client
 	return nil
 }
 
-// applyObject makes the live object hold what the render wants:
-//   - missing (not in the cache): it is created, so that an existing object
-//     the operator did not make is never taken over (the create fails and
-//     the object is reported, not changed);
-//   - present: the fields the operator owns (its server-side apply entry in
+// applyObject makes the live object hold what the render wants, through
+// server-side apply alone, so the operator is the object's one field
+// manager (operation Apply) and a later render that leaves a field out
+// removes it:
+//   - missing (not in the cache): it is created by an apply that only
+//     creates (see create), so an existing object the operator did not make
+//     is never taken over (it is reported, not changed);
+//   - present: a stale Update entry of the operator's own is healed (see
+//     heal), then the fields the operator owns (its Apply entry in
 //     managedFields) are compared with the render, and only a difference
 //     (someone edited or removed them) makes it apply again, forcing
 //     ownership back. Fields others added are left to them.
@@ -96,6 +102,9 @@ func (r *AntreaMonitoringReconciler) applyObject(ctx context.Context, obj client
 	if !owns(live) {
 		return &NotOwnedError{Kind: gvk.Kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}
 	}
+	if err := r.heal(ctx, gvk, live); err != nil {
+		return err
+	}
 	same, err := ownedFieldsEqual(kind, live, desired)
 	if err != nil {
 		return fmt.Errorf("comparing %s %s with its render: %w", gvk.Kind, klog.KObj(obj), err)
@@ -110,22 +119,27 @@ func (r *AntreaMonitoringReconciler) applyObject(ctx context.Context, obj client
 		_, err := r.create(ctx, kind, obj, desired, owns)
 		return err
 	}
-	return r.apply(ctx, gvk, obj, desired)
+	return r.apply(ctx, gvk, obj, desired, "")
 }
 
-// create creates obj and then takes ownership of its fields with an apply
-// (a create records no apply entry in managedFields). It returns nil, nil
+// absentVersion is a resourceVersion no stored object has (etcd's
+// revisions never reach it). An apply that names it creates the object
+// when it is absent (the API server wipes the version of an object it
+// creates) and fails with a Conflict when it exists (the version of an
+// existing object must match): server-side apply's create-only-if-absent.
+const absentVersion = "9223372036854775807"
+
+// create creates obj with one apply that only creates. It returns nil, nil
 // when the object was created; the live object when it already existed (a
 // stale cache) and is the operator's; a NotOwnedError when it is not.
 func (r *AntreaMonitoringReconciler) create(ctx context.Context, kind render.Kind, obj client.Object, desired map[string]any, owns ownership) (client.Object, error) {
 	gvk := kind.GVK
-	err := r.Create(ctx, obj.DeepCopyObject().(client.Object), client.FieldOwner(FieldOwner))
+	err := r.apply(ctx, gvk, obj, desired, absentVersion)
 	if err == nil {
-		logf.FromContext(ctx).Info("Created object", "kind", gvk.Kind, "object", klog.KObj(obj))
-		return nil, r.apply(ctx, gvk, obj, desired)
+		return nil, nil
 	}
-	if !apierrors.IsAlreadyExists(err) {
-		return nil, fmt.Errorf("creating %s %s: %w", gvk.Kind, klog.KObj(obj), err)
+	if !apierrors.IsConflict(err) {
+		return nil, err
 	}
 	// Not in the cache but on the server: someone else's object, or one the
 	// cache has not seen yet. Only this rare path reads the API server.
@@ -140,16 +154,44 @@ func (r *AntreaMonitoringReconciler) create(ctx context.Context, kind render.Kin
 }
 
 // apply server-side applies desired as obj's kind and name, forcing the
-// operator's ownership of every field it sets.
-func (r *AntreaMonitoringReconciler) apply(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object, desired map[string]any) error {
+// operator's ownership of every field it sets. A resourceVersion, when not
+// empty, is the apply's precondition (see absentVersion).
+func (r *AntreaMonitoringReconciler) apply(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object, desired map[string]any, resourceVersion string) error {
 	u := &unstructured.Unstructured{Object: desired}
 	u.SetGroupVersionKind(gvk)
 	u.SetName(obj.GetName())
 	u.SetNamespace(obj.GetNamespace())
+	u.SetResourceVersion(resourceVersion)
 	if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		if resourceVersion == absentVersion && apierrors.IsConflict(err) {
+			return err
+		}
 		return fmt.Errorf("applying %s %s: %w", gvk.Kind, klog.KObj(obj), err)
 	}
-	logf.FromContext(ctx).Info("Applied object", "kind", gvk.Kind, "object", klog.KObj(obj))
+	msg := "Applied object"
+	if resourceVersion == absentVersion {
+		msg = "Created object"
+	}
+	logf.FromContext(ctx).Info(msg, "kind", gvk.Kind, "object", klog.KObj(obj))
+	return nil
+}
+
+// heal merges a stale Update entry of the operator's own into its Apply
+// entry (client-go's csaupgrade, as kubectl does when it moves to
+// server-side apply). Earlier releases created each object and then
+// applied it: the create left an Update entry owning every field of the
+// first render, which no later apply could drop. One JSON patch of
+// managedFields, guarded by the resourceVersion, fixes an object in place;
+// live is updated with the result.
+func (r *AntreaMonitoringReconciler) heal(ctx context.Context, gvk schema.GroupVersionKind, live client.Object) error {
+	patch, err := csaupgrade.UpgradeManagedFieldsPatch(live, sets.New(FieldOwner), FieldOwner)
+	if err != nil || patch == nil {
+		return err
+	}
+	if err := r.Patch(ctx, live, client.RawPatch(types.JSONPatchType, patch)); err != nil {
+		return fmt.Errorf("healing the managedFields of %s %s: %w", gvk.Kind, klog.KObj(live), err)
+	}
+	logf.FromContext(ctx).Info("Healed object: its fields are owned by the operator's apply alone", "kind", gvk.Kind, "object", klog.KObj(live))
 	return nil
 }
 

@@ -211,6 +211,22 @@ type PrometheusStorage struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	StorageClassName string `json:"storageClassName,omitempty"`
+	// initChownData runs an init container (the Prometheus image, as root
+	// with only the CHOWN and DAC_READ_SEARCH capabilities) that gives the
+	// claim's files to Prometheus's user 65534 before it starts: volumes
+	// that ignore fsGroup (hostPath, local, some NFS and CSI drivers) are
+	// otherwise not writable and Prometheus crashes with "permission
+	// denied". Default true; set false where Pod Security "restricted"
+	// refuses root containers and the volume honours fsGroup.
+	// +optional
+	InitChownData *bool `json:"initChownData,omitempty"`
+}
+
+// ChownData reports whether the claim's files are given to Prometheus's
+// user by an init container (spec.prometheus.managed.storage.initChownData,
+// default true).
+func (s *PrometheusStorage) ChownData() bool {
+	return s != nil && (s.InitChownData == nil || *s.InitChownData)
 }
 
 // ScrapeConfigTarget says where a plain Prometheus gets its jobs.

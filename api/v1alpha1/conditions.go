@@ -64,6 +64,10 @@ const (
 	ReasonReady = "Ready"
 	// ReasonNotReady: at least one condition is not True; the message lists them.
 	ReasonNotReady = "NotReady"
+	// ReasonProgressing: the conditions not True are all on their way (the
+	// managed Prometheus starting, a first scrape pending); the message
+	// lists them. Not a warning.
+	ReasonProgressing = "Progressing"
 )
 
 // Condition types of the Prometheus side.
@@ -129,8 +133,15 @@ const (
 	// ReasonPrometheusAvailable: the managed Prometheus Deployment is Available.
 	ReasonPrometheusAvailable = "DeploymentAvailable"
 	// ReasonPrometheusUnavailable: the managed Prometheus Deployment is not
-	// Available yet (pulling the image, scheduling, crashing).
+	// Available and its pod says why (unschedulable, an image that cannot
+	// be pulled, a crash and its last termination message, a pod the
+	// ReplicaSet may not create): the message quotes it.
 	ReasonPrometheusUnavailable = "DeploymentUnavailable"
+	// ReasonPrometheusStarting: the managed Prometheus Deployment is not
+	// Available yet and nothing is wrong: its pod is being scheduled,
+	// created or is starting. Not a warning. TargetsHealthy is then Unknown
+	// with the same reason.
+	ReasonPrometheusStarting = "PrometheusStarting"
 )
 
 // ConditionTargetsHealthy says whether Prometheus scrapes every Antrea target.
@@ -149,6 +160,9 @@ const (
 	// ReasonTargetsMissing: fewer targets than Antrea runs pods: the message
 	// names the pods (node;pod) Prometheus has no target for.
 	ReasonTargetsMissing = "TargetsMissing"
+	// ReasonPrometheusStarting (also a reason of TargetsHealthy, Unknown):
+	// the managed Prometheus is not available yet, so it is not asked; the
+	// check runs as soon as it is available, not after a whole interval.
 	// ReasonScrapePending: Prometheus has the targets but has not scraped
 	// them yet (a new Prometheus or configuration); checked again after one
 	// scrape interval.

@@ -29,10 +29,13 @@ import (
 
 // Options are the operator's settings.
 type Options struct {
-	MetricsAddr      string
-	ProbeAddr        string
-	LeaderElect      bool
-	AntreaNamespaces []string
+	MetricsAddr string
+	ProbeAddr   string
+	LeaderElect bool
+	// LeaderElectionNamespace holds the Lease; empty in a pod means the
+	// pod's own namespace.
+	LeaderElectionNamespace string
+	AntreaNamespaces        []string
 	// InCluster: the operator runs in a pod and dials Prometheus's Service
 	// directly; otherwise it goes through the API server's service proxy.
 	InCluster bool
@@ -154,6 +157,24 @@ func stripPod(obj any) (any, error) {
 			kept.Status.Conditions = []corev1.PodCondition{{Type: c.Type, Status: c.Status}}
 		}
 	}
+	if p.Labels[render.OwnerLabel] != "" {
+		// The managed Prometheus's pods: what PrometheusReady reports while
+		// it is not available (unschedulable, image pull, crash and why).
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status != corev1.ConditionTrue {
+				kept.Status.Conditions = append(kept.Status.Conditions, corev1.PodCondition{Type: c.Type, Status: c.Status, Reason: c.Reason, Message: c.Message})
+			}
+		}
+		keep := func(all []corev1.ContainerStatus) []corev1.ContainerStatus {
+			var out []corev1.ContainerStatus
+			for _, cs := range all {
+				out = append(out, corev1.ContainerStatus{Name: cs.Name, Ready: cs.Ready, State: cs.State, LastTerminationState: cs.LastTerminationState})
+			}
+			return out
+		}
+		kept.Status.InitContainerStatuses = keep(p.Status.InitContainerStatuses)
+		kept.Status.ContainerStatuses = keep(p.Status.ContainerStatuses)
+	}
 	return kept, nil
 }
 
@@ -176,6 +197,11 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, *controllers.AntreaMonitori
 		HealthProbeBindAddress: o.ProbeAddr,
 		LeaderElection:         o.LeaderElect,
 		LeaderElectionID:       "antrea-monitoring-operator.monitoring.antrea.io",
+		// The leader steps down when it stops (a rollout, a drained node):
+		// the next replica leads at once instead of waiting out the lease.
+		// Safe because main returns as soon as the manager stops.
+		LeaderElectionReleaseOnCancel: true,
+		LeaderElectionNamespace:       o.LeaderElectionNamespace,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -61,6 +61,12 @@ func promOpKind[T any, L any, PT interface {
 	return k
 }
 
+// The CRDs of the prometheus-operator kinds whose version decides a field.
+const (
+	ServiceMonitorCRD = "servicemonitors.monitoring.coreos.com"
+	ScrapeConfigCRD   = "scrapeconfigs.monitoring.coreos.com"
+)
+
 // Kinds lists every kind the operator may create.
 var Kinds = func() []Kind {
 	pvc := kind[corev1.PersistentVolumeClaim, corev1.PersistentVolumeClaimList](corev1.SchemeGroupVersion, "PersistentVolumeClaim")
@@ -76,10 +82,10 @@ var Kinds = func() []Kind {
 		kind[appsv1.Deployment, appsv1.DeploymentList](appsv1.SchemeGroupVersion, "Deployment"),
 		kind[rbacv1.ClusterRoleBinding, rbacv1.ClusterRoleBindingList](rbacv1.SchemeGroupVersion, "ClusterRoleBinding"),
 		roles,
-		promOpKind[promv1.ServiceMonitor, promv1.ServiceMonitorList](promv1.SchemeGroupVersion, "ServiceMonitor", "servicemonitors.monitoring.coreos.com"),
+		promOpKind[promv1.ServiceMonitor, promv1.ServiceMonitorList](promv1.SchemeGroupVersion, "ServiceMonitor", ServiceMonitorCRD),
 		promOpKind[promv1.PodMonitor, promv1.PodMonitorList](promv1.SchemeGroupVersion, "PodMonitor", "podmonitors.monitoring.coreos.com"),
 		promOpKind[promv1.PrometheusRule, promv1.PrometheusRuleList](promv1.SchemeGroupVersion, "PrometheusRule", "prometheusrules.monitoring.coreos.com"),
-		promOpKind[promv1alpha1.ScrapeConfig, promv1alpha1.ScrapeConfigList](promv1alpha1.SchemeGroupVersion, "ScrapeConfig", "scrapeconfigs.monitoring.coreos.com"),
+		promOpKind[promv1alpha1.ScrapeConfig, promv1alpha1.ScrapeConfigList](promv1alpha1.SchemeGroupVersion, "ScrapeConfig", ScrapeConfigCRD),
 	}
 }()
 

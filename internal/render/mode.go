@@ -111,6 +111,8 @@ type Cluster struct {
 	PrometheusOperator PrometheusOperatorState
 	// Deployments of the operator's own, by namespace and name.
 	Deployments map[types.NamespacedName]*appsv1.Deployment
+	// ManagedPods are the managed Prometheus's pods (mode Managed).
+	ManagedPods []corev1.Pod
 	// AntreaCA is ConfigMap antrea-ca of the Antrea namespace (nil when
 	// missing).
 	AntreaCA *corev1.ConfigMap
@@ -161,6 +163,9 @@ type PrometheusOperatorState struct {
 	Prometheuses []promv1.Prometheus
 	// Established are prometheus-operator's CRDs (by name) that are established.
 	Established map[string]bool
+	// Versions are the established CRDs' prometheus-operator release (their
+	// promop.VersionAnnotation), by name.
+	Versions map[string]string
 	// Pending: a CRD is established but its kind is not discoverable yet.
 	Pending bool
 	// Bindings are prometheus-operator's verdicts on the operator's

@@ -16,6 +16,10 @@ import (
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/shorthash"
 )
 
+// PrometheusUser is the user (and group) the managed Prometheus runs as:
+// nobody, as the Prometheus image's own USER.
+const PrometheusUser int64 = 65534
+
 // managedMode runs a Prometheus of the operator's own (mode Managed).
 type managedMode struct{}
 
@@ -45,25 +49,11 @@ func (managedMode) Render(in Input) (Rendered, error) {
 	}, nil
 }
 
-// Conditions are ScrapeConfigured and PrometheusReady, from the managed
-// Deployment's Available condition. While it is not available the message
-// names spec.prometheus.managed.image: an image that cannot be pulled is the
-// usual cause admission cannot catch.
+// Conditions are ScrapeConfigured and PrometheusReady (see managedReady).
 func (managedMode) Conditions(in Input, r Rendered, c *Cluster) []metav1.Condition {
 	ref := types.NamespacedName{Namespace: in.Managed.Namespace, Name: NamesFor(in.Owner.Name).Prometheus()}
 	scrape := scrapeApplied(fmt.Sprintf("Prometheus %s/%s is configured with jobs %s and %s.", ref.Namespace, ref.Name, ControllersJob, AgentsJob))
-	t := monitoringv1alpha1.ConditionPrometheusReady
-	if d := c.Deployments[ref]; d != nil {
-		for _, dc := range d.Status.Conditions {
-			if dc.Type == appsv1.DeploymentAvailable && dc.Status == corev1.ConditionTrue {
-				return []metav1.Condition{scrape, {Type: t, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonPrometheusAvailable,
-					Message: fmt.Sprintf("Deployment %s/%s is available.", ref.Namespace, ref.Name)}}
-			}
-		}
-	}
-	return []metav1.Condition{scrape, {Type: t, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonPrometheusUnavailable, Message: fmt.Sprintf(
-		"Deployment %s/%s is not available yet; if its pod cannot pull spec.prometheus.managed.image (%s), set an image your nodes can pull.",
-		ref.Namespace, ref.Name, in.Managed.Image)}}
+	return []metav1.Condition{scrape, managedReady(ref, c.Deployments[ref], c.ManagedPods, in.Managed.Image)}
 }
 
 // ManagedDefaults applies the API defaults to a possibly absent spec.prometheus.managed.
@@ -181,13 +171,13 @@ func managedDeployment(in Input, n Names, configHash string, data corev1.VolumeS
 			Selector: &metav1.LabelSelector{MatchLabels: n.ManagedPrometheusSelector()},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
-					Labels:      n.ManagedPrometheusSelector(),
+					Labels:      n.ManagedPrometheusPodLabels(),
 					Annotations: map[string]string{ConfigHashAnnotation: configHash},
 				},
 				Spec: corev1.PodSpec{
 					ServiceAccountName: n.Prometheus(),
 					SecurityContext: &corev1.PodSecurityContext{
-						RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](65534), RunAsGroup: ptr.To[int64](65534), FSGroup: ptr.To[int64](65534),
+						RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To(PrometheusUser), RunAsGroup: ptr.To(PrometheusUser), FSGroup: ptr.To(PrometheusUser),
 						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 					},
 					Containers: []corev1.Container{{
@@ -198,10 +188,13 @@ func managedDeployment(in Input, n Names, configHash string, data corev1.VolumeS
 							"--storage.tsdb.path=" + prometheusDataPath,
 							"--storage.tsdb.retention.time=" + string(m.Retention),
 						},
-						Ports:          []corev1.ContainerPort{{Name: "web", ContainerPort: PrometheusPort, Protocol: corev1.ProtocolTCP}},
-						ReadinessProbe: probe("/-/ready", 5),
-						LivenessProbe:  probe("/-/healthy", 30),
-						Resources:      resources,
+						Ports: []corev1.ContainerPort{{Name: "web", ContainerPort: PrometheusPort, Protocol: corev1.ProtocolTCP}},
+						// A crash keeps its last log lines as the termination
+						// message, which PrometheusReady quotes.
+						TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+						ReadinessProbe:           probe("/-/ready", 5),
+						LivenessProbe:            probe("/-/healthy", 30),
+						Resources:                resources,
 						SecurityContext: &corev1.SecurityContext{
 							AllowPrivilegeEscalation: ptr.To(false), ReadOnlyRootFilesystem: ptr.To(true),
 							Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
@@ -211,6 +204,7 @@ func managedDeployment(in Input, n Names, configHash string, data corev1.VolumeS
 							{Name: "data", MountPath: prometheusDataPath},
 						},
 					}},
+					InitContainers: chownData(m),
 					Volumes: []corev1.Volume{
 						{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 							LocalObjectReference: corev1.LocalObjectReference{Name: n.Prometheus()}}}},
@@ -220,4 +214,31 @@ func managedDeployment(in Input, n Names, configHash string, data corev1.VolumeS
 			},
 		},
 	}
+}
+
+// chownData is the init container that gives the claim's files to
+// Prometheus's user when the volume ignores fsGroup (hostPath, local, some
+// NFS and CSI drivers): the Prometheus image's busybox chown, as root with
+// only the capabilities chown -R needs. None without a claim (an emptyDir
+// honours fsGroup) or with storage.initChownData false.
+func chownData(m monitoringv1alpha1.ManagedPrometheus) []corev1.Container {
+	if !m.Storage.ChownData() {
+		return nil
+	}
+	return []corev1.Container{{
+		Name:                     "init-chown-data",
+		Image:                    m.Image,
+		Command:                  []string{"chown", "-R", fmt.Sprintf("%d:%d", PrometheusUser, PrometheusUser), prometheusDataPath},
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+		Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
+			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")},
+		},
+		SecurityContext: &corev1.SecurityContext{
+			RunAsUser: ptr.To[int64](0), RunAsGroup: ptr.To[int64](0), RunAsNonRoot: ptr.To(false),
+			AllowPrivilegeEscalation: ptr.To(false), ReadOnlyRootFilesystem: ptr.To(true),
+			Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: []corev1.Capability{"CHOWN", "DAC_READ_SEARCH"}},
+		},
+		VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: prometheusDataPath}},
+	}}
 }

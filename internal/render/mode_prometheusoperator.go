@@ -64,6 +64,11 @@ func (prometheusOperatorMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *C
 		PortName:                 promop.PortName(prom),
 		ListenLocal:              prom.Spec.ListenLocal,
 	}
+	crd := ServiceMonitorCRD
+	if spec.UseScrapeConfig {
+		crd = ScrapeConfigCRD
+	}
+	in.PrometheusOperator.EndpointSlice = promop.EndpointSliceDiscovery(c.PrometheusOperator.Versions[crd])
 	in.Prometheus = &in.PrometheusOperator.Prometheus
 	if c.Namespaces[in.PrometheusOperator.Namespace] == nil {
 		return scrapeBlocked(monitoringv1alpha1.ReasonNamespaceNotFound, fmt.Sprintf(
@@ -250,8 +255,9 @@ func prometheusOperator(in Input) []client.Object {
 			ObjectMeta: metav1.ObjectMeta{Name: n.ControllerMonitor(), Namespace: p.Namespace, Labels: maps.Clone(p.Labels)},
 			Spec: promv1.ServiceMonitorSpec{
 				// Service antrea carries only app=antrea, and its port has no name.
-				Selector:          metav1.LabelSelector{MatchLabels: map[string]string{"app": "antrea"}},
-				NamespaceSelector: promv1.NamespaceSelector{MatchNames: []string{in.AntreaNamespace}},
+				Selector:             metav1.LabelSelector{MatchLabels: map[string]string{"app": "antrea"}},
+				NamespaceSelector:    promv1.NamespaceSelector{MatchNames: []string{in.AntreaNamespace}},
+				ServiceDiscoveryRole: serviceDiscoveryRole(p.EndpointSlice),
 				Endpoints: []promv1.Endpoint{{
 					TargetPort:     ptr.To(intstr.FromString("api")),
 					Scheme:         ptr.To(promv1.SchemeHTTPS),
@@ -308,8 +314,21 @@ func scrapeConfigObjects(in Input, n Names, auth *promv1.SafeAuthorization, cont
 			},
 		}
 	}
+	controllersRole := promv1alpha1.KubernetesRoleEndpoint
+	if p.EndpointSlice {
+		controllersRole = promv1alpha1.KubernetesRoleEndpointSlice
+	}
 	return []client.Object{
-		sc(n.ControllerMonitor(), ControllersJob, promv1alpha1.KubernetesRoleEndpoint, AntreaAppSelector, "antrea-controller", controllerTLS, nil),
+		sc(n.ControllerMonitor(), ControllersJob, controllersRole, AntreaAppSelector, "antrea-controller", controllerTLS, nil),
 		sc(n.AgentMonitor(), AgentsJob, promv1alpha1.KubernetesRolePod, AntreaAgentSelector, "antrea-agent", agentTLS, portless),
 	}
+}
+
+// serviceDiscoveryRole is the ServiceMonitor's discovery role: EndpointSlice
+// where its CRD takes the field, else unset (the Prometheus's default).
+func serviceDiscoveryRole(endpointSlice bool) *promv1.ServiceDiscoveryRole {
+	if !endpointSlice {
+		return nil
+	}
+	return ptr.To(promv1.EndpointSliceRole)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -183,5 +184,59 @@ func TestPrometheusOperatorRejections(t *testing.T) {
 					monitoringv1alpha1.ConditionScrapeConfigured, tc.status, tc.reason, tc.message)
 			}
 		})
+	}
+}
+
+// TestControllersDiscoveryFollowsCRDVersion: the controllers job's object
+// asks for EndpointSlice discovery only where the installed CRD takes it
+// (the ServiceMonitor's, or the ScrapeConfig's with useScrapeConfig).
+func TestControllersDiscoveryFollowsCRDVersion(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		useScrapeConfig bool
+		versions        map[string]string
+		want            bool
+	}{
+		{"ServiceMonitor CRD 0.93.1", false, map[string]string{ServiceMonitorCRD: "0.93.1"}, true},
+		{"ServiceMonitor CRD 0.85.0", false, map[string]string{ServiceMonitorCRD: "0.85.0"}, false},
+		{"ServiceMonitor CRD without a version", false, nil, false},
+		{"ScrapeConfig CRD decides with useScrapeConfig", true, map[string]string{ServiceMonitorCRD: "0.93.1", ScrapeConfigCRD: "0.80.0"}, false},
+		{"ScrapeConfig CRD 0.93.1", true, map[string]string{ScrapeConfigCRD: "0.93.1"}, true},
+	} {
+		am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "antrea"}}
+		am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{UseScrapeConfig: tc.useScrapeConfig}
+		c := &Cluster{Namespaces: map[string]*corev1.Namespace{"kps": {ObjectMeta: metav1.ObjectMeta{Name: "kps"}}},
+			PrometheusOperator: PrometheusOperatorState{Served: true, Versions: tc.versions,
+				Prometheuses: []promv1.Prometheus{{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "kps"}}}}}
+		in := Input{Owner: owner, AntreaNamespace: "kube-system", Mode: monitoringv1alpha1.ModePrometheusOperator}
+		if cond := Modes[monitoringv1alpha1.ModePrometheusOperator].Plan(am, c, &in); cond != nil {
+			t.Fatalf("%s: blocked: %+v", tc.name, cond)
+		}
+		if in.PrometheusOperator.EndpointSlice != tc.want {
+			t.Errorf("%s: EndpointSlice = %v, want %v", tc.name, in.PrometheusOperator.EndpointSlice, tc.want)
+		}
+		objs, err := Prometheus(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			var role string
+			switch v := o.(type) {
+			case *promv1.ServiceMonitor:
+				if v.Spec.ServiceDiscoveryRole != nil {
+					role = string(*v.Spec.ServiceDiscoveryRole)
+				}
+			case *promv1alpha1.ScrapeConfig:
+				if v.Name != NamesFor(owner.Name).ControllerMonitor() {
+					continue // the agents job discovers pods
+				}
+				role = string(v.Spec.KubernetesSDConfigs[0].Role)
+			default:
+				continue
+			}
+			if got := role == "EndpointSlice"; got != tc.want {
+				t.Errorf("%s: %T role %q, want EndpointSlice %v", tc.name, o, role, tc.want)
+			}
+		}
 	}
 }

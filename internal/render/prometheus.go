@@ -101,6 +101,9 @@ type PrometheusOperatorInput struct {
 	PortName string
 	// ListenLocal: the Prometheus listens on localhost only.
 	ListenLocal bool
+	// EndpointSlice: the installed CRD of the controllers job's object
+	// (ServiceMonitor, or ScrapeConfig) takes discovery role EndpointSlice.
+	EndpointSlice bool
 }
 
 // Names of the objects rendered for an AntreaMonitoring.
@@ -129,6 +132,15 @@ func (n Names) ControllerMonitor() string  { return n.owner + "-controllers" }
 func (n Names) AgentMonitor() string       { return n.owner + "-agents" }
 func (n Names) ManagedPrometheusSelector() map[string]string {
 	return map[string]string{"app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": n.owner}
+}
+
+// ManagedPrometheusPodLabels are the managed Prometheus's pod labels: its
+// selector and the operator's labels, so the operator's cache holds its
+// pods (PrometheusReady reports what they say).
+func (n Names) ManagedPrometheusPodLabels() map[string]string {
+	l := n.ManagedPrometheusSelector()
+	l[ManagedByLabel], l[OwnerLabel] = ManagedByValue, n.owner
+	return l
 }
 
 // MonitorLabels are the labels of the monitors of an AntreaMonitoring:

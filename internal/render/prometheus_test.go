@@ -59,7 +59,7 @@ var goldenCases = []struct {
 		ScrapeConfig: monitoringv1alpha1.ScrapeConfigTarget{Namespace: "prom", ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "prom", Name: "prometheus-server"}}}},
 	{"prometheus-operator", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModePrometheusOperator, Alerts: true,
 		Dashboard: true, ControllerCA: testCA, DashboardNamespace: "grafana",
-		PrometheusOperator: PrometheusOperatorInput{Namespace: "monitoring", Labels: map[string]string{"release": "kube-prometheus-stack"},
+		PrometheusOperator: PrometheusOperatorInput{Namespace: "monitoring", Labels: map[string]string{"release": "kube-prometheus-stack"}, EndpointSlice: true,
 			PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "monitoring", Name: "kube-prometheus-stack-prometheus"}}}},
 	{"prometheus-operator-scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "15s", Mode: monitoringv1alpha1.ModePrometheusOperator, InsecureSkipVerify: true,
 		PrometheusOperator: PrometheusOperatorInput{Namespace: "monitoring", UseScrapeConfig: true,
@@ -152,6 +152,15 @@ func TestJobsEqualSeedButDiscovery(t *testing.T) {
 			}
 			delete(m, "namespaces")
 			delete(m, "selectors")
+			// The guide's role endpoints reads v1 Endpoints, deprecated
+			// since Kubernetes 1.33: the controllers job reads EndpointSlices,
+			// whose targets carry the same pod labels the rules read.
+			if job["job_name"] == ControllersJob {
+				if m["role"] != "endpointslice" {
+					t.Errorf("controllers job: role = %v, want endpointslice", m["role"])
+				}
+				m["role"] = "endpoints"
+			}
 		}
 	}
 	if diff := cmp.Diff(seed, ours); diff != "" {
@@ -210,7 +219,7 @@ func TestControllerCA(t *testing.T) {
 func TestScrapeJobSelectors(t *testing.T) {
 	jobs := ScrapeJobs("antrea", "30s", "", 10350)
 	want := map[string]KubernetesSD{
-		ControllersJob: {Role: "endpoints", Namespaces: &Namespaces{Names: []string{"antrea"}}, Selectors: []Selector{{Role: "endpoints", Label: "app=antrea"}}},
+		ControllersJob: {Role: "endpointslice", Namespaces: &Namespaces{Names: []string{"antrea"}}, Selectors: []Selector{{Role: "endpointslice", Label: "app=antrea"}}},
 		AgentsJob:      {Role: "pod", Namespaces: &Namespaces{Names: []string{"antrea"}}, Selectors: []Selector{{Role: "pod", Label: "app=antrea,component=antrea-agent"}}},
 	}
 	for _, j := range jobs {

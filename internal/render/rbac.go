@@ -42,12 +42,18 @@ type Owner struct {
 }
 
 // PrometheusRules are the rules Prometheus needs for Kubernetes service
-// discovery and to read /metrics (Antrea's guide, ClusterRole prometheus).
+// discovery and to read /metrics (Antrea's guide, ClusterRole prometheus),
+// plus EndpointSlices, which the controllers job discovers with.
 func PrometheusRules() []rbacv1.PolicyRule {
 	return []rbacv1.PolicyRule{
 		{
 			APIGroups: []string{""},
 			Resources: []string{"nodes", "nodes/proxy", "services", "endpoints", "pods"},
+			Verbs:     []string{"get", "list", "watch"},
+		},
+		{
+			APIGroups: []string{"discovery.k8s.io"},
+			Resources: []string{"endpointslices"},
 			Verbs:     []string{"get", "list", "watch"},
 		},
 		{

@@ -85,7 +85,7 @@ func portlessAgent(port int32) []Relabel {
 }
 
 // Antrea's labels, as its manifests set them. The Service antrea (and so its
-// Endpoints) carries only app=antrea: the controller job must select on that.
+// EndpointSlices) carries only app=antrea: the controller job must select on that.
 const (
 	AntreaAppSelector   = "app=antrea"
 	AntreaAgentSelector = "app=antrea,component=antrea-agent"
@@ -126,7 +126,9 @@ func ScrapeJobs(antreaNamespace, interval, controllerCAFile string, agentPort in
 	}
 	agents := job(AgentsJob, "pod", AntreaAgentSelector, "antrea-agent", agentsTLS)
 	agents.RelabelConfigs = slices.Insert(agents.RelabelConfigs, 1, portlessAgent(agentPort)...)
-	return []ScrapeJob{job(ControllersJob, "endpoints", AntreaAppSelector, "antrea-controller", controllerTLS), agents}
+	// EndpointSlice discovery (Prometheus >= 2.21): v1 Endpoints are
+	// deprecated since Kubernetes 1.33 and Prometheus warns about them.
+	return []ScrapeJob{job(ControllersJob, "endpointslice", AntreaAppSelector, "antrea-controller", controllerTLS), agents}
 }
 
 // agentsTLS scrapes agents without verification: each agent signs its own

@@ -29,11 +29,13 @@ const (
 	interval = 100 * time.Millisecond
 )
 
-// The rules of Antrea's Prometheus guide, written out independently of the
+// The rules of Antrea's Prometheus guide (plus EndpointSlices, which the
+// controllers job discovers with), written out independently of the
 // operator's render package.
 var (
 	seedPrometheusRules = []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"nodes", "nodes/proxy", "services", "endpoints", "pods"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: []string{"get", "list", "watch"}},
 		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses"}, Verbs: []string{"get", "list", "watch"}},
 		{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}},
 	}

@@ -486,4 +486,8 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 		}
 		deleteAndWaitGone(ctx, "po-missing")
 	})
+
+	It("removes a label from every monitor kind after one reconcile, with one write per object", func() {
+		specChangePrometheusOperator(ctx)
+	})
 })
