@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -360,15 +361,20 @@ func enqueueOwner(_ context.Context, obj client.Object) []reconcile.Request {
 }
 
 // podChanged passes a pod's creation and deletion, and updates that change
-// what the health check reads (phase, readiness, the config hash), not
-// every status heartbeat.
+// what the health check reads (phase, readiness, the config hash) or, for
+// the managed Prometheus's pods, what PrometheusReady quotes (containers'
+// states, scheduling: the cache keeps nothing else of them), not every
+// status heartbeat.
 func podChanged() predicate.Funcs {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		o, ok1 := e.ObjectOld.(*corev1.Pod)
 		n, ok2 := e.ObjectNew.(*corev1.Pod)
 		return !ok1 || !ok2 || o.Status.Phase != n.Status.Phase || podutils.IsPodReady(o) != podutils.IsPodReady(n) ||
 			o.Annotations[monitoringv1alpha1.ConfigHashAnnotation] != n.Annotations[monitoringv1alpha1.ConfigHashAnnotation] ||
-			o.DeletionTimestamp.IsZero() != n.DeletionTimestamp.IsZero()
+			o.DeletionTimestamp.IsZero() != n.DeletionTimestamp.IsZero() ||
+			(n.Labels[render.OwnerLabel] != "" && !equality.Semantic.DeepEqual(
+				[]any{o.Status.Conditions, o.Status.InitContainerStatuses, o.Status.ContainerStatuses},
+				[]any{n.Status.Conditions, n.Status.InitContainerStatuses, n.Status.ContainerStatuses}))
 	}}
 }
 

@@ -3,6 +3,7 @@ package envtest
 import (
 	"context"
 	"os"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -12,6 +13,7 @@ import (
 	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -115,16 +117,33 @@ var _ = Describe("Prometheus provisioning", func() {
 		Expect(dash.Labels).To(HaveKeyWithValue("grafana_dashboard", "1"))
 		Expect(dash.Data["antrea.json"]).To(Equal(render.DashboardJSON()))
 
-		By("reporting PrometheusReady from the Deployment's availability")
+		By("reporting PrometheusReady from the Deployment's availability and what its pod says")
+		Eventually(func(g Gomega) {
+			got := getAM(g, ctx, "managed")
+			ready := expectCondition(g, got, monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonPrometheusStarting)
+			g.Expect(ready.Message).To(Equal("Deployment prom-managed/managed-prometheus is starting."))
+		}, timeout, interval).Should(Succeed())
+		// The pod a kubelet would report (envtest has none): its labels are
+		// the Deployment's template's, so the operator's cache holds it.
+		var d appsv1.Deployment
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "prom-managed", Name: "managed-prometheus"}, &d)).To(Succeed())
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "prom-managed", Name: "managed-prometheus-x1", Labels: d.Spec.Template.Labels},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "prometheus", Image: d.Spec.Template.Spec.Containers[0].Image}}}}
+		Expect(k8sClient.Create(ctx, pod)).To(Succeed())
+		pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "prometheus", Image: pod.Spec.Containers[0].Image,
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "Back-off pulling image"}}}}
+		Expect(k8sClient.Status().Update(ctx, pod)).To(Succeed())
 		Eventually(func(g Gomega) {
 			got := getAM(g, ctx, "managed")
 			ready := expectCondition(g, got, monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonPrometheusUnavailable)
-			g.Expect(ready.Message).To(ContainSubstring("spec.prometheus.managed.image (quay.io/prometheus/prometheus:v2.46.0)"), "the condition names the field and value admission cannot check")
+			g.Expect(ready.Message).To(Equal("Deployment prom-managed/managed-prometheus is not available: container prometheus cannot pull its image (ImagePullBackOff): " +
+				"set spec.prometheus.managed.image (quay.io/prometheus/prometheus:v2.46.0) to an image your nodes can pull."), "the condition names the field and value admission cannot check")
 			expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
 			c := expectCondition(g, got, monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonModeExplicit)
 			g.Expect(c.Message).To(Equal("spec.prometheus.mode is Managed."))
 			g.Expect(got.Status.Prometheus).To(Equal(&monitoringv1alpha1.ObjectReference{Namespace: "prom-managed", Name: "managed-prometheus"}))
 		}, timeout, interval).Should(Succeed())
+		Expect(k8sClient.Delete(ctx, pod)).To(Succeed())
 		Eventually(func(g Gomega) { markAvailable(g, ctx, "prom-managed", "managed-prometheus") }, timeout, interval).Should(Succeed())
 		Eventually(func(g Gomega) {
 			expectCondition(g, getAM(g, ctx, "managed"), monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionTrue, monitoringv1alpha1.ReasonPrometheusAvailable)
@@ -172,20 +191,49 @@ var _ = Describe("Prometheus provisioning", func() {
 		deleteAndWaitGone(ctx, "managed")
 	})
 
-	It("asks the managed Prometheus through the API server's service proxy, and says when it cannot", func() {
-		Expect(k8sClient.Create(ctx, monitoring("probe", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
+	It("waits without a warning while the managed Prometheus starts, asks it as soon as it is available (through the API server's service proxy), and says when it cannot", func() {
+		// An Antrea whose metrics are on, with its CA: only the managed
+		// Prometheus keeps it from Ready.
+		antrea(ctx, "antrea-probe", "antrea-config", fixtures.AgentConfOn, fixtures.ControllerConfOn)
+		Expect(k8sClient.Create(ctx, monitoring("probe", "antrea-probe", func(am *monitoringv1alpha1.AntreaMonitoring) {
 			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
-			am.Spec.HealthCheck = monitoringv1alpha1.HealthCheckSpec{Enabled: ptr.To(true), Interval: "5s"}
+			// An interval longer than the spec: a check that waited for it
+			// after the Deployment became available would fail the spec.
+			am.Spec.HealthCheck = monitoringv1alpha1.HealthCheckSpec{Enabled: ptr.To(true), Interval: "10m"}
 		}))).To(Succeed())
+		Eventually(func(g Gomega) {
+			got := getAM(g, ctx, "probe")
+			expectCondition(g, got, monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonPrometheusStarting)
+			c := expectCondition(g, got, monitoringv1alpha1.ConditionTargetsHealthy, metav1.ConditionUnknown, monitoringv1alpha1.ReasonPrometheusStarting)
+			g.Expect(c.Message).To(Equal("The managed Prometheus is starting; its targets are checked as soon as it is available."))
+			expectCondition(g, got, monitoringv1alpha1.ConditionReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonProgressing)
+		}, timeout, interval).Should(Succeed())
+		warnings := func(g Gomega) []string {
+			var events eventsv1.EventList
+			g.Expect(k8sClient.List(ctx, &events)).To(Succeed())
+			var out []string
+			for _, e := range events.Items {
+				if e.Regarding.Name == "probe" && e.Regarding.Kind == "AntreaMonitoring" && e.Type == corev1.EventTypeWarning {
+					out = append(out, e.Reason+": "+e.Note)
+				}
+			}
+			return out
+		}
+		Consistently(warnings, 2*time.Second, 200*time.Millisecond).Should(BeEmpty(), "warning events while the managed Prometheus starts")
+
+		By("the Deployment becoming available: asked at once, not after the 10m interval")
+		Eventually(func(g Gomega) { markAvailable(g, ctx, "monitoring", "probe-prometheus") }, timeout, interval).Should(Succeed())
 		// envtest has no endpoints controller: the Service has no endpoints,
 		// and the API server's proxy says so.
 		Eventually(func(g Gomega) {
 			got := getAM(g, ctx, "probe")
+			expectCondition(g, got, monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionTrue, monitoringv1alpha1.ReasonPrometheusAvailable)
 			c := expectCondition(g, got, monitoringv1alpha1.ConditionTargetsHealthy, metav1.ConditionUnknown, monitoringv1alpha1.ReasonPrometheusUnreachable)
 			g.Expect(c.Message).To(ContainSubstring("/api/v1/targets: HTTP 503"))
 			g.Expect(c.Message).To(ContainSubstring(`no endpoints available for service \"probe-prometheus\"`))
 			expectCondition(g, got, monitoringv1alpha1.ConditionReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotReady)
 		}, timeout, interval).Should(Succeed())
+		Eventually(warnings, timeout, interval).ShouldNot(BeEmpty(), "a Prometheus that is available but unreachable is a warning")
 
 		By("mode ScrapeConfig without spec.prometheus.url")
 		Expect(k8sClient.Create(ctx, fixtures.Namespace("prom-nourl"))).To(Succeed())

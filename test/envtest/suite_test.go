@@ -41,7 +41,7 @@ import (
 // The Antrea namespaces the operator is started to watch; each scenario
 // uses its own, so scenarios do not see each other's Antrea.
 var watched = []string{"kube-system", "antrea-rotate", "antrea-enable", "antrea-missing", "antrea-hashed", "antrea-invalid",
-	"antrea-default", "antrea-revert", "antrea-multi", "antrea-unmanaged", "antrea-norestart", "antrea-windows", "antrea-conflict", "antrea-upgrade", "antrea-version"}
+	"antrea-default", "antrea-revert", "antrea-multi", "antrea-unmanaged", "antrea-norestart", "antrea-windows", "antrea-conflict", "antrea-upgrade", "antrea-version", "antrea-probe"}
 
 var (
 	cfg        *rest.Config
