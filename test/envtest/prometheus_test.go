@@ -136,7 +136,7 @@ var _ = Describe("Prometheus provisioning", func() {
 		Eventually(func(g Gomega) {
 			got := getAM(g, ctx, "managed")
 			ready := expectCondition(g, got, monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonPrometheusUnavailable)
-			g.Expect(ready.Message).To(Equal("Deployment prom-managed/managed-prometheus is not available: container prometheus cannot pull its image (ImagePullBackOff): " +
+			g.Expect(ready.Message).To(Equal("Deployment prom-managed/managed-prometheus is not available: container prometheus cannot pull its image (ImagePullBackOff): "+
 				"set spec.prometheus.managed.image (quay.io/prometheus/prometheus:v2.46.0) to an image your nodes can pull."), "the condition names the field and value admission cannot check")
 			expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
 			c := expectCondition(g, got, monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonModeExplicit)
