@@ -133,6 +133,18 @@ var _ = Describe("Scrape health", Ordered, func() {
 		}, 90*time.Second, 250*time.Millisecond).Should(Succeed())
 	})
 
+	It("discovers the controller through its EndpointSlice (v1 Endpoints are deprecated), the agents through their pods", func() {
+		ctx := context.Background()
+		Eventually(func(g Gomega) {
+			roles, err := fixtures.DiscoveredBy(ctx, world.Prometheus.URL(), render.ControllersJob)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(roles).To(Equal([]string{"endpointslice"}))
+			roles, err = fixtures.DiscoveredBy(ctx, world.Prometheus.URL(), render.AgentsJob)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(roles).To(Equal([]string{"pod", "pod", "pod"}))
+		}, 30*time.Second, 250*time.Millisecond).Should(Succeed())
+	})
+
 	It("reports the Antrea version its AntreaControllerInfo gives, and the families held at zero without FlowExporter", func() {
 		Eventually(func(g Gomega) {
 			am := getAM(g)

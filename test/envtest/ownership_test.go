@@ -15,7 +15,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -53,17 +52,7 @@ var _ = ReportAfterSuite("drift repair times", func(r Report) {
 // the operator may create that carry an AntreaMonitoring's owner label.
 func ownedCount(g Gomega, ctx context.Context, owner string) map[string]int {
 	out := map[string]int{}
-	for _, k := range render.Kinds {
-		list := k.NewList()
-		err := k8sClient.List(ctx, list, client.MatchingLabels{render.OwnerLabel: owner})
-		if meta.IsNoMatchError(err) {
-			continue // prometheus-operator's CRDs are not installed (yet)
-		}
-		g.Expect(err).NotTo(HaveOccurred())
-		if n := meta.LenList(list); n > 0 {
-			out[k.GVK.Kind] = n
-		}
-	}
+	eachOwned(g, ctx, owner, func(k render.Kind, _ client.Object) { out[k.GVK.Kind]++ })
 	return out
 }
 

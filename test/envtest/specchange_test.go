@@ -28,23 +28,29 @@ import (
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 )
 
-// ownedObjects lists, with the uncached client, every object of every
-// registered kind that carries owner's label, as "Kind namespace/name".
-func ownedObjects(g Gomega, ctx context.Context, owner string) []string {
-	var out []string
+// eachOwned calls fn, with the uncached client's copy, for every object of
+// every registered kind that carries owner's label.
+func eachOwned(g Gomega, ctx context.Context, owner string, fn func(render.Kind, client.Object)) {
 	for _, k := range render.Kinds {
 		list := k.NewList()
 		err := k8sClient.List(ctx, list, client.MatchingLabels{render.OwnerLabel: owner})
 		if meta.IsNoMatchError(err) {
-			continue
+			continue // prometheus-operator's CRDs are not installed (yet)
 		}
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(meta.EachListItem(list, func(o runtime.Object) error {
-			obj := o.(client.Object)
-			out = append(out, k.GVK.Kind+" "+klog.KObj(obj).String())
+			fn(k, o.(client.Object))
 			return nil
 		})).To(Succeed())
 	}
+}
+
+// ownedObjects lists owner's objects as "Kind namespace/name", sorted.
+func ownedObjects(g Gomega, ctx context.Context, owner string) []string {
+	var out []string
+	eachOwned(g, ctx, owner, func(k render.Kind, obj client.Object) {
+		out = append(out, k.GVK.Kind+" "+klog.KObj(obj).String())
+	})
 	sort.Strings(out)
 	return out
 }
@@ -53,25 +59,15 @@ func ownedObjects(g Gomega, ctx context.Context, owner string) []string {
 // objects through one managedFields entry, an Apply: no Update entry of its
 // own would keep fields a later apply drops.
 func expectOneFieldManager(g Gomega, ctx context.Context, owner string) {
-	for _, k := range render.Kinds {
-		list := k.NewList()
-		err := k8sClient.List(ctx, list, client.MatchingLabels{render.OwnerLabel: owner})
-		if meta.IsNoMatchError(err) {
-			continue
-		}
-		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(meta.EachListItem(list, func(o runtime.Object) error {
-			obj := o.(client.Object)
-			var ops []string
-			for _, mf := range obj.GetManagedFields() {
-				if mf.Manager == controllers.FieldOwner && mf.Subresource == "" {
-					ops = append(ops, string(mf.Operation))
-				}
+	eachOwned(g, ctx, owner, func(k render.Kind, obj client.Object) {
+		var ops []string
+		for _, mf := range obj.GetManagedFields() {
+			if mf.Manager == controllers.FieldOwner && mf.Subresource == "" {
+				ops = append(ops, string(mf.Operation))
 			}
-			g.Expect(ops).To(Equal([]string{"Apply"}), "%s %s: the operator's managedFields entries", k.GVK.Kind, klog.KObj(obj))
-			return nil
-		})).To(Succeed())
-	}
+		}
+		g.Expect(ops).To(Equal([]string{"Apply"}), "%s %s: the operator's managedFields entries", k.GVK.Kind, klog.KObj(obj))
+	})
 }
 
 // expectOneWriteEach waits for owner's reconciles to settle, then asserts
@@ -324,20 +320,10 @@ var _ = Describe("Upgrade from a release that created objects before applying th
 
 		By("leaving on every object what the previous release did: an Update entry of the operator's beside its Apply entry")
 		uids := map[string]types.UID{}
-		for _, k := range render.Kinds {
-			list := k.NewList()
-			err := k8sClient.List(ctx, list, client.MatchingLabels{render.OwnerLabel: name})
-			if meta.IsNoMatchError(err) {
-				continue
-			}
-			Expect(err).NotTo(HaveOccurred())
-			Expect(meta.EachListItem(list, func(o runtime.Object) error {
-				obj := o.(client.Object)
-				withPreviousReleaseEntry(ctx, obj)
-				uids[k.GVK.Kind+" "+klog.KObj(obj).String()] = obj.GetUID()
-				return nil
-			})).To(Succeed())
-		}
+		eachOwned(Default, ctx, name, func(k render.Kind, obj client.Object) {
+			withPreviousReleaseEntry(ctx, obj)
+			uids[k.GVK.Kind+" "+klog.KObj(obj).String()] = obj.GetUID()
+		})
 		Expect(uids).To(HaveLen(5), "ServiceAccount, ClusterRoleBinding, ConfigMap, Deployment, Service")
 
 		By("adding storage, which replaces the emptyDir the stale entry still owns")

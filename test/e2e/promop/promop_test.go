@@ -129,6 +129,22 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
 	})
 
+	It("has the real prometheus-operator discover the controller through its EndpointSlice (serviceDiscoveryRole), the agents through their pods", func() {
+		Eventually(func(g Gomega) {
+			byPool := map[string][]string{}
+			for _, p := range world.Shards {
+				for _, pool := range []string{controllersPool, agentsPool} {
+					roles, err := fixtures.DiscoveredBy(context.Background(), p.URL(), pool)
+					g.Expect(err).NotTo(HaveOccurred())
+					byPool[pool] = append(byPool[pool], roles...)
+				}
+			}
+			g.Expect(byPool[controllersPool]).To(ConsistOf("endpointslice"))
+			g.Expect(byPool[agentsPool]).To(HaveLen(agents))
+			g.Expect(byPool[agentsPool]).To(HaveEach("pod"))
+		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
+	})
+
 	It("loads the alerts of the operator's PrometheusRule, through prometheus-operator's rule files, on every shard", func() {
 		ctx := context.Background()
 		Eventually(func(g Gomega) {
