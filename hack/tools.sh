@@ -259,13 +259,19 @@ prometheus_operator() {
 # schema the tests install is the one the real operator reads.
 prometheus_operator_crds() {
   local dir="$CACHE/prometheus-operator/$PROMETHEUS_OPERATOR_VERSION-crds"
-  if [ ! -f "$dir/monitoring.coreos.com_prometheuses.yaml" ]; then
+  # Released CRDs carry operator.prometheus.io/version; the operator reads
+  # it (a field a CRD version lacks is not written). A cache made before
+  # the annotation was added is regenerated.
+  local version=${PROMETHEUS_OPERATOR_VERSION#v}
+  if ! grep -q "operator.prometheus.io/version: $version" "$dir/monitoring.coreos.com_prometheuses.yaml" 2>/dev/null; then
     log "Generating prometheus-operator $PROMETHEUS_OPERATOR_VERSION CRDs..."
     local work cg
     work=$(prometheus_operator_module)
     cg=$(go_install controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen "$CONTROLLER_GEN_VERSION")
-    mkdir -p "$dir.tmp"
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
     (cd "$work" && "$cg" crd:crdVersions=v1,maxDescLen=0 paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/... output:crd:dir="$dir.tmp" >&2)
+    sed -i "s|^    controller-gen.kubebuilder.io/version: .*|&\n    operator.prometheus.io/version: $version|" "$dir.tmp"/*.yaml
+    grep -q "operator.prometheus.io/version: $version" "$dir.tmp/monitoring.coreos.com_prometheuses.yaml" || { log "Could not annotate the CRDs with their version"; exit 1; }
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
   fi
   # an older Makefile generated a real folder here; a link replaces it
