@@ -425,7 +425,8 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 		am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{Labels: map[string]monitoringv1alpha1.LabelValue{"release": "kps"}}
 		updateSpec(ctx, am)
 		in := renderInput(am, monitoringv1alpha1.ModePrometheusOperator)
-		in.PrometheusOperator = render.PrometheusOperatorInput{Namespace: "kps", Labels: map[string]string{"release": "kps"},
+		// The CRDs installed are v0.93.1's: EndpointSlice discovery.
+		in.PrometheusOperator = render.PrometheusOperatorInput{Namespace: "kps", Labels: map[string]string{"release": "kps"}, EndpointSlice: true,
 			PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: "kps-prometheus"}}
 		Eventually(func(g Gomega) {
 			c := expectCondition(g, getAM(g, ctx, "auto"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
@@ -536,6 +537,10 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 	})
 
 	It("removes a label from every monitor kind after one reconcile, with one write per object", func() {
-		specChangePrometheusOperator(ctx)
+		specChangePrometheusOperator(ctx, "sc-labels", false)
+	})
+
+	It("removes a label from ScrapeConfig objects (useScrapeConfig) after one reconcile, with one write per object", func() {
+		specChangePrometheusOperator(ctx, "sc-labels-sc", true)
 	})
 })

@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -255,27 +256,32 @@ var _ = Describe("Spec changes", func() {
 })
 
 // specChangePrometheusOperator runs in the prometheus-operator container,
-// once its CRDs are installed: a label removed from every monitor kind.
-func specChangePrometheusOperator(ctx context.Context) {
-	prom := &promv1.Prometheus{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "sc-labels"}}
-	prom.Spec.ServiceAccountName = "sc-labels"
+// once its CRDs are installed: a label removed from every monitor kind
+// (ServiceMonitor, PodMonitor, or ScrapeConfig objects) and the
+// PrometheusRule, which carry the user's labels.
+func specChangePrometheusOperator(ctx context.Context, name string, useScrapeConfig bool) {
+	prom := &promv1.Prometheus{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: name}}
+	prom.Spec.ServiceAccountName = name
 	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"release": "kps"}}
-	prom.Spec.ServiceMonitorSelector, prom.Spec.PodMonitorSelector, prom.Spec.RuleSelector = sel, sel, sel
+	prom.Spec.ServiceMonitorSelector, prom.Spec.PodMonitorSelector, prom.Spec.RuleSelector, prom.Spec.ScrapeConfigSelector = sel, sel, sel, sel
 	Expect(k8sClient.Create(ctx, prom)).To(Succeed())
-	runSpecChange(ctx, "sc-labels", specChange{
+	monitors := map[string]client.Object{name + "-controllers": &promv1.ServiceMonitor{}, name + "-agents": &promv1.PodMonitor{}}
+	if useScrapeConfig {
+		monitors = map[string]client.Object{name + "-controllers": &promv1alpha1.ScrapeConfig{}, name + "-agents": &promv1alpha1.ScrapeConfig{}}
+	}
+	monitors[name+"-antrea-rules"] = &promv1.PrometheusRule{}
+	runSpecChange(ctx, name, specChange{
 		setup: []func(*monitoringv1alpha1.AntreaMonitoring){func(am *monitoringv1alpha1.AntreaMonitoring) {
 			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModePrometheusOperator
-			am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{
-				Prometheus: &monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: "sc-labels"},
+			am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{UseScrapeConfig: useScrapeConfig,
+				Prometheus: &monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: name},
 				Labels:     map[string]monitoringv1alpha1.LabelValue{"release": "kps", "team": "network"}}
 		}},
 		change: func(am *monitoringv1alpha1.AntreaMonitoring) {
 			delete(am.Spec.Prometheus.PrometheusOperator.Labels, "team")
 		},
 		gone: func(g Gomega, ctx context.Context, name string) {
-			for _, obj := range []client.Object{&promv1.ServiceMonitor{}, &promv1.PodMonitor{}, &promv1.PrometheusRule{}, &corev1.Secret{}} {
-				key := map[string]string{"ServiceMonitor": name + "-controllers", "PodMonitor": name + "-agents",
-					"PrometheusRule": name + "-antrea-rules", "Secret": name + "-metrics-reader-token"}[kindOf(obj)]
+			for key, obj := range monitors {
 				g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "kps", Name: key}, obj)).To(Succeed())
 				g.Expect(obj.GetLabels()).NotTo(HaveKey("team"), "%s %s", kindOf(obj), key)
 				g.Expect(obj.GetLabels()).To(HaveKeyWithValue("release", "kps"))
