@@ -182,20 +182,8 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 			key += " " + c.BaseURL
 		}
 	}
-	r.health.mu.Lock()
-	if r.health.entries == nil {
-		r.health.entries = map[types.UID]healthEntry{}
-	}
-	e, ok := r.health.entries[am.UID]
-	r.health.mu.Unlock()
 	now := time.Now()
-	wait := interval
-	if ok && e.res.pending {
-		wait = min(interval, scrapeInterval(am))
-	}
-	if ok && e.key == key && now.Sub(e.at) < wait {
-		res := e.res
-		res.requeueAfter = wait - now.Sub(e.at)
+	if res, ok := r.recentCheck(am, key, now); ok {
 		return res
 	}
 	var res healthResult
@@ -241,6 +229,28 @@ func managedNotAvailable(am *monitoringv1alpha1.AntreaMonitoring, prom prometheu
 		c.Message = "The managed Prometheus is not available, so its targets cannot be checked: see condition PrometheusReady."
 	}
 	return &c
+}
+
+// recentCheck is the last check of am when it is still fresh: made for the
+// same key less than an interval ago (one scrape interval when it found
+// the targets not scraped yet), with the time left until the next.
+func (r *AntreaMonitoringReconciler) recentCheck(am *monitoringv1alpha1.AntreaMonitoring, key string, now time.Time) (healthResult, bool) {
+	r.health.mu.Lock()
+	if r.health.entries == nil {
+		r.health.entries = map[types.UID]healthEntry{}
+	}
+	e, ok := r.health.entries[am.UID]
+	r.health.mu.Unlock()
+	wait := am.Spec.HealthCheck.IntervalDuration()
+	if ok && e.res.pending {
+		wait = min(wait, scrapeInterval(am))
+	}
+	if !ok || e.key != key || now.Sub(e.at) >= wait {
+		return healthResult{}, false
+	}
+	res := e.res
+	res.requeueAfter = wait - now.Sub(e.at)
+	return res, true
 }
 
 // scrapeInterval is spec.prometheus.scrapeInterval (30s when unset).

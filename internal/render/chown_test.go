@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -77,11 +78,12 @@ func TestChownDataOnAVolumeThatIgnoresFSGroup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// asPrometheus appends to file as Prometheus's user and group.
 	asPrometheus := func(file string) error {
 		u := strconv.FormatInt(PrometheusUser, 10)
 		out, err := exec.Command("setpriv", "--reuid="+u, "--regid="+u, "--clear-groups", "--", "sh", "-c", "echo x >> "+file).CombinedOutput()
 		if err != nil {
-			return &exec.ExitError{ProcessState: nil, Stderr: out}
+			return fmt.Errorf("%w: %s", err, out)
 		}
 		return nil
 	}
@@ -104,7 +106,7 @@ func TestChownDataOnAVolumeThatIgnoresFSGroup(t *testing.T) {
 	}
 	for _, f := range []string{filepath.Join(vol, "queries.active"), filepath.Join(vol, "wal", "00000000"), filepath.Join(vol, "wal", "00000001"), filepath.Join(chunks, "000001")} {
 		if err := asPrometheus(f); err != nil {
-			t.Errorf("after the init step Prometheus's user cannot write %s: %s", f, err.(*exec.ExitError).Stderr)
+			t.Errorf("after the init step Prometheus's user cannot write %s: %v", f, err)
 		}
 	}
 }
