@@ -103,6 +103,29 @@ run: manifests generate ## Run the operator against the current kubeconfig.
 docker-build: ## Build the image (needs a Docker engine).
 	docker build -t $(IMG) .
 
+# The same image as the Dockerfile, built without a container engine
+# (hack/image): the binary at /manager, user 65532:65532, CA certificates.
+IMAGE_TAR := $(BIN)/image/antrea-monitoring-operator.tar
+IMAGE_ARCH ?= $(shell go env GOARCH)
+CONTAINERD_ADDRESS ?= /run/containerd/containerd.sock
+IMAGE_FLAGS = -o $(IMAGE_TAR) -name $(IMG) -binary $(BIN)/manager-linux -path /manager -user 65532:65532 -arch $(IMAGE_ARCH)
+
+.PHONY: manager-linux
+manager-linux: ## Build the operator binary as the Dockerfile does, into bin/manager-linux.
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(IMAGE_ARCH) go build -trimpath -ldflags "-s -w" -o $(BIN)/manager-linux .
+
+.PHONY: image
+image: manager-linux ## Build the image IMG without Docker (the Dockerfile's layout) into bin/image/antrea-monitoring-operator.tar.
+	go run ./hack/image $(IMAGE_FLAGS)
+
+.PHONY: image-load
+image-load: manager-linux ## Build the image and import it into containerd's k8s.io namespace (CONTAINERD_ADDRESS, needs ctr).
+	go run ./hack/image $(IMAGE_FLAGS) -load $(CONTAINERD_ADDRESS)
+
+.PHONY: image-push
+image-push: manager-linux ## Build the image and push it to IMG (credentials from the Docker config).
+	go run ./hack/image $(IMAGE_FLAGS) -push $(IMG)
+
 ##@ Local
 
 .PHONY: demo

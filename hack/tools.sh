@@ -10,6 +10,8 @@
 #   hack/tools.sh helm             # bin/helm (chart lint and template tests)
 #   hack/tools.sh prometheus-operator      # bin/prometheus-operator (end-to-end tests)
 #   hack/tools.sh prometheus-operator-crds # its CRDs, generated from the same version
+#   hack/tools.sh node             # kubelet, kube-scheduler, kube-proxy (real-node tier); prints their folder
+#   hack/tools.sh node-packages    # containerd, runc, CNI plugins, nftables from Debian when missing
 #
 # Built binaries are cached outside the clone, keyed by tool and version, in
 # ${XDG_CACHE_HOME:-$HOME/.cache}/antrea-monitoring-operator, and linked into
@@ -85,9 +87,17 @@ package tools
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubelet"
 )
 GO
-  (cd "$work" && go mod tidy >&2)
+  # Every command is in tools.go before tidy, or a later build fails with
+  # "missing go.sum entry"; a module tidied for fewer commands is tidied again.
+  if ! grep -q kubelet "$work/.tidied" 2>/dev/null; then
+    (cd "$work" && go mod tidy >&2)
+    echo "kube-apiserver kube-controller-manager kube-proxy kube-scheduler kubelet" >"$work/.tidied"
+  fi
   local pkgver=k8s.io/component-base/version cmd
   for cmd in "$@"; do
     log "Building $cmd..."
@@ -280,8 +290,46 @@ prometheus_operator_crds() {
   echo "$BIN/crds/monitoring.coreos.com"
 }
 
+# node_binaries: kubelet, kube-scheduler and kube-proxy for the real-node
+# tier (test/incluster), built like kube-apiserver; prints their folder.
+node_binaries() {
+  local dir="$CACHE/k8s/$K8S_VERSION-$GOOS-$GOARCH-node"
+  mkdir -p "$dir"
+  local missing=() cmd
+  for cmd in kubelet kube-scheduler kube-proxy; do
+    [ -x "$dir/$cmd" ] || missing+=("$cmd")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "Building ${missing[*]} for the real node (kubelet about 1-3 min once kube-apiserver is built; the others under 30 s)..."
+    build_k8s "$dir" "${missing[@]}"
+  fi
+  link_into_bin "$dir" "$BIN/node"
+  echo "$BIN/node"
+}
+
+# node_packages: containerd, runc, the CNI plugins and nftables from Debian
+# when missing (about 30 s); prints the CNI plugin folder.
+node_packages() {
+  local need=()
+  command -v containerd >/dev/null || need+=(containerd)
+  command -v runc >/dev/null || need+=(runc)
+  [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+  command -v nft >/dev/null || need+=(nftables)
+  command -v iptables >/dev/null || need+=(iptables)
+  command -v unshare >/dev/null || need+=(util-linux)
+  command -v ip >/dev/null || need+=(iproute2)
+  if [ ${#need[@]} -gt 0 ]; then
+    [ "$(id -u)" = 0 ] || { log "The real node needs ${need[*]}: install them as root (apt-get install ${need[*]})"; exit 1; }
+    log "Installing ${need[*]} from Debian (about 30 s, once)..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}") >&2
+  fi
+  echo /usr/lib/cni
+}
+
 case "${1:-}" in
 envtest) envtest_assets ;;
+node) node_binaries ;;
+node-packages) node_packages ;;
 kube-controller-manager) kube_controller_manager ;;
 controller-gen) go_install controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen "$CONTROLLER_GEN_VERSION" ;;
 golangci-lint) go_install golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint "$GOLANGCI_LINT_VERSION" ;;
@@ -291,7 +339,7 @@ helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
 prometheus-operator) prometheus_operator ;;
 prometheus-operator-crds) prometheus_operator_crds ;;
 *)
-  echo "usage: $0 envtest|kube-controller-manager|controller-gen|golangci-lint|promtool|prometheus|helm|prometheus-operator|prometheus-operator-crds" >&2
+  echo "usage: $0 envtest|node|node-packages|kube-controller-manager|controller-gen|golangci-lint|promtool|prometheus|helm|prometheus-operator|prometheus-operator-crds" >&2
   exit 2
   ;;
 esac

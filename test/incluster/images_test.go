@@ -1,0 +1,138 @@
+//go:build incluster
+
+package incluster
+
+import (
+	"debug/buildinfo"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/ociimage"
+)
+
+// envImages carries the built images from the machine's side to the
+// isolated suite (JSON).
+const envImages = "AMO_INCLUSTER_IMAGES"
+
+// Images are the archives the node imports and the names pods use.
+type Images struct {
+	Dir        string
+	Pause      string
+	Operator   string
+	Prometheus string
+	Antrea     string
+}
+
+// Archives are the image archives to import.
+func (i *Images) Archives() []string {
+	var out []string
+	for _, n := range []string{"pause", "operator", "prometheus", "antrea"} {
+		out = append(out, filepath.Join(i.Dir, n+".tar"))
+	}
+	return out
+}
+
+func (i *Images) encode() string {
+	b, _ := json.Marshal(i)
+	return string(b)
+}
+
+func decodeImages(s string) (*Images, error) {
+	if s == "" {
+		return nil, errors.New(envImages + " is not set: the suite's TestMain builds the images before it isolates the suite")
+	}
+	var i Images
+	return &i, json.Unmarshal([]byte(s), &i)
+}
+
+// repoRoot is the module's root.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// BuildImages builds, into dir, the images the node runs, from this
+// checkout and the Prometheus binary make test builds ($PROMETHEUS):
+//
+//   - the operator, built as the Dockerfile builds it (static, -trimpath,
+//     non-root 65532, CA certificates), with ociimage as make image does;
+//   - Prometheus, named for what it is (localhost/prometheus:<version>),
+//     laid out like the official image (entrypoint /bin/prometheus, user
+//     nobody), with a chown for the init-chown-data step;
+//   - the simulated Antrea (test/images/antrea) and the sandbox (pause).
+func BuildImages(dir string) (*Images, error) {
+	prom := os.Getenv("PROMETHEUS")
+	if prom == "" {
+		return nil, errors.New("PROMETHEUS is not set (make test builds it with hack/tools.sh prometheus)")
+	}
+	version, err := prometheusVersion(prom)
+	if err != nil {
+		return nil, err
+	}
+	images := &Images{
+		Dir:        dir,
+		Pause:      "localhost/pause:test",
+		Operator:   "localhost/antrea-monitoring-operator:test",
+		Prometheus: "localhost/prometheus:" + version,
+		Antrea:     "localhost/antrea-simulated:test",
+	}
+	bins := map[string]string{}
+	for name, pkg := range map[string]string{"manager": ".", "pause": "./test/images/pause", "antrea": "./test/images/antrea", "chown": "./test/images/chown"} {
+		bins[name] = filepath.Join(dir, name)
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bins[name], pkg)
+		cmd.Dir = repoRoot()
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build %s: %v: %s", pkg, err, out)
+		}
+	}
+	specs := map[string]ociimage.Spec{
+		"pause": {Name: images.Pause, Files: []ociimage.File{{Path: "/pause", Source: bins["pause"], Mode: 0o755}}, Entrypoint: []string{"/pause"}, User: "65535:65535"},
+		"operator": {Name: images.Operator, Files: []ociimage.File{{Path: "/manager", Source: bins["manager"], Mode: 0o755}},
+			Entrypoint: []string{"/manager"}, User: "65532:65532", CABundle: ociimage.CABundlePath},
+		"prometheus": {Name: images.Prometheus, Files: []ociimage.File{
+			{Path: "/bin/prometheus", Source: prom, Mode: 0o755},
+			{Path: "/bin/chown", Source: bins["chown"], Mode: 0o755},
+		}, Entrypoint: []string{"/bin/prometheus"}, User: "65534:65534", WorkingDir: "/prometheus"},
+		"antrea": {Name: images.Antrea, Files: []ociimage.File{{Path: "/usr/local/bin/antrea", Source: bins["antrea"], Mode: 0o755}},
+			Entrypoint: []string{"/usr/local/bin/antrea"}},
+	}
+	for name, s := range specs {
+		img, err := ociimage.Build(s)
+		if err != nil {
+			return nil, fmt.Errorf("building image %s: %w", s.Name, err)
+		}
+		if err := ociimage.WriteArchive(filepath.Join(dir, name+".tar"), img); err != nil {
+			return nil, fmt.Errorf("writing image %s: %w", s.Name, err)
+		}
+	}
+	return images, nil
+}
+
+// prometheusVersion is the Prometheus release a binary built by go install
+// is: its module version v0.3XX.Y is release v3.XX.Y.
+func prometheusVersion(bin string) (string, error) {
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return "", fmt.Errorf("reading %s's build information: %w", bin, err)
+	}
+	m := regexp.MustCompile(`^v0\.(\d)(\d\d)\.(\d+)$`).FindStringSubmatch(info.Main.Version)
+	if m == nil {
+		return "", fmt.Errorf("%s's module version %q is no Prometheus 3 release", bin, info.Main.Version)
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	return fmt.Sprintf("v%d.%d.%s", major, minor, m[3]), nil
+}
+
+// antreaCRDDir holds the project's AntreaControllerInfo and AntreaAgentInfo CRDs.
+func antreaCRDDir() string {
+	return filepath.Join(repoRoot(), "test", "fixtures", "crds")
+}
