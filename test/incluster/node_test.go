@@ -19,7 +19,7 @@ var _ = Describe("The node", func() {
 		pod := &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "smoke"},
 			Spec: corev1.PodSpec{
-				Containers: []corev1.Container{{Name: "pause", Image: images.Pause, ImagePullPolicy: corev1.PullNever}},
+				Containers:                    []corev1.Container{{Name: "pause", Image: images.Pause, ImagePullPolicy: corev1.PullNever}},
 				TerminationGracePeriodSeconds: ptr.To[int64](1),
 			},
 		}
