@@ -228,6 +228,10 @@ func (n *Node) controlPlane(o Options) error {
 	api.SecureServing.CA = ca
 	api.Configure().
 		Set("advertise-address", IP).
+		// envtest binds to its serving address's host, 127.0.0.1 whatever
+		// SecureServing says; pods reach it through the node address. All
+		// addresses are the suite's network namespace's own.
+		Set("bind-address", "0.0.0.0").
 		Set("service-cluster-ip-range", ServiceCIDR).
 		// envtest turns the ServiceAccount admission off; pods need their tokens.
 		Disable("disable-admission-plugins").
