@@ -73,6 +73,14 @@ test: verify-gen vet prometheus-operator-crds ## Unit, golden (promtool), envtes
 	PROMETHEUS_OPERATOR=$$promop HELM=$$helm PROMETHEUS=$$prometheus PROMTOOL=$$promtool PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm go test ./... -count=1 -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out $(TEST_ARGS)
 	@go tool cover -func cover.out | tail -1
 
+.PHONY: test-incluster
+test-incluster: ## The in-cluster suite on a real node (root; builds kubelet, kube-scheduler, kube-proxy; installs containerd, runc, CNI plugins from Debian when missing).
+	@hack/tools.sh node-packages >/dev/null; \
+	assets=$$(hack/tools.sh envtest); kcm=$$(hack/tools.sh kube-controller-manager); prometheus=$$(hack/tools.sh prometheus); \
+	helm=$$(hack/tools.sh helm); node=$$(hack/tools.sh node); echo "==> real node: $$node ($$($$node/kubelet --version))"; \
+	NODE_BINARIES=$$node HELM=$$helm PROMETHEUS=$$prometheus KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm \
+	go test -tags incluster ./test/incluster/... -count=1 -timeout 30m -v -ginkgo.v $(INCLUSTER_ARGS)
+
 .PHONY: test-envtest
 test-envtest: prometheus-operator-crds ## Only the envtest suite, verbose.
 	PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$(hack/tools.sh envtest) KUBE_CONTROLLER_MANAGER=$$(hack/tools.sh kube-controller-manager) go test ./test/envtest/... -count=1 -v -ginkgo.v

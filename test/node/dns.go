@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -25,6 +26,9 @@ const ClusterDomain = "cluster.local"
 type clusterDNS struct {
 	kube kubernetes.Interface
 	udp  net.PacketConn
+
+	mu       sync.Mutex
+	answered map[string]bool
 }
 
 func startDNS(kube kubernetes.Interface, addr string) (*clusterDNS, error) {
@@ -32,12 +36,20 @@ func startDNS(kube kubernetes.Interface, addr string) (*clusterDNS, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &clusterDNS{kube: kube, udp: pc}
+	d := &clusterDNS{kube: kube, udp: pc, answered: map[string]bool{}}
 	go d.serve()
 	return d, nil
 }
 
 func (d *clusterDNS) Stop() { _ = d.udp.Close() }
+
+// Answered says whether the DNS answered name (a Service's full name,
+// <service>.<namespace>.svc.cluster.local) with an address.
+func (d *clusterDNS) Answered(name string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.answered[name]
+}
 
 func (d *clusterDNS) serve() {
 	buf := make([]byte, 1500)
@@ -66,6 +78,11 @@ func (d *clusterDNS) answer(query []byte) ([]byte, error) {
 		return nil, err
 	}
 	rcode, ips := d.resolve(q)
+	if len(ips) > 0 {
+		d.mu.Lock()
+		d.answered[strings.TrimSuffix(q.Name.String(), ".")] = true
+		d.mu.Unlock()
+	}
 	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RCode: rcode})
 	b.EnableCompression()
 	if err := b.StartQuestions(); err != nil {

@@ -285,6 +285,12 @@ func (n *Node) controllers(ctx context.Context) error {
 }
 
 // Socket is containerd's socket.
+// Resolved says whether the cluster DNS answered a query for Service
+// service in namespace ns with an address.
+func (n *Node) Resolved(service, ns string) bool {
+	return n.dns != nil && n.dns.Answered(service+"."+ns+".svc."+ClusterDomain)
+}
+
 func (n *Node) Socket() string { return filepath.Join(n.Dir, "containerd", "containerd.sock") }
 
 func (n *Node) containerd(ctx context.Context, o Options) error {
