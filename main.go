@@ -3,17 +3,24 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/manager"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/uninstall"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "uninstall" {
+		os.Exit(uninstallCommand(os.Args[2:]))
+	}
 	var (
 		o          manager.Options
 		namespaces string
@@ -42,4 +49,32 @@ func main() {
 		log.Error(err, "The manager stopped with an error")
 		os.Exit(1)
 	}
+}
+
+// uninstallCommand is "manager uninstall --antreamonitoring NAME": the
+// chart's pre-delete hook, which deletes the chart's AntreaMonitoring and
+// waits until the operator, still running, has restored Antrea's conf and
+// released it.
+func uninstallCommand(args []string) int {
+	fs := flag.NewFlagSet("uninstall", flag.ContinueOnError)
+	name := fs.String("antreamonitoring", "", "Name of the AntreaMonitoring to delete and wait for.")
+	timeout := fs.Duration("timeout", 4*time.Minute, "How long to wait for its finalizer.")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *name == "" {
+		fmt.Fprintln(os.Stderr, "uninstall: --antreamonitoring is required")
+		return 2
+	}
+	c, err := client.New(ctrl.GetConfigOrDie(), client.Options{Scheme: manager.Scheme()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	logf := func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }
+	if err := uninstall.Run(ctrl.SetupSignalHandler(), c, *name, 2*time.Second, *timeout, logf); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
 }

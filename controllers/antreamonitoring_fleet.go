@@ -28,7 +28,9 @@ type fleet struct {
 	desired map[string]int32
 	// stale are pods (namespace/name) started before their workload's pod
 	// template got the operator's config hash: they run with the conf from
-	// before the operator's edit (Antrea reads it only at start-up).
+	// before the operator's edit (Antrea reads it only at start-up), until
+	// they are gone (terminating ones included: a rollout deletes the old
+	// pod first, and it runs until the kubelet has stopped it).
 	stale []string
 	// antrea is the running Antrea's version and features: which metric
 	// families a scrape must find.
@@ -73,7 +75,8 @@ func (r *AntreaMonitoringReconciler) gatherFleet(ctx context.Context, ns string)
 }
 
 // stalePods are the workload's pods whose config hash is not the one its
-// template carries (pods copy their template's annotations when created).
+// template carries (pods copy their template's annotations when created),
+// terminating or not.
 func stalePods(pods []corev1.Pod, selector *metav1.LabelSelector, tmpl corev1.PodTemplateSpec) []string {
 	hash := tmpl.Annotations[antrea.ConfigHashAnnotation]
 	if hash == "" || selector == nil {
@@ -85,7 +88,7 @@ func stalePods(pods []corev1.Pod, selector *metav1.LabelSelector, tmpl corev1.Po
 	}
 	var out []string
 	for _, p := range pods {
-		if p.DeletionTimestamp.IsZero() && sel.Matches(labels.Set(p.Labels)) && p.Annotations[antrea.ConfigHashAnnotation] != hash {
+		if sel.Matches(labels.Set(p.Labels)) && p.Annotations[antrea.ConfigHashAnnotation] != hash {
 			out = append(out, p.Namespace+"/"+p.Name)
 		}
 	}

@@ -147,6 +147,15 @@ func TestRestartPending(t *testing.T) {
 	if c := restartPending(enabled, fleet{}); c != enabled {
 		t.Errorf("no stale pod: condition changed to %+v", c)
 	}
+	// A real rollout deletes the old pod first: while it terminates it
+	// still runs the old conf, and RestartInProgress names it until it is
+	// gone (seen on a real node: the DaemonSet controller leaves no moment
+	// where an undeleted pod has the old hash).
+	terminating := runningPod("antrea-agent-d", "node-d", render.ComponentAgent, old)
+	terminating.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+	if got := stalePods([]corev1.Pod{pods[0], *terminating}, sel, tmpl); fmt.Sprint(got) != "[kube-system/antrea-agent-d]" {
+		t.Errorf("a terminating pod with the old conf: stale pods %v, want [kube-system/antrea-agent-d]", got)
+	}
 	notManaged := trueCond(monitoringv1alpha1.ConditionAntreaMetricsEnabled, monitoringv1alpha1.ReasonMetricsEnabledRestartRequired, "later")
 	if c := restartPending(notManaged, fleet{stale: stale}); c != notManaged {
 		t.Errorf("restartOnChange false already says so: got %+v", c)

@@ -25,7 +25,7 @@ const (
 )
 
 // deployAntrea runs the simulated Antrea as Antrea runs: ConfigMap
-// antrea-config, the agent DaemonSet (hostNetwork, rolling update) and the
+// antrea-config, Service antrea, the agent DaemonSet (hostNetwork, rolling update) and the
 // controller Deployment (hostNetwork, Recreate), each pod reading its conf
 // from the mounted ConfigMap at start-up; their ServiceAccounts may review
 // tokens and access, publish antrea-ca and report their *Info objects.
@@ -57,7 +57,7 @@ func deployAntrea(ctx context.Context, c client.Client, agentConf, controllerCon
 	runAntrea(&controller.Spec.Template.Spec, "controller", "antrea-controller", fixtures.ControllerKey, 10349)
 	// Antrea's controller holds a host port: the old pod goes before the new.
 	controller.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
-	objs = append(objs, agent, controller)
+	objs = append(objs, agent, controller, fixtures.AntreaService(antreaNamespace))
 	for _, o := range objs {
 		if err := c.Create(ctx, o); err != nil {
 			return fmt.Errorf("creating %T %s: %w", o, o.GetName(), err)

@@ -201,6 +201,14 @@ var _ = Describe("The Helm chart", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(found).To(BeTrue())
 		Expect(retention).To(Equal("7d"))
+		// helm uninstall deletes it, with the operator still running, first.
+		hook := find(objs, "Job")
+		Expect(hook).To(HaveLen(1))
+		Expect(hook[0].GetAnnotations()).To(HaveKeyWithValue("helm.sh/hook", "pre-delete"))
+		args, _, err := unstructured.NestedSlice(hook[0].Object, "spec", "template", "spec", "containers")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(args[0]).To(HaveKeyWithValue("args", ContainElements("uninstall", "--antreamonitoring="+am[0].GetName())))
+		Expect(args[0]).To(HaveKeyWithValue("image", c.Image))
 		dryRunApply(objs)
 	})
 
