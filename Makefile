@@ -63,7 +63,7 @@ prometheus-operator-crds:
 	@hack/tools.sh prometheus-operator-crds >/dev/null
 
 .PHONY: test
-test: verify-gen vet prometheus-operator-crds ## Unit, golden (promtool), envtest, packaging (Helm, kustomize) and end-to-end (real Prometheus) tests.
+test: verify-gen vet prometheus-operator-crds ## Unit, golden (promtool), envtest, packaging (Helm, kustomize), end-to-end (real Prometheus) and in-cluster (real node) tests.
 	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets ($$($$assets/kube-apiserver --version))"; \
 	kcm=$$(hack/tools.sh kube-controller-manager); echo "==> kube-controller-manager: $$kcm"; \
 	promtool=$$(hack/tools.sh promtool); echo "==> promtool: $$promtool"; \
@@ -72,12 +72,15 @@ test: verify-gen vet prometheus-operator-crds ## Unit, golden (promtool), envtes
 	promop=$$(hack/tools.sh prometheus-operator); echo "==> prometheus-operator (end-to-end): $$promop"; \
 	PROMETHEUS_OPERATOR=$$promop HELM=$$helm PROMETHEUS=$$prometheus PROMTOOL=$$promtool PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm go test ./... -count=1 -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out $(TEST_ARGS)
 	@go tool cover -func cover.out | tail -1
+	@$(MAKE) --no-print-directory test-incluster
 
 .PHONY: test-incluster
 test-incluster: ## The in-cluster suite on a real node (root; builds kubelet, kube-scheduler, kube-proxy; installs containerd, runc, CNI plugins from Debian when missing).
 	@hack/tools.sh node-packages >/dev/null; \
 	assets=$$(hack/tools.sh envtest); kcm=$$(hack/tools.sh kube-controller-manager); prometheus=$$(hack/tools.sh prometheus); \
 	helm=$$(hack/tools.sh helm); node=$$(hack/tools.sh node); echo "==> real node: $$node ($$($$node/kubelet --version))"; \
+	promop=$$(hack/tools.sh prometheus-operator); reloader=$$(hack/tools.sh prometheus-config-reloader); crds=$$(hack/tools.sh prometheus-operator-crds); \
+	PROMETHEUS_OPERATOR=$$promop PROMETHEUS_CONFIG_RELOADER=$$reloader PROMETHEUS_OPERATOR_CRDS=$$crds \
 	NODE_BINARIES=$$node HELM=$$helm PROMETHEUS=$$prometheus KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm \
 	go test -tags incluster ./test/incluster/... -count=1 -timeout 30m -v -ginkgo.v $(INCLUSTER_ARGS)
 

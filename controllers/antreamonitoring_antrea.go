@@ -177,6 +177,13 @@ func (r *AntreaMonitoringReconciler) gatherAntreaInfo(ctx context.Context) (antr
 	}
 	ctx, cancel := context.WithTimeout(ctx, antreaInfoReadTimeout)
 	defer cancel()
+	// The manager starts a cache added to it in a goroutine of its own: the
+	// first reconcile after the CRDs appear (a fresh install) must wait for
+	// it, or its Get fails with "the cache is not started" (seen on a real
+	// node). Once started and synced this returns at once.
+	if !c.WaitForCacheSync(ctx) {
+		return antreaInfo{}, fmt.Errorf("the cache of Antrea's info objects did not start and sync within %s", antreaInfoReadTimeout)
+	}
 	info := antreaInfo{known: true}
 	aci := &unstructured.Unstructured{}
 	aci.SetGroupVersionKind(antreaControllerInfoGVK)

@@ -216,7 +216,8 @@ kube_controller_manager() {
 prometheus_operator_module() {
   local work="$CACHE/build/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION"
   mkdir -p "$work"
-  if [ ! -f "$work/go.sum" ]; then
+  # A module made before the config reloader was added is made again.
+  if [ ! -f "$work/go.sum" ] || ! grep -q prometheus-config-reloader "$work/tools.go"; then
     local v=$PROMETHEUS_OPERATOR_VERSION m=github.com/prometheus-operator/prometheus-operator
     cat >"$work/go.mod" <<MOD
 module build.local/prometheus-operator
@@ -238,6 +239,7 @@ package tools
 
 import (
 	_ "$m/cmd/operator"
+	_ "$m/cmd/prometheus-config-reloader"
 	_ "$m/pkg/apis/monitoring/v1"
 	_ "$m/pkg/apis/monitoring/v1alpha1"
 	_ "$m/pkg/apis/monitoring/v1beta1"
@@ -263,6 +265,24 @@ prometheus_operator() {
   fi
   link_into_bin "$dir/prometheus-operator" "$BIN/prometheus-operator"
   echo "$BIN/prometheus-operator"
+}
+
+# prometheus_config_reloader: the sidecar prometheus-operator puts in its
+# Prometheus pods, from the same module (the in-cluster suite runs it as an
+# image); about 15 s once prometheus-operator is built.
+prometheus_config_reloader() {
+  local dir="$CACHE/prometheus-operator/$PROMETHEUS_OPERATOR_VERSION-$GOOS-$GOARCH"
+  if [ ! -x "$dir/prometheus-config-reloader" ]; then
+    log "Building prometheus-config-reloader $PROMETHEUS_OPERATOR_VERSION..."
+    local work
+    work=$(prometheus_operator_module)
+    mkdir -p "$dir"
+    (cd "$work" && CGO_ENABLED=0 go build -tags tools -trimpath -ldflags "-s -w" \
+      -o "$dir/prometheus-config-reloader.tmp" github.com/prometheus-operator/prometheus-operator/cmd/prometheus-config-reloader >&2)
+    mv "$dir/prometheus-config-reloader.tmp" "$dir/prometheus-config-reloader"
+  fi
+  link_into_bin "$dir/prometheus-config-reloader" "$BIN/prometheus-config-reloader"
+  echo "$BIN/prometheus-config-reloader"
 }
 
 # prometheus_operator_crds: the CRDs of the same version as the binary, so the
@@ -337,9 +357,10 @@ promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PR
 prometheus) go_install prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION" ;;
 helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
 prometheus-operator) prometheus_operator ;;
+prometheus-config-reloader) prometheus_config_reloader ;;
 prometheus-operator-crds) prometheus_operator_crds ;;
 *)
-  echo "usage: $0 envtest|node|node-packages|kube-controller-manager|controller-gen|golangci-lint|promtool|prometheus|helm|prometheus-operator|prometheus-operator-crds" >&2
+  echo "usage: $0 envtest|node|node-packages|kube-controller-manager|controller-gen|golangci-lint|promtool|prometheus|helm|prometheus-operator|prometheus-config-reloader|prometheus-operator-crds" >&2
   exit 2
   ;;
 esac

@@ -28,12 +28,15 @@ type Images struct {
 	Operator   string
 	Prometheus string
 	Antrea     string
+	// prometheus-operator and its config reloader, as their images run.
+	PrometheusOperator       string
+	PrometheusConfigReloader string
 }
 
 // Archives are the image archives to import.
 func (i *Images) Archives() []string {
 	var out []string
-	for _, n := range []string{"pause", "operator", "prometheus", "antrea"} {
+	for _, n := range []string{"pause", "operator", "prometheus", "antrea", "prometheus-operator", "prometheus-config-reloader"} {
 		out = append(out, filepath.Join(i.Dir, n+".tar"))
 	}
 	return out
@@ -76,12 +79,23 @@ func BuildImages(dir string) (*Images, error) {
 	if err != nil {
 		return nil, err
 	}
+	promop, reloader := os.Getenv("PROMETHEUS_OPERATOR"), os.Getenv("PROMETHEUS_CONFIG_RELOADER")
+	if promop == "" || reloader == "" {
+		return nil, errors.New("PROMETHEUS_OPERATOR and PROMETHEUS_CONFIG_RELOADER are not set (make test-incluster builds them with hack/tools.sh)")
+	}
+	promopVersion, err := moduleVersion(promop, "github.com/prometheus-operator/prometheus-operator")
+	if err != nil {
+		return nil, err
+	}
 	images := &Images{
 		Dir:        dir,
 		Pause:      "localhost/pause:test",
 		Operator:   "localhost/antrea-monitoring-operator:test",
 		Prometheus: "localhost/prometheus:" + version,
 		Antrea:     "localhost/antrea-simulated:test",
+
+		PrometheusOperator:       "localhost/prometheus-operator:" + promopVersion,
+		PrometheusConfigReloader: "localhost/prometheus-config-reloader:" + promopVersion,
 	}
 	bins := map[string]string{}
 	for name, pkg := range map[string]string{"manager": ".", "pause": "./test/images/pause", "antrea": "./test/images/antrea", "chown": "./test/images/chown"} {
@@ -101,6 +115,11 @@ func BuildImages(dir string) (*Images, error) {
 			{Path: "/bin/prometheus", Source: prom, Mode: 0o755},
 			{Path: "/bin/chown", Source: bins["chown"], Mode: 0o755},
 		}, Entrypoint: []string{"/bin/prometheus"}, User: "65534:65534", WorkingDir: "/prometheus"},
+		// Laid out like quay.io/prometheus-operator's images.
+		"prometheus-operator": {Name: images.PrometheusOperator, Files: []ociimage.File{{Path: "/bin/operator", Source: promop, Mode: 0o755}},
+			Entrypoint: []string{"/bin/operator"}, User: "65534:65534"},
+		"prometheus-config-reloader": {Name: images.PrometheusConfigReloader, Files: []ociimage.File{{Path: "/bin/prometheus-config-reloader", Source: reloader, Mode: 0o755}},
+			Entrypoint: []string{"/bin/prometheus-config-reloader"}, User: "65534:65534"},
 		"antrea": {Name: images.Antrea, Files: []ociimage.File{{Path: "/usr/local/bin/antrea", Source: bins["antrea"], Mode: 0o755}},
 			Entrypoint: []string{"/usr/local/bin/antrea"}},
 	}
@@ -130,6 +149,23 @@ func prometheusVersion(bin string) (string, error) {
 	major, _ := strconv.Atoi(m[1])
 	minor, _ := strconv.Atoi(m[2])
 	return fmt.Sprintf("v%d.%d.%s", major, minor, m[3]), nil
+}
+
+// moduleVersion is the version of module mod a binary was built from.
+func moduleVersion(bin, mod string) (string, error) {
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return "", fmt.Errorf("reading %s's build information: %w", bin, err)
+	}
+	if info.Main.Path == mod {
+		return info.Main.Version, nil
+	}
+	for _, d := range info.Deps {
+		if d.Path == mod {
+			return d.Version, nil
+		}
+	}
+	return "", fmt.Errorf("%s was not built from %s", bin, mod)
 }
 
 // antreaCRDDir holds the project's AntreaControllerInfo and AntreaAgentInfo CRDs.

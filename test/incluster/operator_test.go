@@ -31,12 +31,16 @@ import (
 )
 
 const (
-	release     = "amo"
-	operatorNS  = "antrea-monitoring"
-	leaseName   = "antrea-monitoring-operator.monitoring.antrea.io"
-	managedNS   = "monitoring"
-	amName      = "incluster"
-	chartAMName = "antrea"
+	// The README's release name: its objects are named
+	// antrea-monitoring-operator, not doubled.
+	release      = "antrea-monitoring"
+	operatorApp  = "antrea-monitoring-operator"
+	operatorNS   = "antrea-monitoring"
+	leaseName    = "antrea-monitoring-operator.monitoring.antrea.io"
+	managedNS    = "monitoring"
+	amName       = "incluster"
+	chartAMName  = "antrea"
+	promopAMName = "incluster-promop"
 )
 
 var operatorSelector = map[string]string{"app.kubernetes.io/name": "antrea-monitoring-operator", "app.kubernetes.io/instance": release}
@@ -84,6 +88,25 @@ func expectNoForbidden(pods []corev1.Pod) {
 		Expect(log).NotTo(ContainSubstring("forbidden"), "operator pod %s", pods[i].Name)
 		Expect(log).NotTo(ContainSubstring(" 403"), "operator pod %s", pods[i].Name)
 	}
+}
+
+// warnings are the lines of a log at warning level or above: the
+// operator's (JSON, controller-runtime's zap) and client-go's (klog W/E).
+func warnings(log string) []string {
+	var out []string
+	for _, line := range strings.Split(log, "\n") {
+		// The kubelet's CRI format: <time> <stream> <tag> <text>.
+		f := strings.SplitN(line, " ", 4)
+		if len(f) < 4 {
+			continue
+		}
+		text := f[3]
+		if strings.Contains(text, `"level":"warn"`) || strings.Contains(text, `"level":"error"`) ||
+			strings.HasPrefix(text, "W") || strings.HasPrefix(text, "E") {
+			out = append(out, text)
+		}
+	}
+	return out
 }
 
 // antreaPods are the simulated Antrea's pods (agent and controller).
@@ -152,6 +175,7 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 		Eventually(func(g Gomega) { g.Expect(leader(ctx, g)).To(Equal(operator[0].Name)) }).
 			WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
 		Expect(operator[0].Status.ContainerStatuses[0].RestartCount).To(BeZero(), "its probes pass, nothing restarts it")
+		Expect(operator[0].Name).To(HavePrefix(operatorApp+"-"), "the README's release name is not doubled")
 	}, NodeTimeout(3*time.Minute))
 
 	It("runs the simulated Antrea as pods, metrics off", func(ctx context.Context) {
@@ -211,6 +235,7 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 		Expect(err).NotTo(HaveOccurred())
 		Expect(instances).To(HaveLen(2), "the agent and the controller answer Prometheus with its token, over TLS verified by the antrea-ca copy")
 		expectNoForbidden(operator)
+		Expect(warnings(podLog(&operator[0], "manager"))).To(BeEmpty(), "a fresh install warns of nothing on its way to Ready")
 	}, NodeTimeout(6*time.Minute))
 
 	It("managed.storage: the claim binds to a local volume and the non-root Prometheus writes to it", func(ctx context.Context) {
@@ -250,25 +275,44 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 		}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
 
 		By("killing the leader " + first)
+		var lease coordinationv1.Lease
+		Expect(world.Client.Get(ctx, client.ObjectKey{Namespace: operatorNS, Name: leaseName}, &lease)).To(Succeed())
+		duration := time.Duration(*lease.Spec.LeaseDurationSeconds) * time.Second
 		Expect(world.Client.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: operatorNS, Name: first}},
 			client.GracePeriodSeconds(0))).To(Succeed())
 		start := time.Now()
 		Eventually(func(g Gomega) {
 			g.Expect(leader(ctx, g)).NotTo(Equal(first))
 		}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(250 * time.Millisecond).Should(Succeed())
-		AddReportEntry("leader killed to a new leader", fmt.Sprintf("%.1fs", time.Since(start).Seconds()))
+		took := time.Since(start)
+		AddReportEntry("leader killed to a new leader", fmt.Sprintf("%.1fs (lease %s)", took.Seconds(), duration))
+		Expect(took).To(BeNumerically("<", duration), "the stopping leader releases its Lease: the other does not wait it out")
 
-		By("the new leader follows a spec change")
+		By("the new leader follows a spec change that removes a field: storage goes from the Deployment, the claim stays")
 		am := &monitoringv1alpha1.AntreaMonitoring{}
 		Expect(world.Client.Get(ctx, client.ObjectKey{Name: amName}, am)).To(Succeed())
 		am.Spec.Prometheus.ScrapeInterval = "10s"
+		am.Spec.Prometheus.Managed.Storage = nil
 		Expect(world.Client.Update(ctx, am)).To(Succeed())
-		readyWithTargets(ctx, amName, 3*time.Minute)
 		Eventually(func(g Gomega) {
 			var cm corev1.ConfigMap
 			g.Expect(world.Client.Get(ctx, client.ObjectKey{Namespace: managedNS, Name: objNames.Prometheus()}, &cm)).To(Succeed())
 			g.Expect(cm.Data["prometheus.yml"]).To(ContainSubstring("scrape_interval: 10s"))
+			var d appsv1.Deployment
+			g.Expect(world.Client.Get(ctx, client.ObjectKey{Namespace: managedNS, Name: objNames.Prometheus()}, &d)).To(Succeed())
+			for _, v := range d.Spec.Template.Spec.Volumes {
+				g.Expect(v.PersistentVolumeClaim).To(BeNil(), "volume %s", v.Name)
+			}
+			g.Expect(d.Spec.Template.Spec.InitContainers).To(BeEmpty(), "no claim, no chown")
 		}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
+		readyWithTargets(ctx, amName, 3*time.Minute)
+		Eventually(func(g Gomega) {
+			pods, err := podsOf(ctx, managedNS, objNames.ManagedPrometheusSelector())
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(pods).To(HaveLen(1))
+			g.Expect(pods[0].Spec.Volumes).NotTo(ContainElement(HaveField("VolumeSource.PersistentVolumeClaim", Not(BeNil()))))
+			g.Expect(ready(&pods[0])).To(BeTrue())
+		}).WithContext(ctx).WithTimeout(2 * time.Minute).Should(Succeed())
 		operator = operatorPods(ctx, 2, []string{first})
 		expectNoForbidden(operator)
 	}, NodeTimeout(6*time.Minute))
@@ -290,8 +334,58 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 		}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
 	}, NodeTimeout(6*time.Minute))
 
+	It("mode PrometheusOperator with the real prometheus-operator as a pod: its shards run from the local image, the operator asks each shard's pod", func(ctx context.Context) {
+		Expect(installPrometheusOperatorCRDs()).To(Succeed())
+		Expect(deployPrometheusOperator(ctx)).To(Succeed())
+		start := time.Now()
+		Eventually(func(g Gomega) {
+			pods, err := podsOf(ctx, promNS, map[string]string{"app.kubernetes.io/name": "prometheus", "prometheus": promName})
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(pods).To(HaveLen(int(promShards)))
+			for i := range pods {
+				g.Expect(ready(&pods[i])).To(BeTrue(), "Prometheus pod %s", pods[i].Name)
+				g.Expect(pods[i].Spec.Containers[0].Image).To(Equal(images.Prometheus))
+			}
+		}).WithContext(ctx).WithTimeout(3 * time.Minute).WithPolling(250 * time.Millisecond).Should(Succeed())
+		AddReportEntry("prometheus-operator deployed to its 2 shards Ready", fmt.Sprintf("%.1fs", time.Since(start).Seconds()))
+
+		am := &monitoringv1alpha1.AntreaMonitoring{
+			ObjectMeta: metav1.ObjectMeta{Name: promopAMName},
+			Spec: monitoringv1alpha1.AntreaMonitoringSpec{
+				Prometheus: monitoringv1alpha1.PrometheusSpec{
+					Mode:               monitoringv1alpha1.ModePrometheusOperator,
+					ScrapeInterval:     "5s",
+					PrometheusOperator: &monitoringv1alpha1.PrometheusOperatorTarget{Prometheus: &monitoringv1alpha1.ObjectReference{Namespace: promNS, Name: promName}},
+				},
+				HealthCheck: monitoringv1alpha1.HealthCheckSpec{Interval: "5s"},
+			},
+		}
+		start = time.Now()
+		Expect(world.Client.Create(ctx, am)).To(Succeed())
+		antreaBefore = names(antreaRolled(ctx, antreaBefore, true))
+		am = readyWithTargets(ctx, promopAMName, 4*time.Minute)
+		AddReportEntry("mode PrometheusOperator: applied to Ready 2/2", fmt.Sprintf("%.1fs", time.Since(start).Seconds()))
+		Expect(am.Status.Mode).To(Equal(monitoringv1alpha1.ModePrometheusOperator))
+		By("every shard's pod was asked, by its pod IP: its own request counter says so")
+		pods, err := podsOf(ctx, promNS, map[string]string{"app.kubernetes.io/name": "prometheus", "prometheus": promName})
+		Expect(err).NotTo(HaveOccurred())
+		for i := range pods {
+			Expect(targetsRequests(ctx, pods[i].Status.PodIP)).To(BeNumerically(">", 0), "shard pod %s", pods[i].Name)
+		}
+		expectNoForbidden(operator)
+
+		Expect(world.Client.Delete(ctx, am)).To(Succeed())
+		Eventually(func(g Gomega) {
+			err := world.Client.Get(ctx, client.ObjectKey{Name: promopAMName}, &monitoringv1alpha1.AntreaMonitoring{})
+			g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%v", err)
+		}).WithContext(ctx).WithTimeout(2 * time.Minute).Should(Succeed())
+		Expect(antreaConf(ctx)).To(Equal(originalConf))
+		antreaBefore = names(antreaRolled(ctx, antreaBefore, false))
+	}, NodeTimeout(8*time.Minute))
+
 	It("with the chart's own AntreaMonitoring, helm uninstall restores Antrea before the operator goes and leaves nothing", func(ctx context.Context) {
-		spec, err := json.Marshal(map[string]any{"prometheus": map[string]any{"scrapeInterval": "5s", "managed": map[string]any{"image": images.Prometheus}}, "healthCheck": map[string]any{"interval": "5s"}})
+		// Mode Managed said outright: prometheus-operator's CRDs are installed by now.
+		spec, err := json.Marshal(map[string]any{"prometheus": map[string]any{"mode": "Managed", "scrapeInterval": "5s", "managed": map[string]any{"image": images.Prometheus}}, "healthCheck": map[string]any{"interval": "5s"}})
 		Expect(err).NotTo(HaveOccurred())
 		_, err = helm(append([]string{"upgrade", release, chartDir(), "--namespace", operatorNS, "--reuse-values", "--set", "antreaMonitoring.create=true",
 			"--set", "antreaMonitoring.name=" + chartAMName, "--set-json", "antreaMonitoring.spec=" + string(spec)}, imageValues()...)...)
