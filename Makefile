@@ -140,9 +140,14 @@ image-push: manager-linux ## Build the image and push it to IMG (credentials fro
 ##@ Local
 
 .PHONY: demo
-demo: ## The whole thing on a laptop: control plane, simulated Antrea, real Prometheus, operator (Ctrl-C stops it all).
+demo: ## The whole thing on a laptop: control plane, simulated Antrea, real Prometheus, operator (Ctrl-C stops it all). NODE=1: on a real node, the chart installed with Helm (root).
 	@assets=$$(hack/tools.sh envtest); kcm=$$(hack/tools.sh kube-controller-manager); prometheus=$$(hack/tools.sh prometheus); \
-	KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus go run ./hack/localcluster
+	if [ -n "$(NODE)" ]; then \
+	  hack/tools.sh node-packages >/dev/null; helm=$$(hack/tools.sh helm); node=$$(hack/tools.sh node); \
+	  NODE_BINARIES=$$node HELM=$$helm KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus go run ./hack/nodedemo; \
+	else \
+	  KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus go run ./hack/localcluster; \
+	fi
 
 .PHONY: test-e2e
 test-e2e: prometheus-operator-crds ## End-to-end scrape health with a real Prometheus, a real prometheus-operator and Antrea-like servers.

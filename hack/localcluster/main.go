@@ -14,11 +14,9 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"go.uber.org/zap/zapcore"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -78,40 +76,7 @@ func run() error {
 // waitHealthy prints the AntreaMonitoring like kubectl get until Ready.
 func waitHealthy(ctx context.Context, c client.Client, name string) error {
 	step("kubectl get antreamonitoring (until Ready)")
-	tw := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', 0)
-	_, _ = fmt.Fprintln(tw, "NAME\tMODE\tTARGETS\tREADY\tWAITING FOR")
-	last := ""
-	deadline := time.After(3 * time.Minute)
-	for {
-		var am monitoringv1alpha1.AntreaMonitoring
-		if err := c.Get(ctx, types.NamespacedName{Name: name}, &am); err != nil {
-			return err
-		}
-		ready := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionReady)
-		status, waiting := "-", ""
-		if ready != nil {
-			status = string(ready.Status)
-			if ready.Status != "True" {
-				waiting = ready.Message
-			}
-		}
-		line := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", am.Name, am.Status.Mode, am.Status.TargetsSummary, status, waiting)
-		if line != last {
-			_, _ = fmt.Fprintln(tw, line)
-			_ = tw.Flush()
-			last = line
-		}
-		if ready != nil && ready.Status == "True" {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-deadline:
-			return fmt.Errorf("AntreaMonitoring %s not Ready after 3 minutes", name)
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	return fixtures.PrintUntilReady(ctx, c, name, 3*time.Minute, os.Stdout)
 }
 
 func summary(ctx context.Context, w *fixtures.World) error {

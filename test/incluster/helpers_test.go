@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/nodeworld"
 )
 
 // helm runs the real Helm against the node's control plane.
@@ -39,7 +40,9 @@ func helm(args ...string) (string, error) {
 }
 
 // chartDir is the project's chart.
-func chartDir() string { return filepath.Join(repoRoot(), "charts", "antrea-monitoring-operator") }
+func chartDir() string {
+	return filepath.Join(nodeworld.RepoRoot(), "charts", "antrea-monitoring-operator")
+}
 
 // podsOf lists the pods matching sel in ns, oldest first.
 func podsOf(ctx context.Context, ns string, sel map[string]string) ([]corev1.Pod, error) {

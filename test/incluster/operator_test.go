@@ -28,6 +28,7 @@ import (
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/node"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/nodeworld"
 )
 
 const (
@@ -111,7 +112,7 @@ func warnings(log string) []string {
 
 // antreaPods are the simulated Antrea's pods (agent and controller).
 func antreaPods(ctx context.Context, g Gomega) []corev1.Pod {
-	pods, err := podsOf(ctx, antreaNamespace, map[string]string{"app": "antrea"})
+	pods, err := podsOf(ctx, nodeworld.AntreaNamespace, map[string]string{"app": "antrea"})
 	g.Expect(err).NotTo(HaveOccurred())
 	return pods
 }
@@ -154,7 +155,7 @@ func readyWithTargets(ctx context.Context, name string, within time.Duration) *m
 
 func antreaConf(ctx context.Context) map[string]string {
 	var cm corev1.ConfigMap
-	Expect(world.Client.Get(ctx, client.ObjectKey{Namespace: antreaNamespace, Name: antreaConfigMap}, &cm)).To(Succeed())
+	Expect(world.Client.Get(ctx, client.ObjectKey{Namespace: nodeworld.AntreaNamespace, Name: nodeworld.AntreaConfigMap}, &cm)).To(Succeed())
 	return cm.Data
 }
 
@@ -179,7 +180,7 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 	}, NodeTimeout(3*time.Minute))
 
 	It("runs the simulated Antrea as pods, metrics off", func(ctx context.Context) {
-		Expect(deployAntrea(ctx, world.Client, fixtures.AgentConfOff, fixtures.ControllerConfOff)).To(Succeed())
+		Expect(nodeworld.DeployAntrea(ctx, world.Client, images.Antrea, fixtures.AgentConfOff, fixtures.ControllerConfOff)).To(Succeed())
 		antreaBefore = names(antreaRolled(ctx, nil, false))
 		originalConf = antreaConf(ctx)
 	}, NodeTimeout(3*time.Minute))
@@ -221,7 +222,9 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 		Expect(pods).To(HaveLen(1))
 		prom := pods[0]
 		Expect(prom.Spec.Containers[0].Image).To(Equal(images.Prometheus))
-		AddReportEntry("managed Prometheus pod: created to Ready", fmt.Sprintf("%.1fs", readySince(&prom).Sub(prom.CreationTimestamp.Time).Seconds()))
+		started := prom.Status.ContainerStatuses[0].State.Running.StartedAt
+		AddReportEntry("managed Prometheus pod: created to Ready", fmt.Sprintf("%.1fs (container started after %.1fs)",
+			readySince(&prom).Sub(prom.CreationTimestamp.Time).Seconds(), started.Sub(prom.CreationTimestamp.Time).Seconds()))
 		expectPrometheusProcess()
 
 		By("its rules loaded, its config's token and CA files read")

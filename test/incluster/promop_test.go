@@ -116,6 +116,17 @@ func deployPrometheusOperator(ctx context.Context) error {
 		},
 		deploy,
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: promNS, Name: promSA}},
+		// Discovery for its Prometheus, as kube-prometheus-stack grants it
+		// (the operator grants only Antrea's /metrics in this mode).
+		&rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: promSA}, Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"services", "endpoints", "pods"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: []string{"get", "list", "watch"}},
+		}},
+		&rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: promSA},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: promSA},
+			Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: promNS, Name: promSA}},
+		},
 		prom,
 	}
 	for _, o := range objs {

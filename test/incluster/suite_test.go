@@ -23,11 +23,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/node"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/nodeworld"
 )
 
 var (
 	world  *node.Node
-	images *Images
+	images *nodeworld.Images
 )
 
 func TestMain(m *testing.M) {
@@ -39,13 +40,13 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		built, err := BuildImages(dir)
+		built, err := nodeworld.BuildImages(dir)
 		if err != nil {
 			_ = os.RemoveAll(dir)
 			fmt.Fprintf(os.Stderr, "building the in-cluster images: %v\n", err)
 			os.Exit(1)
 		}
-		_ = os.Setenv(envImages, built.encode())
+		_ = os.Setenv(nodeworld.EnvImages, built.Encode())
 		code := node.Isolate(m.Run)
 		_ = os.RemoveAll(dir)
 		os.Exit(code)
@@ -61,11 +62,12 @@ func TestInCluster(t *testing.T) {
 var _ = BeforeSuite(func() {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	var err error
-	images, err = decodeImages(os.Getenv(envImages))
+	images, err = nodeworld.DecodeImages(os.Getenv(nodeworld.EnvImages))
 	Expect(err).NotTo(HaveOccurred())
+	Expect(images.PrometheusOperator).NotTo(BeEmpty(), "PROMETHEUS_OPERATOR and PROMETHEUS_CONFIG_RELOADER name prometheus-operator's binaries (make test-incluster builds them with hack/tools.sh)")
 	start := time.Now()
 	world, err = node.Start(context.Background(), node.Options{
-		CRDDirs:    []string{filepath.Join("..", "..", "config", "crd", "bases"), antreaCRDDir()},
+		CRDDirs:    []string{filepath.Join("..", "..", "config", "crd", "bases"), nodeworld.AntreaCRDDir()},
 		Images:     images.Archives(),
 		PauseImage: images.Pause,
 		Progress:   func(s string) { GinkgoWriter.Println("==> " + s) },

@@ -1,6 +1,7 @@
-//go:build incluster
-
-package incluster
+// Package nodeworld is what runs on the real node (test/node) for the
+// in-cluster suite and make demo NODE=1: the images, built without a
+// container engine, and the simulated Antrea deployed as Antrea deploys.
+package nodeworld
 
 import (
 	"debug/buildinfo"
@@ -17,9 +18,9 @@ import (
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/ociimage"
 )
 
-// envImages carries the built images from the machine's side to the
-// isolated suite (JSON).
-const envImages = "AMO_INCLUSTER_IMAGES"
+// EnvImages carries the built images from the machine's side to the
+// isolated process (JSON).
+const EnvImages = "AMO_NODE_IMAGES"
 
 // Images are the archives the node imports and the names pods use.
 type Images struct {
@@ -37,32 +38,38 @@ type Images struct {
 func (i *Images) Archives() []string {
 	var out []string
 	for _, n := range []string{"pause", "operator", "prometheus", "antrea", "prometheus-operator", "prometheus-config-reloader"} {
-		out = append(out, filepath.Join(i.Dir, n+".tar"))
+		if f := filepath.Join(i.Dir, n+".tar"); isFile(f) {
+			out = append(out, f)
+		}
 	}
 	return out
 }
 
-func (i *Images) encode() string {
+// Encode is the value of EnvImages.
+func (i *Images) Encode() string {
 	b, _ := json.Marshal(i)
 	return string(b)
 }
 
-func decodeImages(s string) (*Images, error) {
+// DecodeImages reads EnvImages.
+func DecodeImages(s string) (*Images, error) {
 	if s == "" {
-		return nil, errors.New(envImages + " is not set: the suite's TestMain builds the images before it isolates the suite")
+		return nil, errors.New(EnvImages + " is not set: the images are built before the process is isolated (node.Isolate)")
 	}
 	var i Images
 	return &i, json.Unmarshal([]byte(s), &i)
 }
 
-// repoRoot is the module's root.
-func repoRoot() string {
+// RepoRoot is the module's root.
+func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
 // BuildImages builds, into dir, the images the node runs, from this
-// checkout and the Prometheus binary make test builds ($PROMETHEUS):
+// checkout and the Prometheus binary make test builds ($PROMETHEUS), and
+// prometheus-operator's when $PROMETHEUS_OPERATOR and
+// $PROMETHEUS_CONFIG_RELOADER name its binaries:
 //
 //   - the operator, built as the Dockerfile builds it (static, -trimpath,
 //     non-root 65532, CA certificates), with ociimage as make image does;
@@ -80,12 +87,11 @@ func BuildImages(dir string) (*Images, error) {
 		return nil, err
 	}
 	promop, reloader := os.Getenv("PROMETHEUS_OPERATOR"), os.Getenv("PROMETHEUS_CONFIG_RELOADER")
-	if promop == "" || reloader == "" {
-		return nil, errors.New("PROMETHEUS_OPERATOR and PROMETHEUS_CONFIG_RELOADER are not set (make test-incluster builds them with hack/tools.sh)")
-	}
-	promopVersion, err := moduleVersion(promop, "github.com/prometheus-operator/prometheus-operator")
-	if err != nil {
-		return nil, err
+	promopVersion := ""
+	if promop != "" && reloader != "" {
+		if promopVersion, err = moduleVersion(promop, "github.com/prometheus-operator/prometheus-operator"); err != nil {
+			return nil, err
+		}
 	}
 	images := &Images{
 		Dir:        dir,
@@ -93,15 +99,16 @@ func BuildImages(dir string) (*Images, error) {
 		Operator:   "localhost/antrea-monitoring-operator:test",
 		Prometheus: "localhost/prometheus:" + version,
 		Antrea:     "localhost/antrea-simulated:test",
-
-		PrometheusOperator:       "localhost/prometheus-operator:" + promopVersion,
-		PrometheusConfigReloader: "localhost/prometheus-config-reloader:" + promopVersion,
+	}
+	if promopVersion != "" {
+		images.PrometheusOperator = "localhost/prometheus-operator:" + promopVersion
+		images.PrometheusConfigReloader = "localhost/prometheus-config-reloader:" + promopVersion
 	}
 	bins := map[string]string{}
 	for name, pkg := range map[string]string{"manager": ".", "pause": "./test/images/pause", "antrea": "./test/images/antrea", "chown": "./test/images/chown"} {
 		bins[name] = filepath.Join(dir, name)
 		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bins[name], pkg)
-		cmd.Dir = repoRoot()
+		cmd.Dir = RepoRoot()
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("go build %s: %v: %s", pkg, err, out)
@@ -122,6 +129,10 @@ func BuildImages(dir string) (*Images, error) {
 			Entrypoint: []string{"/bin/prometheus-config-reloader"}, User: "65534:65534"},
 		"antrea": {Name: images.Antrea, Files: []ociimage.File{{Path: "/usr/local/bin/antrea", Source: bins["antrea"], Mode: 0o755}},
 			Entrypoint: []string{"/usr/local/bin/antrea"}},
+	}
+	if promopVersion == "" {
+		delete(specs, "prometheus-operator")
+		delete(specs, "prometheus-config-reloader")
 	}
 	for name, s := range specs {
 		img, err := ociimage.Build(s)
@@ -168,7 +179,12 @@ func moduleVersion(bin, mod string) (string, error) {
 	return "", fmt.Errorf("%s was not built from %s", bin, mod)
 }
 
-// antreaCRDDir holds the project's AntreaControllerInfo and AntreaAgentInfo CRDs.
-func antreaCRDDir() string {
-	return filepath.Join(repoRoot(), "test", "fixtures", "crds")
+// AntreaCRDDir holds the project's AntreaControllerInfo and AntreaAgentInfo CRDs.
+func AntreaCRDDir() string {
+	return filepath.Join(RepoRoot(), "test", "fixtures", "crds")
+}
+
+func isFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }

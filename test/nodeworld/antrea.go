@@ -1,6 +1,4 @@
-//go:build incluster
-
-package incluster
+package nodeworld
 
 import (
 	"context"
@@ -19,17 +17,17 @@ import (
 )
 
 const (
-	antreaNamespace = "kube-system"
-	antreaConfigMap = "antrea-config"
+	AntreaNamespace = "kube-system"
+	AntreaConfigMap = "antrea-config"
 	confDir         = "/etc/antrea"
 )
 
-// deployAntrea runs the simulated Antrea as Antrea runs: ConfigMap
+// DeployAntrea runs the simulated Antrea as Antrea runs: ConfigMap
 // antrea-config, Service antrea, the agent DaemonSet (hostNetwork, rolling update) and the
 // controller Deployment (hostNetwork, Recreate), each pod reading its conf
 // from the mounted ConfigMap at start-up; their ServiceAccounts may review
 // tokens and access, publish antrea-ca and report their *Info objects.
-func deployAntrea(ctx context.Context, c client.Client, agentConf, controllerConf string) error {
+func DeployAntrea(ctx context.Context, c client.Client, image, agentConf, controllerConf string) error {
 	role := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: "antrea-simulated"},
 		Rules: []rbacv1.PolicyRule{
@@ -45,19 +43,19 @@ func deployAntrea(ctx context.Context, c client.Client, agentConf, controllerCon
 	}
 	objs := []client.Object{role}
 	for _, sa := range []string{"antrea-agent", "antrea-controller"} {
-		objs = append(objs, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: antreaNamespace, Name: sa}})
-		binding.Subjects = append(binding.Subjects, rbacv1.Subject{Kind: "ServiceAccount", Namespace: antreaNamespace, Name: sa})
+		objs = append(objs, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: AntreaNamespace, Name: sa}})
+		binding.Subjects = append(binding.Subjects, rbacv1.Subject{Kind: "ServiceAccount", Namespace: AntreaNamespace, Name: sa})
 	}
-	objs = append(objs, binding, fixtures.ConfigMap(antreaNamespace, antreaConfigMap, agentConf, controllerConf))
+	objs = append(objs, binding, fixtures.ConfigMap(AntreaNamespace, AntreaConfigMap, agentConf, controllerConf))
 
-	agent := fixtures.AgentDaemonSet(antreaNamespace, "antrea-agent", antreaConfigMap)
-	runAntrea(&agent.Spec.Template.Spec, "agent", "antrea-agent", fixtures.AgentKey, 10350)
+	agent := fixtures.AgentDaemonSet(AntreaNamespace, "antrea-agent", AntreaConfigMap)
+	runAntrea(&agent.Spec.Template.Spec, image, "agent", "antrea-agent", fixtures.AgentKey, 10350)
 	agent.Spec.UpdateStrategy = appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType}
-	controller := fixtures.ControllerDeployment(antreaNamespace, antreaConfigMap, true)
-	runAntrea(&controller.Spec.Template.Spec, "controller", "antrea-controller", fixtures.ControllerKey, 10349)
+	controller := fixtures.ControllerDeployment(AntreaNamespace, AntreaConfigMap, true)
+	runAntrea(&controller.Spec.Template.Spec, image, "controller", "antrea-controller", fixtures.ControllerKey, 10349)
 	// Antrea's controller holds a host port: the old pod goes before the new.
 	controller.Spec.Strategy = appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}
-	objs = append(objs, agent, controller, fixtures.AntreaService(antreaNamespace))
+	objs = append(objs, agent, controller, fixtures.AntreaService(AntreaNamespace))
 	for _, o := range objs {
 		if err := c.Create(ctx, o); err != nil {
 			return fmt.Errorf("creating %T %s: %w", o, o.GetName(), err)
@@ -69,13 +67,13 @@ func deployAntrea(ctx context.Context, c client.Client, agentConf, controllerCon
 // runAntrea turns a fixture pod template into one the kubelet runs: the
 // simulated Antrea image, its conf mounted at /etc/antrea, the downward
 // API, host network.
-func runAntrea(spec *corev1.PodSpec, component, serviceAccount, confKey string, port int32) {
+func runAntrea(spec *corev1.PodSpec, image, component, serviceAccount, confKey string, port int32) {
 	spec.ServiceAccountName = serviceAccount
 	spec.HostNetwork = true
 	spec.DNSPolicy = corev1.DNSClusterFirstWithHostNet
 	spec.TerminationGracePeriodSeconds = ptr.To[int64](2)
 	c := &spec.Containers[0]
-	c.Image, c.ImagePullPolicy = images.Antrea, corev1.PullNever
+	c.Image, c.ImagePullPolicy = image, corev1.PullNever
 	c.Args = []string{"-component", component, "-config", path.Join(confDir, confKey)}
 	c.Ports = []corev1.ContainerPort{{Name: "api", ContainerPort: port, Protocol: corev1.ProtocolTCP}}
 	c.VolumeMounts = []corev1.VolumeMount{{Name: "antrea-config", MountPath: confDir, ReadOnly: true}}
