@@ -109,24 +109,13 @@ func Inside() bool { return os.Getenv(envInside) != "" }
 // cgroups, namespaces, the commands of Debian's packages
 // (hack/tools.sh node-packages installs them).
 func Preflight() error {
-	var missing []string
-	if os.Geteuid() != 0 {
-		missing = append(missing, "root (the kubelet, containerd and the namespaces need it; run make test as root)")
-	}
-	if fs, err := os.ReadFile("/proc/filesystems"); err != nil || !bytes.Contains(fs, []byte("\toverlay\n")) {
-		missing = append(missing, "overlayfs in the kernel (containerd's snapshotter)")
-	}
-	if _, err := os.Stat("/sys/fs/cgroup"); err != nil {
-		missing = append(missing, "cgroups mounted at /sys/fs/cgroup")
-	}
-	for _, c := range []string{"unshare", "ip", "containerd", "containerd-shim-runc-v2", "runc", "ctr", "nft"} {
-		if _, err := exec.LookPath(c); err != nil {
-			missing = append(missing, c+" (hack/tools.sh node-packages installs it)")
-		}
-	}
-	if _, err := os.Stat("/usr/lib/cni/bridge"); err != nil {
-		missing = append(missing, "the CNI plugins in /usr/lib/cni (Debian's containernetworking-plugins)")
-	}
+	fs, _ := os.ReadFile("/proc/filesystems")
+	missing := lacking(machine{
+		euid:        os.Geteuid(),
+		filesystems: fs,
+		exists:      func(p string) bool { _, err := os.Stat(p); return err == nil },
+		lookPath:    func(c string) bool { _, err := exec.LookPath(c); return err == nil },
+	})
 	if len(missing) > 0 {
 		return fmt.Errorf("missing: %s", strings.Join(missing, "; "))
 	}
@@ -134,6 +123,37 @@ func Preflight() error {
 		return fmt.Errorf("new network, mount and PID namespaces are refused (%v: %s)", err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// machine is what Preflight reads of the machine.
+type machine struct {
+	euid        int
+	filesystems []byte
+	exists      func(path string) bool
+	lookPath    func(command string) bool
+}
+
+// lacking names, for the user, what the machine lacks to run a node.
+func lacking(m machine) []string {
+	var missing []string
+	if m.euid != 0 {
+		missing = append(missing, "root (the kubelet, containerd and the namespaces need it; run make test as root)")
+	}
+	if !bytes.Contains(m.filesystems, []byte("\toverlay\n")) {
+		missing = append(missing, "overlayfs in the kernel (containerd's snapshotter)")
+	}
+	if !m.exists("/sys/fs/cgroup") {
+		missing = append(missing, "cgroups mounted at /sys/fs/cgroup")
+	}
+	for _, c := range []string{"unshare", "ip", "containerd", "containerd-shim-runc-v2", "runc", "ctr", "nft"} {
+		if !m.lookPath(c) {
+			missing = append(missing, c+" (hack/tools.sh node-packages installs it)")
+		}
+	}
+	if !m.exists("/usr/lib/cni/bridge") {
+		missing = append(missing, "the CNI plugins in /usr/lib/cni (Debian's containernetworking-plugins)")
+	}
+	return missing
 }
 
 // The sysctls a kubelet sets (and the forwarding switches), read from
