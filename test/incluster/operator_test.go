@@ -14,8 +14,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -412,6 +414,14 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 				g.Expect(world.Client.List(ctx, l, client.InNamespace(operatorNS), sel)).To(Succeed())
 				g.Expect(meta.LenList(l)).To(BeZero(), "%T", l)
 			}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
+		}
+		for _, l := range []client.ObjectList{&rbacv1.ClusterRoleList{}, &rbacv1.ClusterRoleBindingList{}} {
+			Expect(world.Client.List(ctx, l, sel)).To(Succeed())
+			Expect(meta.LenList(l)).To(BeZero(), "%T", l)
+		}
+		for _, l := range []client.ObjectList{&rbacv1.RoleList{}, &rbacv1.RoleBindingList{}, &batchv1.JobList{}, &corev1.ConfigMapList{}, &corev1.SecretList{}} {
+			Expect(world.Client.List(ctx, l, client.InNamespace(operatorNS), sel)).To(Succeed())
+			Expect(meta.LenList(l)).To(BeZero(), "%T (the uninstall hook's objects included)", l)
 		}
 		var owned monitoringv1alpha1.AntreaMonitoringList
 		Expect(world.Client.List(ctx, &owned)).To(Succeed())
