@@ -144,9 +144,11 @@ demo: ## The whole thing on a laptop: control plane, simulated Antrea, real Prom
 	@assets=$$(hack/tools.sh envtest); kcm=$$(hack/tools.sh kube-controller-manager); prometheus=$$(hack/tools.sh prometheus); \
 	if [ -n "$(NODE)" ]; then \
 	  hack/tools.sh node-packages >/dev/null; helm=$$(hack/tools.sh helm); node=$$(hack/tools.sh node); \
-	  NODE_BINARIES=$$node HELM=$$helm KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus go run ./hack/nodedemo; \
+	  go build -o $(BIN)/nodedemo ./hack/nodedemo && \
+	  NODE_BINARIES=$$node HELM=$$helm KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus exec $(BIN)/nodedemo; \
 	else \
-	  KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus go run ./hack/localcluster; \
+	  go build -o $(BIN)/localcluster ./hack/localcluster && \
+	  KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus exec $(BIN)/localcluster; \
 	fi
 
 .PHONY: test-e2e

@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -125,17 +127,22 @@ func run() error {
 	if err := fixtures.PrintUntilReady(ctx, w.Client, am.Name, 5*time.Minute, os.Stdout); err != nil {
 		return err
 	}
+	enter := "sudo nsenter --all --target $(pgrep -x kube-proxy)"
+	var svc corev1.Service
+	if err := w.Client.Get(ctx, client.ObjectKey{Namespace: "monitoring", Name: "antrea-prometheus"}, &svc); err != nil {
+		return err
+	}
 	fmt.Printf(`
-Everything runs on a real node, in namespaces of this process (pid %d):
-the machine's own network, mounts and sysctls are untouched.
-Look around from another shell (kubectl: any 1.3x client):
-  sudo nsenter --all --target %d kubectl --kubeconfig %s get pods -A
-  sudo nsenter --all --target %d kubectl --kubeconfig %s get antreamonitoring antrea -o yaml
-  sudo nsenter --all --target %d kubectl --kubeconfig %s logs -n antrea-monitoring deploy/antrea-monitoring-operator
-  sudo nsenter --all --target %d curl -s 'http://antrea-prometheus.monitoring.svc.cluster.local:9090/api/v1/targets?state=active'
-      (the cluster DNS answers on %s)
+Everything runs on a real node, in namespaces of this process: the
+machine's own network, mounts and sysctls are untouched. Look around from
+another shell (kubectl: any 1.3x client):
+  %[1]s kubectl --kubeconfig %[2]s get pods -A
+  %[1]s kubectl --kubeconfig %[2]s get antreamonitoring antrea -o yaml
+  %[1]s kubectl --kubeconfig %[2]s logs -n antrea-monitoring deploy/antrea-monitoring-operator
+  %[1]s curl -s 'http://%[3]s:9090/api/v1/targets?state=active'
+      (Service antrea-prometheus.monitoring; pods resolve it through the cluster DNS on %[4]s)
 Press Ctrl-C to stop everything.
-`, os.Getpid(), os.Getpid(), w.Kubeconfig, os.Getpid(), w.Kubeconfig, os.Getpid(), w.Kubeconfig, os.Getpid(), node.DNSServiceIP)
+`, enter, w.Kubeconfig, svc.Spec.ClusterIP, node.DNSServiceIP)
 	<-ctx.Done()
 	return nil
 }

@@ -71,20 +71,9 @@ func (e entries) addFile(f File) error {
 			return fmt.Errorf("file %s: parent /%s is a file", f.Path, dir)
 		}
 	}
-	mode := f.Mode
-	if f.Source != "" {
-		st, err := os.Stat(f.Source)
-		if err != nil {
-			return fmt.Errorf("file %s: %w", f.Path, err)
-		}
-		if !st.Mode().IsRegular() {
-			return fmt.Errorf("file %s: source %s is not a regular file", f.Path, f.Source)
-		}
-		if mode == 0 {
-			mode = st.Mode().Perm()
-		}
-	} else if mode == 0 {
-		mode = 0o644
+	mode, err := fileMode(f)
+	if err != nil {
+		return err
 	}
 	e[p] = &entry{mode: mode, content: f.Content, source: f.Source}
 	for dir := path.Dir(p); dir != "."; dir = path.Dir(dir) {
@@ -93,6 +82,27 @@ func (e entries) addFile(f File) error {
 		}
 	}
 	return nil
+}
+
+// fileMode is f's mode: as given, else its source's permissions, else 0644.
+func fileMode(f File) (fs.FileMode, error) {
+	if f.Source == "" {
+		if f.Mode == 0 {
+			return 0o644, nil
+		}
+		return f.Mode, nil
+	}
+	st, err := os.Stat(f.Source)
+	if err != nil {
+		return 0, fmt.Errorf("file %s: %w", f.Path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return 0, fmt.Errorf("file %s: source %s is not a regular file", f.Path, f.Source)
+	}
+	if f.Mode == 0 {
+		return st.Mode().Perm(), nil
+	}
+	return f.Mode, nil
 }
 
 // writeTar writes the entries in path order (a directory before its

@@ -159,7 +159,7 @@ func rootReadOnly(mountinfo string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	ro := false
 	s := bufio.NewScanner(f)
 	for s.Scan() {

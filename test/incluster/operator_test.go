@@ -344,6 +344,10 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 		Expect(deployPrometheusOperator(ctx)).To(Succeed())
 		start := time.Now()
 		Eventually(func(g Gomega) {
+			op, err := podsOf(ctx, promopNS, promopSelector)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(op).To(HaveLen(1))
+			g.Expect(ready(&op[0])).To(BeTrue(), "prometheus-operator pod %s", op[0].Name)
 			pods, err := podsOf(ctx, promNS, map[string]string{"app.kubernetes.io/name": "prometheus", "prometheus": promName})
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(pods).To(HaveLen(int(promShards)))

@@ -60,27 +60,7 @@ func Isolate(run func() int) int {
 		fmt.Fprintf(os.Stderr, "real node: starting the isolated suite: %v\n", err)
 		return 1
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var during []string
-	polls := 0
-	var runErr error
-watch:
-	for {
-		select {
-		case runErr = <-done:
-			break watch
-		case <-time.After(500 * time.Millisecond):
-		}
-		polls++
-		now := snapshotWatched()
-		for _, k := range watched {
-			if now[k] != before[k] && !slices.Contains(during, k) {
-				during = append(during, k)
-				fmt.Fprintf(os.Stderr, "real node: the machine's %s changed while the suite ran:\n%s\n", k, diff(before[k], now[k]))
-			}
-		}
-	}
+	during, polls, runErr := watchWhile(cmd, before)
 	code := cmd.ProcessState.ExitCode()
 	if runErr != nil && code == 0 {
 		code = 1
@@ -102,6 +82,29 @@ watch:
 	return code
 }
 
+// watchWhile waits for the isolated process, comparing the watched parts
+// of the machine with before every half second; it returns the parts that
+// changed meanwhile, how many times it looked and the wait's error.
+func watchWhile(cmd *exec.Cmd, before map[string]string) ([]string, int, error) {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var during []string
+	for polls := 0; ; polls++ {
+		select {
+		case err := <-done:
+			return during, polls, err
+		case <-time.After(500 * time.Millisecond):
+		}
+		now := snapshotWatched()
+		for _, k := range watched {
+			if now[k] != before[k] && !slices.Contains(during, k) {
+				during = append(during, k)
+				fmt.Fprintf(os.Stderr, "real node: the machine's %s changed while the suite ran:\n%s\n", k, diff(before[k], now[k]))
+			}
+		}
+	}
+}
+
 // Inside says whether this process runs isolated by Isolate.
 func Inside() bool { return os.Getenv(envInside) != "" }
 
@@ -120,7 +123,7 @@ func Preflight() error {
 		return fmt.Errorf("missing: %s", strings.Join(missing, "; "))
 	}
 	if out, err := exec.Command("unshare", "--net", "--mount", "--pid", "--fork", "--mount-proc", "true").CombinedOutput(); err != nil {
-		return fmt.Errorf("new network, mount and PID namespaces are refused (%v: %s)", err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("new network, mount and PID namespaces are refused (%w: %s)", err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }

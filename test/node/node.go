@@ -173,7 +173,7 @@ func (n *Node) network() error {
 	}
 	for _, c := range cmds {
 		if out, err := exec.Command("ip", c...).CombinedOutput(); err != nil {
-			return fmt.Errorf("ip %s: %v: %s", strings.Join(c, " "), err, out)
+			return fmt.Errorf("ip %s: %w: %s", strings.Join(c, " "), err, out)
 		}
 	}
 	return os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644)
@@ -224,8 +224,8 @@ func (n *Node) controlPlane(o Options) error {
 	n.Env = &envtest.Environment{CRDDirectoryPaths: o.CRDDirs, ErrorIfCRDPathMissing: true}
 	api := n.Env.ControlPlane.GetAPIServer()
 	api.CertDir = certs
-	api.SecureServing.Address = IP
-	api.SecureServing.CA = ca
+	api.Address = IP
+	api.CA = ca
 	api.Configure().
 		Set("advertise-address", IP).
 		// envtest binds to its serving address's host, 127.0.0.1 whatever
@@ -261,7 +261,7 @@ func (n *Node) controlPlane(o Options) error {
 
 func (n *Node) controllers(ctx context.Context) error {
 	certs := n.Env.ControlPlane.GetAPIServer().CertDir
-	if _, err := n.start("kube-controller-manager", Binary("kube-controller-manager"),
+	if err := n.start("kube-controller-manager", Binary("kube-controller-manager"),
 		"--kubeconfig="+n.Kubeconfig,
 		"--service-account-private-key-file="+filepath.Join(certs, "sa-signer.key"),
 		"--root-ca-file="+filepath.Join(certs, "ca.crt"),
@@ -271,7 +271,7 @@ func (n *Node) controllers(ctx context.Context) error {
 	); err != nil {
 		return err
 	}
-	if _, err := n.start("kube-scheduler", Binary("kube-scheduler"),
+	if err := n.start("kube-scheduler", Binary("kube-scheduler"),
 		"--kubeconfig="+n.Kubeconfig, "--leader-elect=false",
 		"--bind-address=127.0.0.1", "--secure-port=0",
 	); err != nil {
@@ -337,7 +337,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 	if err := os.WriteFile(filepath.Join(n.Dir, "net.d", "10-amo-node.conflist"), []byte(cni), 0o644); err != nil {
 		return err
 	}
-	if _, err := n.start("containerd", "containerd", "--config", filepath.Join(d, "config.toml")); err != nil {
+	if err := n.start("containerd", "containerd", "--config", filepath.Join(d, "config.toml")); err != nil {
 		return err
 	}
 	if err := poll(ctx, 20*time.Second, func() (bool, error) {
@@ -347,7 +347,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 	}
 	for _, img := range o.Images {
 		if out, err := exec.Command("ctr", "--address", n.Socket(), "-n", "k8s.io", "images", "import", "--all-platforms", img).CombinedOutput(); err != nil {
-			return fmt.Errorf("importing %s into containerd: %v: %s", img, err, out)
+			return fmt.Errorf("importing %s into containerd: %w: %s", img, err, out)
 		}
 	}
 	return nil
@@ -387,7 +387,7 @@ protectKernelDefaults: false
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		return err
 	}
-	if _, err := n.start("kubelet", Binary("kubelet"),
+	if err := n.start("kubelet", Binary("kubelet"),
 		"--config="+cfg, "--kubeconfig="+n.Kubeconfig,
 		"--node-ip="+IP, "--hostname-override="+Name,
 	); err != nil {
@@ -396,7 +396,7 @@ protectKernelDefaults: false
 	return poll(ctx, 90*time.Second, func() (bool, error) {
 		node, err := n.Kube.CoreV1().Nodes().Get(ctx, Name, metav1.GetOptions{})
 		if err != nil {
-			return false, nil
+			return false, nil //nolint:nilerr // not registered yet: poll again
 		}
 		for _, c := range node.Status.Conditions {
 			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
@@ -408,7 +408,7 @@ protectKernelDefaults: false
 }
 
 func (n *Node) kubeProxy(ctx context.Context) error {
-	if _, err := n.start("kube-proxy", Binary("kube-proxy"),
+	if err := n.start("kube-proxy", Binary("kube-proxy"),
 		"--kubeconfig="+n.Kubeconfig, "--hostname-override="+Name,
 		"--proxy-mode=nftables", "--cluster-cidr="+PodCIDR,
 		// Replies of pod -> Service -> pod on the same bridge come back
@@ -427,7 +427,7 @@ func (n *Node) kubeProxy(ctx context.Context) error {
 	return poll(ctx, time.Minute, func() (bool, error) {
 		resp, err := hc.Get("https://" + APIServerServiceIP + "/readyz")
 		if err != nil {
-			return false, nil
+			return false, nil //nolint:nilerr // not routed yet: poll again
 		}
 		_ = resp.Body.Close()
 		return resp.StatusCode < 500, nil
@@ -520,7 +520,7 @@ func isFile(p string) bool {
 func mount(src, target string, args ...string) error {
 	out, err := exec.Command("mount", append(args, src, target)...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("mount %s %s: %v: %s", src, target, err, out)
+		return fmt.Errorf("mount %s %s: %w: %s", src, target, err, out)
 	}
 	return nil
 }

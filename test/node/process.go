@@ -17,10 +17,10 @@ type process struct {
 	log  *os.File
 }
 
-func (n *Node) start(name, bin string, args ...string) (*process, error) {
+func (n *Node) start(name, bin string, args ...string) error {
 	f, err := os.Create(filepath.Join(n.Dir, "log", name+".log"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
@@ -28,7 +28,7 @@ func (n *Node) start(name, bin string, args ...string) (*process, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("starting %s (%s): %w", name, bin, err)
+		return fmt.Errorf("starting %s (%s): %w", name, bin, err)
 	}
 	p := &process{name: name, cmd: cmd, done: make(chan struct{}), log: f}
 	go func() {
@@ -38,7 +38,7 @@ func (n *Node) start(name, bin string, args ...string) (*process, error) {
 	n.mu.Lock()
 	n.procs = append(n.procs, p)
 	n.mu.Unlock()
-	return p, nil
+	return nil
 }
 
 // stop asks the process to end, and kills it after 10 s.

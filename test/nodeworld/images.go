@@ -111,7 +111,7 @@ func BuildImages(dir string) (*Images, error) {
 		cmd.Dir = RepoRoot()
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("go build %s: %v: %s", pkg, err, out)
+			return nil, fmt.Errorf("go build %s: %w: %s", pkg, err, out)
 		}
 	}
 	specs := map[string]ociimage.Spec{

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -25,7 +26,7 @@ func run(args []string) error {
 		args = args[1:]
 	}
 	if len(args) < 2 {
-		return fmt.Errorf("usage: chown [-R] UID:GID PATH...")
+		return errors.New("usage: chown [-R] UID:GID PATH")
 	}
 	u, g, ok := strings.Cut(args[0], ":")
 	if !ok {
