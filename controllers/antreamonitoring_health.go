@@ -197,7 +197,14 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 		}
 		res = healthResult{condition: &c}
 	default:
-		res = check(ctx, shards, prom.pools, judge{fleet: f, scrapeAs: prom.scrapeAs, configMap: am.Status.AntreaConfigMap})
+		res = check(ctx, shards, prom.pools, judge{fleet: f, scrapeAs: prom.scrapeAs, configMap: am.Status.AntreaConfigMap,
+			caChanged: r.antreaCAChanged(ctx, am.AntreaNamespace()), now: now})
+		if since := r.managedReadySince(ctx, am, prom); unroutedYet(res, since, now) {
+			res = healthResult{pending: true, condition: &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,
+				Reason: monitoringv1alpha1.ReasonPrometheusStarting, Message: fmt.Sprintf(
+					"The managed Prometheus became Ready %s ago and its Service does not route to it yet (kube-proxy follows its endpoints); its targets are checked again shortly. (%s)",
+					now.Sub(since).Round(time.Second), res.condition.Message)}}
+		}
 	}
 	res.requeueAfter = interval
 	if res.pending {
@@ -207,6 +214,61 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 	r.health.entries[am.UID] = healthEntry{at: now, key: key, res: res}
 	r.health.mu.Unlock()
 	return res
+}
+
+// routeGrace is how long after the managed Prometheus's pod became Ready
+// its Service may still not route to it: kube-proxy programs the route
+// once the EndpointSlice lists the pod (about a second here; seen refused
+// on a real node when the check ran at once).
+const routeGrace = 30 * time.Second
+
+// unroutedYet says whether a check that could not reach the managed
+// Prometheus ran within routeGrace of its pod becoming Ready.
+func unroutedYet(res healthResult, readySince, now time.Time) bool {
+	return res.condition != nil && res.condition.Reason == monitoringv1alpha1.ReasonPrometheusUnreachable &&
+		!readySince.IsZero() && now.Sub(readySince) < routeGrace
+}
+
+// managedReadySince is when the managed Prometheus's newest Ready pod
+// became Ready (zero when the mode is not Managed or no pod is Ready),
+// read from the cache.
+func (r *AntreaMonitoringReconciler) managedReadySince(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult) time.Time {
+	if r.Client == nil || am.Spec.Prometheus.URL != "" || prom.endpoint == nil || prom.endpoint.Service == "" {
+		return time.Time{}
+	}
+	var pods corev1.PodList
+	if err := r.List(ctx, &pods, client.InNamespace(prom.endpoint.Namespace), client.MatchingLabels(render.NamesFor(am.Name).ManagedPrometheusSelector())); err != nil {
+		return time.Time{}
+	}
+	var since time.Time
+	for _, p := range pods.Items {
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && c.LastTransitionTime.After(since) {
+				since = c.LastTransitionTime.Time
+			}
+		}
+	}
+	return since
+}
+
+// antreaCAChanged is when ConfigMap antrea-ca last changed, the newest
+// time of its managedFields (the cache keeps them for Antrea's
+// ConfigMaps); zero when unknown.
+func (r *AntreaMonitoringReconciler) antreaCAChanged(ctx context.Context, ns string) time.Time {
+	var cm corev1.ConfigMap
+	if r.Client == nil {
+		return time.Time{}
+	}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.AntreaCAConfigMap}, &cm); err != nil {
+		return time.Time{}
+	}
+	var changed time.Time
+	for _, m := range cm.ManagedFields {
+		if m.Time != nil && m.Time.After(changed) {
+			changed = m.Time.Time
+		}
+	}
+	return changed
 }
 
 // managedNotAvailable is TargetsHealthy while the managed Prometheus the

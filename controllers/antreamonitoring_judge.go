@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -20,6 +21,21 @@ type judge struct {
 	scrapeAs string
 	// configMap is Antrea's ConfigMap, when known.
 	configMap *monitoringv1alpha1.ObjectReference
+	// caChanged is when ConfigMap antrea-ca last changed (zero: unknown),
+	// now the time of the check.
+	caChanged, now time.Time
+}
+
+// caPropagation is how long a changed antrea-ca may take to reach the copy
+// Prometheus reads from a mounted volume: the kubelet's sync period and its
+// ConfigMap cache, a minute each by default.
+const caPropagation = 2 * time.Minute
+
+// caPropagating says whether antrea-ca changed so recently that Prometheus
+// may still verify with the CA from before (the controller restarted with a
+// new self-signed CA, or rotated it).
+func (j judge) caPropagating() bool {
+	return !j.caChanged.IsZero() && j.now.Sub(j.caChanged) < caPropagation
 }
 
 // verdict is one pool's judgement.
@@ -59,6 +75,9 @@ func (j judge) pool(p render.Pool, rep *health.PoolReport) verdict {
 			p.Name, expected, what, j.fleet.namespace)
 	case h.Down > 0:
 		v.reason, v.message = j.down(p, rep)
+		if v.reason == monitoringv1alpha1.ReasonAntreaCAPropagating {
+			v.status, v.pending = metav1.ConditionUnknown, true
+		}
 	case rep.NeverScraped > 0:
 		v.status, v.reason, v.pending = metav1.ConditionUnknown, monitoringv1alpha1.ReasonScrapePending, true
 		v.message = fmt.Sprintf("Pool %s: %d of %d targets are not scraped yet.", p.Name, rep.NeverScraped, total)
@@ -92,6 +111,11 @@ func (j judge) down(p render.Pool, rep *health.PoolReport) (string, string) {
 			parts = append(parts, fmt.Sprintf("%d %s", n, c))
 		}
 		return monitoringv1alpha1.ReasonTargetsDown, prefix + "errors differ (" + strings.Join(slices.Sorted(slices.Values(parts)), ", ") + "); status.targets has the last one."
+	}
+	if classes[0] == health.ClassTLSAuthority && j.caPropagating() {
+		return monitoringv1alpha1.ReasonAntreaCAPropagating, prefix + fmt.Sprintf(
+			"TLS verification failed, but ConfigMap antrea-ca in namespace %s changed %s ago (antrea-controller restarted with a new self-signed CA, or rotated it): the copy Prometheus reads from a mounted volume follows within the kubelet's sync period.",
+			j.fleet.namespace, j.now.Sub(j.caChanged).Round(time.Second))
 	}
 	reason, fix := j.explain(classes[0])
 	return reason, prefix + fix

@@ -75,6 +75,22 @@ func TestJudgePool(t *testing.T) {
 			[]string{"does not name antrea.kube-system.svc", "selfSignedCert: false", "not ...svc.cluster.local"}, false},
 		{"TLS authority", j, report(0, 1, 0, 0, all, map[health.ErrorClass]int{health.ClassTLSAuthority: 1}), metav1.ConditionFalse, monitoringv1alpha1.ReasonTLSVerificationFailed,
 			[]string{"ConfigMap antrea-ca in namespace kube-system"}, false},
+		// antrea-controller restarted by the operator's own rollout serves a
+		// new self-signed CA; the mounted copy follows later (real node).
+		{"TLS authority while antrea-ca propagates: on its way, looked at again soon", func() judge {
+			j := j
+			j.now = time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC)
+			j.caChanged = j.now.Add(-40 * time.Second)
+			return j
+		}(), report(0, 1, 0, 0, all, map[health.ErrorClass]int{health.ClassTLSAuthority: 1}), metav1.ConditionUnknown, monitoringv1alpha1.ReasonAntreaCAPropagating,
+			[]string{"changed 40s ago", "follows within the kubelet's sync period"}, true},
+		{"TLS authority long after antrea-ca changed", func() judge {
+			j := j
+			j.now = time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC)
+			j.caChanged = j.now.Add(-caPropagation)
+			return j
+		}(), report(0, 1, 0, 0, all, map[health.ErrorClass]int{health.ClassTLSAuthority: 1}), metav1.ConditionFalse, monitoringv1alpha1.ReasonTLSVerificationFailed,
+			[]string{"ConfigMap antrea-ca in namespace kube-system"}, false},
 		{"refused", j, report(2, 1, 0, 0, all, map[health.ErrorClass]int{health.ClassRefused: 1}), metav1.ConditionFalse, monitoringv1alpha1.ReasonConnectionRefused,
 			[]string{"1 of 3 agent(s) down", "connection refused"}, false},
 		{"timeout", j, report(2, 1, 0, 0, all, map[health.ErrorClass]int{health.ClassTimeout: 1}), metav1.ConditionFalse, monitoringv1alpha1.ReasonScrapeTimeout,
@@ -228,5 +244,51 @@ func TestJudgePoolMessageBounded(t *testing.T) {
 	}
 	if len(v.message) > 512 {
 		t.Errorf("message of %d bytes for %d missing agents: not bounded", len(v.message), n-1)
+	}
+}
+
+func TestUnroutedYet(t *testing.T) {
+	now := time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC)
+	refused := unreachable("dial tcp 10.96.20.183:9090: connect: connection refused")
+	down := healthResult{condition: &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonTargetsDown}}
+	for name, tc := range map[string]struct {
+		res   healthResult
+		ready time.Time
+		want  bool
+	}{
+		"refused a second after the pod turned Ready (kube-proxy not there yet)": {refused, now.Add(-time.Second), true},
+		"refused long after":                  {refused, now.Add(-routeGrace), false},
+		"refused, no Ready pod (not Managed)": {refused, time.Time{}, false},
+		"reached, targets down":               {down, now.Add(-time.Second), false},
+		"no condition":                        {healthResult{}, now.Add(-time.Second), false},
+	} {
+		if got := unroutedYet(tc.res, tc.ready, now); got != tc.want {
+			t.Errorf("%s: unroutedYet = %v, want %v", name, got, tc.want)
+		}
+	}
+}
+
+func TestReadyConditionProgressing(t *testing.T) {
+	c := func(t, status, reason string) metav1.Condition {
+		return metav1.Condition{Type: t, Status: metav1.ConditionStatus(status), Reason: reason}
+	}
+	metricsRestarting := c(monitoringv1alpha1.ConditionAntreaMetricsEnabled, "False", monitoringv1alpha1.ReasonRestartInProgress)
+	starting := c(monitoringv1alpha1.ConditionPrometheusReady, "False", monitoringv1alpha1.ReasonPrometheusStarting)
+	caPropagating := c(monitoringv1alpha1.ConditionTargetsHealthy, "Unknown", monitoringv1alpha1.ReasonAntreaCAPropagating)
+	tlsFailed := c(monitoringv1alpha1.ConditionTargetsHealthy, "False", monitoringv1alpha1.ReasonTLSVerificationFailed)
+	rbac := c(monitoringv1alpha1.ConditionRBACReady, "True", monitoringv1alpha1.ReasonClusterRolesApplied)
+	for name, tc := range map[string]struct {
+		conds []metav1.Condition
+		want  string
+	}{
+		// A fresh install with metrics off goes through all of these; none is a Warning.
+		"the operator's own rollout and Prometheus starting": {[]metav1.Condition{metricsRestarting, starting, rbac}, monitoringv1alpha1.ReasonProgressing},
+		"antrea-ca propagating":                              {[]metav1.Condition{caPropagating, rbac}, monitoringv1alpha1.ReasonProgressing},
+		"a real TLS failure":                                 {[]metav1.Condition{metricsRestarting, tlsFailed}, monitoringv1alpha1.ReasonNotReady},
+		"all True":                                           {[]metav1.Condition{rbac}, monitoringv1alpha1.ReasonReady},
+	} {
+		if got := readyCondition(tc.conds); got.Reason != tc.want {
+			t.Errorf("%s: Ready reason %s, want %s (%s)", name, got.Reason, tc.want, got.Message)
+		}
 	}
 }

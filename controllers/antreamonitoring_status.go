@@ -96,9 +96,11 @@ func trueCond(condType, reason, message string) metav1.Condition {
 // progressing are the reasons of a condition that is not True yet while
 // nothing is wrong: a fresh install goes through them.
 var progressing = map[string]bool{
-	monitoringv1alpha1.ReasonPrometheusStarting: true,
-	monitoringv1alpha1.ReasonScrapePending:      true,
-	monitoringv1alpha1.ReasonProgressing:        true,
+	monitoringv1alpha1.ReasonPrometheusStarting:  true,
+	monitoringv1alpha1.ReasonScrapePending:       true,
+	monitoringv1alpha1.ReasonProgressing:         true,
+	monitoringv1alpha1.ReasonRestartInProgress:   true,
+	monitoringv1alpha1.ReasonAntreaCAPropagating: true,
 }
 
 // readyCondition sums up the other conditions: Progressing when every one

@@ -163,6 +163,11 @@ const (
 	// ReasonPrometheusStarting (also a reason of TargetsHealthy, Unknown):
 	// the managed Prometheus is not available yet, so it is not asked; the
 	// check runs as soon as it is available, not after a whole interval.
+	// ReasonAntreaCAPropagating: the controller's certificate fails
+	// verification against the CA Prometheus reads, but antrea-ca changed
+	// less than two minutes ago (antrea-controller restarted or rotated):
+	// Prometheus's mounted copy follows within the kubelet's sync period.
+	ReasonAntreaCAPropagating = "AntreaCAPropagating"
 	// ReasonScrapePending: Prometheus has the targets but has not scraped
 	// them yet (a new Prometheus or configuration); checked again after one
 	// scrape interval.

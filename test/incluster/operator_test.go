@@ -17,6 +17,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -241,6 +242,7 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 		Expect(instances).To(HaveLen(2), "the agent and the controller answer Prometheus with its token, over TLS verified by the antrea-ca copy")
 		expectNoForbidden(operator)
 		Expect(warnings(podLog(&operator[0], "manager"))).To(BeEmpty(), "a fresh install warns of nothing on its way to Ready")
+		Expect(warningEvents(ctx, amName)).To(BeEmpty(), "a fresh install records no Warning event on its way to Ready")
 	}, NodeTimeout(6*time.Minute))
 
 	It("managed.storage: the claim binds to a local volume and the non-root Prometheus writes to it", func(ctx context.Context) {
@@ -476,4 +478,20 @@ func localVolume(ctx context.Context, name string) error {
 			}}}},
 		},
 	})
+}
+
+// warningEvents are the Warning events recorded about AntreaMonitoring
+// name ("reason: note").
+func warningEvents(ctx context.Context, name string) ([]string, error) {
+	var l eventsv1.EventList
+	if err := world.Client.List(ctx, &l); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range l.Items {
+		if e.Regarding.Kind == "AntreaMonitoring" && e.Regarding.Name == name && e.Type == corev1.EventTypeWarning {
+			out = append(out, e.Reason+": "+e.Note)
+		}
+	}
+	return out, nil
 }
