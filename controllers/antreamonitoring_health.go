@@ -199,11 +199,11 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 	default:
 		res = check(ctx, shards, prom.pools, judge{fleet: f, scrapeAs: prom.scrapeAs, configMap: am.Status.AntreaConfigMap,
 			caChanged: r.antreaCAChanged(ctx, am.AntreaNamespace()), now: now})
-		if since := r.managedReadySince(ctx, am, prom); unroutedYet(res, since, now) {
+		if pods := r.managedPods(ctx, am, prom); pods != nil && unroutedYet(res, settling(pods, now)) {
 			res = healthResult{pending: true, condition: &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,
 				Reason: monitoringv1alpha1.ReasonPrometheusStarting, Message: fmt.Sprintf(
-					"The managed Prometheus became Ready %s ago and its Service does not route to it yet (kube-proxy follows its endpoints); its targets are checked again shortly. (%s)",
-					now.Sub(since).Round(time.Second), res.condition.Message)}}
+					"The managed Prometheus's pod is being replaced or has just turned Ready, and its Service does not route to it yet (kube-proxy follows its endpoints); its targets are checked again shortly. (%s)",
+					res.condition.Message)}}
 		}
 	}
 	res.requeueAfter = interval
@@ -223,32 +223,42 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 const routeGrace = 30 * time.Second
 
 // unroutedYet says whether a check that could not reach the managed
-// Prometheus ran within routeGrace of its pod becoming Ready.
-func unroutedYet(res healthResult, readySince, now time.Time) bool {
-	return res.condition != nil && res.condition.Reason == monitoringv1alpha1.ReasonPrometheusUnreachable &&
-		!readySince.IsZero() && now.Sub(readySince) < routeGrace
+// Prometheus ran while it was settling (see settling).
+func unroutedYet(res healthResult, settling bool) bool {
+	return settling && res.condition != nil && res.condition.Reason == monitoringv1alpha1.ReasonPrometheusUnreachable
 }
 
-// managedReadySince is when the managed Prometheus's newest Ready pod
-// became Ready (zero when the mode is not Managed or no pod is Ready),
-// read from the cache.
-func (r *AntreaMonitoringReconciler) managedReadySince(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult) time.Time {
-	if r.Client == nil || am.Spec.Prometheus.URL != "" || prom.endpoint == nil || prom.endpoint.Service == "" {
-		return time.Time{}
-	}
-	var pods corev1.PodList
-	if err := r.List(ctx, &pods, client.InNamespace(prom.endpoint.Namespace), client.MatchingLabels(render.NamesFor(am.Name).ManagedPrometheusSelector())); err != nil {
-		return time.Time{}
-	}
-	var since time.Time
-	for _, p := range pods.Items {
+// settling says whether the managed Prometheus's pods are between one
+// and the next, so its Service may refuse although PrometheusReady (read
+// from the Deployment a moment earlier) said it was available: a pod
+// terminating (a rollout: its Deployment recreates it), none Ready, or the
+// newest turned Ready less than routeGrace ago.
+func settling(pods []corev1.Pod, now time.Time) bool {
+	var newest time.Time
+	for _, p := range pods {
+		if p.DeletionTimestamp != nil {
+			return true
+		}
 		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && c.LastTransitionTime.After(since) {
-				since = c.LastTransitionTime.Time
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && c.LastTransitionTime.After(newest) {
+				newest = c.LastTransitionTime.Time
 			}
 		}
 	}
-	return since
+	return newest.IsZero() || now.Sub(newest) < routeGrace
+}
+
+// managedPods are the managed Prometheus's pods, from the cache; nil when
+// the mode is not Managed (or Prometheus is reached by spec.prometheus.url).
+func (r *AntreaMonitoringReconciler) managedPods(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult) []corev1.Pod {
+	if r.Client == nil || am.Spec.Prometheus.URL != "" || prom.endpoint == nil || prom.endpoint.Service == "" {
+		return nil
+	}
+	var pods corev1.PodList
+	if err := r.List(ctx, &pods, client.InNamespace(prom.endpoint.Namespace), client.MatchingLabels(render.NamesFor(am.Name).ManagedPrometheusSelector())); err != nil {
+		return nil
+	}
+	return pods.Items
 }
 
 // antreaCAChanged is when ConfigMap antrea-ca last changed, the newest

@@ -249,22 +249,33 @@ func TestJudgePoolMessageBounded(t *testing.T) {
 
 func TestUnroutedYet(t *testing.T) {
 	now := time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC)
+	pod := func(readySince time.Time, terminating bool) corev1.Pod {
+		p := corev1.Pod{}
+		if !readySince.IsZero() {
+			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(readySince)}}
+		}
+		if terminating {
+			p.DeletionTimestamp = &metav1.Time{Time: now}
+		}
+		return p
+	}
+	for name, tc := range map[string]struct {
+		pods []corev1.Pod
+		want bool
+	}{
+		"turned Ready a second ago (kube-proxy not there yet)": {[]corev1.Pod{pod(now.Add(-time.Second), false)}, true},
+		"Ready for long": {[]corev1.Pod{pod(now.Add(-routeGrace), false)}, false},
+		"the old pod terminating, the new not Ready": {[]corev1.Pod{pod(now.Add(-time.Hour), true), pod(time.Time{}, false)}, true},
+		"no pod Ready": {[]corev1.Pod{pod(time.Time{}, false)}, true},
+	} {
+		if got := settling(tc.pods, now); got != tc.want {
+			t.Errorf("%s: settling = %v, want %v", name, got, tc.want)
+		}
+	}
 	refused := unreachable("dial tcp 10.96.20.183:9090: connect: connection refused")
 	down := healthResult{condition: &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonTargetsDown}}
-	for name, tc := range map[string]struct {
-		res   healthResult
-		ready time.Time
-		want  bool
-	}{
-		"refused a second after the pod turned Ready (kube-proxy not there yet)": {refused, now.Add(-time.Second), true},
-		"refused long after":                  {refused, now.Add(-routeGrace), false},
-		"refused, no Ready pod (not Managed)": {refused, time.Time{}, false},
-		"reached, targets down":               {down, now.Add(-time.Second), false},
-		"no condition":                        {healthResult{}, now.Add(-time.Second), false},
-	} {
-		if got := unroutedYet(tc.res, tc.ready, now); got != tc.want {
-			t.Errorf("%s: unroutedYet = %v, want %v", name, got, tc.want)
-		}
+	if !unroutedYet(refused, true) || unroutedYet(refused, false) || unroutedYet(down, true) || unroutedYet(healthResult{}, true) {
+		t.Error("unroutedYet: only a refused check while settling is PrometheusStarting")
 	}
 }
 
