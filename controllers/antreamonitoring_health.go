@@ -197,9 +197,11 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 		}
 		res = healthResult{condition: &c}
 	default:
+		pods := r.managedPods(ctx, am, prom)
+		settles := pods != nil && settling(pods, now)
 		res = check(ctx, shards, prom.pools, judge{fleet: f, scrapeAs: prom.scrapeAs, configMap: am.Status.AntreaConfigMap,
-			caChanged: r.antreaCAChanged(ctx, am.AntreaNamespace()), now: now})
-		if pods := r.managedPods(ctx, am, prom); pods != nil && unroutedYet(res, settling(pods, now)) {
+			caChanged: r.antreaCAChanged(ctx, am.AntreaNamespace()), now: now, settling: settles})
+		if unroutedYet(res, settles) {
 			res = healthResult{pending: true, condition: &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,
 				Reason: monitoringv1alpha1.ReasonPrometheusStarting, Message: fmt.Sprintf(
 					"The managed Prometheus's pod is being replaced or has just turned Ready, and its Service does not route to it yet (kube-proxy follows its endpoints); its targets are checked again shortly. (%s)",

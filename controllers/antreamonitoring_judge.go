@@ -24,6 +24,10 @@ type judge struct {
 	// caChanged is when ConfigMap antrea-ca last changed (zero: unknown),
 	// now the time of the check.
 	caChanged, now time.Time
+	// settling: the managed Prometheus's pods are between one and the next
+	// or have just turned Ready (see settling): its discovery may not have
+	// found the targets yet.
+	settling bool
 }
 
 // caPropagation is how long a changed antrea-ca may take to reach the copy
@@ -69,6 +73,10 @@ func (j judge) pool(p render.Pool, rep *health.PoolReport) verdict {
 	case total == 0 && expected == 0:
 		v.reason, v.message = monitoringv1alpha1.ReasonNoTargets, fmt.Sprintf(
 			"Pool %s has no target, and no running %s pod (label component=%s) was found in namespace %s.", p.Name, p.Component, p.Component, j.fleet.namespace)
+	case total == 0 && j.settling:
+		v.status, v.reason, v.pending = metav1.ConditionUnknown, monitoringv1alpha1.ReasonScrapePending, true
+		v.message = fmt.Sprintf("Pool %s has no target yet: the managed Prometheus has just started and its discovery has not found the %d %s in %s yet.",
+			p.Name, expected, what, j.fleet.namespace)
 	case total == 0:
 		v.reason, v.pending = monitoringv1alpha1.ReasonNoTargets, true
 		v.message = fmt.Sprintf("Pool %s has no target although Antrea runs %d %s in %s: Prometheus has not loaded the job yet, or its discovery finds none of them.",

@@ -58,6 +58,8 @@ func TestJudgePool(t *testing.T) {
 		{"every agent up", j, report(3, 0, 0, 0, all, nil), metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp, nil, false},
 		{"no target while three agents run: never healthy, looked at again soon", j, report(0, 0, 0, 0, nil, nil), metav1.ConditionFalse, monitoringv1alpha1.ReasonNoTargets,
 			[]string{"no target although Antrea runs 3 agent(s) in kube-system"}, true},
+		{"no target yet while the managed Prometheus has just started: on its way", func() judge { j := j; j.settling = true; return j }(),
+			report(0, 0, 0, 0, nil, nil), metav1.ConditionUnknown, monitoringv1alpha1.ReasonScrapePending, []string{"has just started", "3 agent(s)"}, true},
 		{"no target and no Antrea", none, report(0, 0, 0, 0, nil, nil), metav1.ConditionFalse, monitoringv1alpha1.ReasonNoTargets, []string{"no running antrea-agent pod"}, false},
 		{"two of three scraped: names the node without a target", j,
 			report(2, 0, 0, 0, map[string]bool{"node-a;antrea-agent-a": true, "node-c;antrea-agent-c": true}, nil), metav1.ConditionFalse, monitoringv1alpha1.ReasonTargetsMissing,
