@@ -198,7 +198,7 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 		res = healthResult{condition: &c}
 	default:
 		pods := r.managedPods(ctx, am, prom)
-		settles := pods != nil && settling(pods, now)
+		settles := settling(pods, now)
 		res = check(ctx, shards, prom.pools, judge{fleet: f, scrapeAs: prom.scrapeAs, configMap: am.Status.AntreaConfigMap,
 			caChanged: r.antreaCAChanged(ctx, am.AntreaNamespace()), now: now, settling: settles})
 		if unroutedYet(res, settles) {
@@ -234,8 +234,12 @@ func unroutedYet(res healthResult, settling bool) bool {
 // and the next, so its Service may refuse although PrometheusReady (read
 // from the Deployment a moment earlier) said it was available: a pod
 // terminating (a rollout: its Deployment recreates it), none Ready, or the
-// newest turned Ready less than routeGrace ago.
+// newest turned Ready less than routeGrace ago. With no pod at all nothing
+// is on its way: a refusal then is a real one.
 func settling(pods []corev1.Pod, now time.Time) bool {
+	if len(pods) == 0 {
+		return false
+	}
 	var newest time.Time
 	for _, p := range pods {
 		if p.DeletionTimestamp != nil {

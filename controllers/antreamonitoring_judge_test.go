@@ -269,6 +269,7 @@ func TestUnroutedYet(t *testing.T) {
 		"Ready for long": {[]corev1.Pod{pod(now.Add(-routeGrace), false)}, false},
 		"the old pod terminating, the new not Ready": {[]corev1.Pod{pod(now.Add(-time.Hour), true), pod(time.Time{}, false)}, true},
 		"no pod Ready": {[]corev1.Pod{pod(time.Time{}, false)}, true},
+		"no pod at all (an available Deployment whose Service refuses: a real problem)": {nil, false},
 	} {
 		if got := settling(tc.pods, now); got != tc.want {
 			t.Errorf("%s: settling = %v, want %v", name, got, tc.want)
