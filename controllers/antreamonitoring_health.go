@@ -267,9 +267,8 @@ func (r *AntreaMonitoringReconciler) managedPods(ctx context.Context, am *monito
 	return pods.Items
 }
 
-// antreaCAChanged is when ConfigMap antrea-ca last changed, the newest
-// time of its managedFields (the cache keeps them for Antrea's
-// ConfigMaps); zero when unknown.
+// antreaCAChanged is when ConfigMap antrea-ca was last updated (see
+// caUpdated), read from the cache; zero when unknown or never updated.
 func (r *AntreaMonitoringReconciler) antreaCAChanged(ctx context.Context, ns string) time.Time {
 	var cm corev1.ConfigMap
 	if r.Client == nil {
@@ -278,11 +277,25 @@ func (r *AntreaMonitoringReconciler) antreaCAChanged(ctx context.Context, ns str
 	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.AntreaCAConfigMap}, &cm); err != nil {
 		return time.Time{}
 	}
+	return caUpdated(&cm)
+}
+
+// caUpdated is when antrea-ca was last changed after its creation: the
+// newest time of its managedFields (the cache keeps them for Antrea's
+// ConfigMaps), zero when that is its creation. Only an update makes a
+// mounted copy lag (antrea-controller restarting with a new self-signed CA
+// republishes it); a copy made after antrea-ca was created holds it
+// already, and a controller serving a CA antrea-ca never held fails for
+// real.
+func caUpdated(cm *corev1.ConfigMap) time.Time {
 	var changed time.Time
 	for _, m := range cm.ManagedFields {
 		if m.Time != nil && m.Time.After(changed) {
 			changed = m.Time.Time
 		}
+	}
+	if !changed.After(cm.CreationTimestamp.Time) {
+		return time.Time{}
 	}
 	return changed
 }

@@ -21,8 +21,8 @@ type judge struct {
 	scrapeAs string
 	// configMap is Antrea's ConfigMap, when known.
 	configMap *monitoringv1alpha1.ObjectReference
-	// caChanged is when ConfigMap antrea-ca last changed (zero: unknown),
-	// now the time of the check.
+	// caChanged is when ConfigMap antrea-ca was last updated after its
+	// creation (zero: never, or unknown), now the time of the check.
 	caChanged, now time.Time
 	// settling: the managed Prometheus's pods are between one and the next
 	// or have just turned Ready (see settling): its discovery may not have

@@ -306,3 +306,23 @@ func TestReadyConditionProgressing(t *testing.T) {
 		}
 	}
 }
+
+func TestCAUpdated(t *testing.T) {
+	created := time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC)
+	cm := func(times ...time.Time) *corev1.ConfigMap {
+		c := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(created)}}
+		for _, at := range times {
+			c.ManagedFields = append(c.ManagedFields, metav1.ManagedFieldsEntry{Manager: "antrea-controller", Time: ptr.To(metav1.NewTime(at))})
+		}
+		return c
+	}
+	if got := caUpdated(cm(created)); !got.IsZero() {
+		t.Errorf("created, never updated: %v, want zero (a copy made since holds it)", got)
+	}
+	if got, want := caUpdated(cm(created, created.Add(time.Minute))), created.Add(time.Minute); !got.Equal(want) {
+		t.Errorf("republished a minute later: %v, want %v", got, want)
+	}
+	if got := caUpdated(cm()); !got.IsZero() {
+		t.Errorf("no managedFields: %v, want zero", got)
+	}
+}
