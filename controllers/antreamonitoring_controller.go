@@ -176,8 +176,7 @@ func minPositive(a, b time.Duration) time.Duration {
 }
 
 // eventOnTransition records an event when TargetsHealthy or Ready changes
-// status (never on an unchanged loop): a Warning when it is not True,
-// unless it is only on its way (a fresh install while Prometheus starts).
+// status (never on an unchanged loop), of the type eventType says.
 func (r *AntreaMonitoringReconciler) eventOnTransition(am *monitoringv1alpha1.AntreaMonitoring, status *monitoringv1alpha1.AntreaMonitoringStatus) {
 	for _, t := range []string{monitoringv1alpha1.ConditionTargetsHealthy, monitoringv1alpha1.ConditionReady} {
 		now := meta.FindStatusCondition(status.Conditions, t)
@@ -188,12 +187,24 @@ func (r *AntreaMonitoringReconciler) eventOnTransition(am *monitoringv1alpha1.An
 		if before != nil && before.Status == now.Status && before.Reason == now.Reason {
 			continue
 		}
-		kind := corev1.EventTypeNormal
-		if now.Status != metav1.ConditionTrue && !progressing[now.Reason] {
-			kind = corev1.EventTypeWarning
-		}
-		r.Recorder.Eventf(am, nil, kind, now.Reason, "Check"+t, "%s is %s: %s", t, now.Status, now.Message)
+		r.Recorder.Eventf(am, nil, eventType(now, status), now.Reason, "Check"+t, "%s is %s: %s", t, now.Status, now.Message)
 	}
+}
+
+// eventType is Warning for a condition that is not True, unless it is only
+// on its way (a fresh install while Prometheus starts) or Antrea is being
+// rolled out by the operator itself (AntreaMetricsEnabled is
+// RestartInProgress): pods being replaced fail their scrapes (404 while
+// they still run with metrics off, refused while they restart), which the
+// conditions say, but nothing is wrong.
+func eventType(c *metav1.Condition, status *monitoringv1alpha1.AntreaMonitoringStatus) string {
+	if c.Status == metav1.ConditionTrue || progressing[c.Reason] {
+		return corev1.EventTypeNormal
+	}
+	if m := meta.FindStatusCondition(status.Conditions, monitoringv1alpha1.ConditionAntreaMetricsEnabled); m != nil && m.Reason == monitoringv1alpha1.ReasonRestartInProgress {
+		return corev1.EventTypeNormal
+	}
+	return corev1.EventTypeWarning
 }
 
 // listMonitorings returns every AntreaMonitoring: their wishes are combined.

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -196,5 +197,30 @@ func TestApplyHealthWritesLastScrapeRarely(t *testing.T) {
 	applyHealth(status, healthResult{}, 30*time.Second, now)
 	if status.Targets != nil || status.TargetsSummary != "" {
 		t.Errorf("disabled check left health in status: %+v", status)
+	}
+}
+
+func TestEventType(t *testing.T) {
+	cond := func(typ, status, reason string) metav1.Condition {
+		return metav1.Condition{Type: typ, Status: metav1.ConditionStatus(status), Reason: reason}
+	}
+	restarting := &monitoringv1alpha1.AntreaMonitoringStatus{Conditions: []metav1.Condition{
+		cond(monitoringv1alpha1.ConditionAntreaMetricsEnabled, "False", monitoringv1alpha1.ReasonRestartInProgress)}}
+	enabled := &monitoringv1alpha1.AntreaMonitoringStatus{Conditions: []metav1.Condition{
+		cond(monitoringv1alpha1.ConditionAntreaMetricsEnabled, "True", monitoringv1alpha1.ReasonMetricsEnabled)}}
+	disabled := cond(monitoringv1alpha1.ConditionTargetsHealthy, "False", monitoringv1alpha1.ReasonMetricsDisabled)
+	for name, tc := range map[string]struct {
+		c      metav1.Condition
+		status *monitoringv1alpha1.AntreaMonitoringStatus
+		want   string
+	}{
+		"404 while the operator's rollout replaces the pods": {disabled, restarting, corev1.EventTypeNormal},
+		"404 with the rollout done":                          {disabled, enabled, corev1.EventTypeWarning},
+		"on its way":                                         {cond(monitoringv1alpha1.ConditionTargetsHealthy, "Unknown", monitoringv1alpha1.ReasonPrometheusStarting), enabled, corev1.EventTypeNormal},
+		"True":                                               {cond(monitoringv1alpha1.ConditionReady, "True", monitoringv1alpha1.ReasonReady), enabled, corev1.EventTypeNormal},
+	} {
+		if got := eventType(&tc.c, tc.status); got != tc.want {
+			t.Errorf("%s: %s, want %s", name, got, tc.want)
+		}
 	}
 }
