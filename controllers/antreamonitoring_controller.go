@@ -55,8 +55,10 @@ type AntreaMonitoringReconciler struct {
 	// APIReader reads the API server directly: fresh reads before a write
 	// with a resourceVersion precondition.
 	APIReader client.Reader
-	Scheme    *runtime.Scheme
-	Recorder  recorder.EventRecorder
+	// CAPropagation: see manager.Options.
+	CAPropagation time.Duration
+	Scheme        *runtime.Scheme
+	Recorder      recorder.EventRecorder
 	// AntreaNamespaces are the namespaces the cache holds Antrea's
 	// ConfigMaps and workloads for (flag --antrea-namespaces).
 	AntreaNamespaces []string

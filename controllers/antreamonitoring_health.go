@@ -200,7 +200,7 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 		pods := r.managedPods(ctx, am, prom)
 		settles := settling(pods, now)
 		res = check(ctx, shards, prom.pools, judge{fleet: f, scrapeAs: prom.scrapeAs, configMap: am.Status.AntreaConfigMap,
-			caChanged: r.antreaCAChanged(ctx, am.AntreaNamespace()), now: now, settling: settles})
+			caChanged: r.antreaCAChanged(ctx, am.AntreaNamespace()), now: now, caWindow: r.CAPropagation, settling: settles})
 		if unroutedYet(res, settles) {
 			res = healthResult{pending: true, condition: &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,
 				Reason: monitoringv1alpha1.ReasonPrometheusStarting, Message: fmt.Sprintf(

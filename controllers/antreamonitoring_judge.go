@@ -24,6 +24,8 @@ type judge struct {
 	// caChanged is when ConfigMap antrea-ca was last updated after its
 	// creation (zero: never, or unknown), now the time of the check.
 	caChanged, now time.Time
+	// caWindow is caPropagation, or the reconciler's CAPropagation.
+	caWindow time.Duration
 	// settling: the managed Prometheus's pods are between one and the next
 	// or have just turned Ready (see settling): its discovery may not have
 	// found the targets yet.
@@ -32,14 +34,19 @@ type judge struct {
 
 // caPropagation is how long a changed antrea-ca may take to reach the copy
 // Prometheus reads from a mounted volume: the kubelet's sync period and its
-// ConfigMap cache, a minute each by default.
+// ConfigMap cache, a minute each by default (the reconciler's
+// CAPropagation, when set, instead).
 const caPropagation = 2 * time.Minute
 
 // caPropagating says whether antrea-ca changed so recently that Prometheus
 // may still verify with the CA from before (the controller restarted with a
 // new self-signed CA, or rotated it).
 func (j judge) caPropagating() bool {
-	return !j.caChanged.IsZero() && j.now.Sub(j.caChanged) < caPropagation
+	window := j.caWindow
+	if window <= 0 {
+		window = caPropagation
+	}
+	return !j.caChanged.IsZero() && j.now.Sub(j.caChanged) < window
 }
 
 // verdict is one pool's judgement.

@@ -3,6 +3,8 @@
 package manager
 
 import (
+	"time"
+
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -42,6 +44,10 @@ type Options struct {
 	// WrapClient, when set, wraps the client the reconciler writes with
 	// (tests count writes with it).
 	WrapClient func(client.Client) client.Client
+	// CAPropagation is how long after antrea-ca is updated a TLS failure
+	// reads as its copy still propagating (0: two minutes, a kubelet's
+	// default sync; a test world that syncs copies at once sets less).
+	CAPropagation time.Duration
 }
 
 // Scheme holds every type the operator reads or writes.
@@ -218,6 +224,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, *controllers.AntreaMonitori
 		AntreaNamespaces: o.AntreaNamespaces,
 		Access:           &controllers.PrometheusAccess{InCluster: o.InCluster, Config: cfg},
 		PrometheusCache:  PrometheusCacheOptions(),
+		CAPropagation:    o.CAPropagation,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, nil, err
