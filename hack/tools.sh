@@ -66,20 +66,25 @@ build_k8s() {
   local work="$CACHE/build/kubernetes-$K8S_VERSION"
   mkdir -p "$work"
   log "Building $* v$K8S_VERSION from the Go module proxy (kube-apiserver: about 10-15 min on 2 cores, kube-controller-manager: 3-6 min more; once)..."
-  local gomod
-  gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
   local minor=${K8S_VERSION#*.}; minor=${minor%%.*}
-  {
-    echo "module build.local/kubernetes"
-    echo
-    echo "go $(go env GOVERSION | sed 's/^go//; s/^\([0-9]*\.[0-9]*\).*/\1/')"
-    echo
-    echo "require k8s.io/kubernetes v$K8S_VERSION"
-    echo
-    # every staging module kubernetes requires at v0.0.0 -> its published version
-    grep -E '^\s+k8s\.io/[a-z0-9-]+ v0\.0\.0(\s|$)' "$gomod" | awk -v v="v0.$minor.${K8S_VERSION##*.}" '{print "replace " $1 " => " $1 " " v}'
-  } >"$work/go.mod"
-  cat >"$work/tools.go" <<'GO'
+  # The module is written and tidied once, with every command in tools.go
+  # (or a later build fails with "missing go.sum entry"); a module made for
+  # fewer commands is made again. Writing go.mod again without tidying would
+  # fail the next build with "updates to go.mod needed".
+  if ! grep -q kubelet "$work/.tidied" 2>/dev/null; then
+    local gomod
+    gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    {
+      echo "module build.local/kubernetes"
+      echo
+      echo "go $(go env GOVERSION | sed 's/^go//; s/^\([0-9]*\.[0-9]*\).*/\1/')"
+      echo
+      echo "require k8s.io/kubernetes v$K8S_VERSION"
+      echo
+      # every staging module kubernetes requires at v0.0.0 -> its published version
+      grep -E '^\s+k8s\.io/[a-z0-9-]+ v0\.0\.0(\s|$)' "$gomod" | awk -v v="v0.$minor.${K8S_VERSION##*.}" '{print "replace " $1 " => " $1 " " v}'
+    } >"$work/go.mod"
+    cat >"$work/tools.go" <<'GO'
 //go:build tools
 
 package tools
@@ -92,9 +97,7 @@ import (
 	_ "k8s.io/kubernetes/cmd/kubelet"
 )
 GO
-  # Every command is in tools.go before tidy, or a later build fails with
-  # "missing go.sum entry"; a module tidied for fewer commands is tidied again.
-  if ! grep -q kubelet "$work/.tidied" 2>/dev/null; then
+    rm -f "$work/go.sum"
     (cd "$work" && go mod tidy >&2)
     echo "kube-apiserver kube-controller-manager kube-proxy kube-scheduler kubelet" >"$work/.tidied"
   fi
