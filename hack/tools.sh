@@ -253,39 +253,36 @@ GO
   echo "$work"
 }
 
-# prometheus_operator: the real operator that turns monitors into Prometheus
-# configuration, built from source (about 12 min cold on 2 cores, once).
-prometheus_operator() {
+# prometheus_operator_cmd NAME CMD WHAT: builds prometheus-operator's command
+# cmd/CMD from its module as NAME (cached by version), links it into bin/
+# and prints its path.
+prometheus_operator_cmd() {
+  local name=$1 cmd=$2 what=$3
   local dir="$CACHE/prometheus-operator/$PROMETHEUS_OPERATOR_VERSION-$GOOS-$GOARCH"
-  if [ ! -x "$dir/prometheus-operator" ]; then
-    log "Building prometheus-operator $PROMETHEUS_OPERATOR_VERSION from the Go module proxy (about 10-15 min on 2 cores, once)..."
+  if [ ! -x "$dir/$name" ]; then
+    log "Building $name $PROMETHEUS_OPERATOR_VERSION ($what)..."
     local work
     work=$(prometheus_operator_module)
     mkdir -p "$dir"
     (cd "$work" && CGO_ENABLED=0 go build -tags tools -trimpath -ldflags "-s -w" \
-      -o "$dir/prometheus-operator.tmp" github.com/prometheus-operator/prometheus-operator/cmd/operator >&2)
-    mv "$dir/prometheus-operator.tmp" "$dir/prometheus-operator"
+      -o "$dir/$name.tmp" "github.com/prometheus-operator/prometheus-operator/cmd/$cmd" >&2)
+    mv "$dir/$name.tmp" "$dir/$name"
   fi
-  link_into_bin "$dir/prometheus-operator" "$BIN/prometheus-operator"
-  echo "$BIN/prometheus-operator"
+  link_into_bin "$dir/$name" "$BIN/$name"
+  echo "$BIN/$name"
+}
+
+# prometheus_operator: the real operator that turns monitors into Prometheus
+# configuration, built from source (about 12 min cold on 2 cores, once).
+prometheus_operator() {
+  prometheus_operator_cmd prometheus-operator operator "from the Go module proxy, about 10-15 min on 2 cores, once"
 }
 
 # prometheus_config_reloader: the sidecar prometheus-operator puts in its
 # Prometheus pods, from the same module (the in-cluster suite runs it as an
 # image); about 15 s once prometheus-operator is built.
 prometheus_config_reloader() {
-  local dir="$CACHE/prometheus-operator/$PROMETHEUS_OPERATOR_VERSION-$GOOS-$GOARCH"
-  if [ ! -x "$dir/prometheus-config-reloader" ]; then
-    log "Building prometheus-config-reloader $PROMETHEUS_OPERATOR_VERSION..."
-    local work
-    work=$(prometheus_operator_module)
-    mkdir -p "$dir"
-    (cd "$work" && CGO_ENABLED=0 go build -tags tools -trimpath -ldflags "-s -w" \
-      -o "$dir/prometheus-config-reloader.tmp" github.com/prometheus-operator/prometheus-operator/cmd/prometheus-config-reloader >&2)
-    mv "$dir/prometheus-config-reloader.tmp" "$dir/prometheus-config-reloader"
-  fi
-  link_into_bin "$dir/prometheus-config-reloader" "$BIN/prometheus-config-reloader"
-  echo "$BIN/prometheus-config-reloader"
+  prometheus_operator_cmd prometheus-config-reloader prometheus-config-reloader "about 15 s once prometheus-operator is built"
 }
 
 # prometheus_operator_crds: the CRDs of the same version as the binary, so the

@@ -156,6 +156,15 @@ func readyWithTargets(ctx context.Context, name string, within time.Duration) *m
 	return am
 }
 
+// amGone waits until AntreaMonitoring name is gone: its finalizer has
+// restored Antrea and released it.
+func amGone(ctx context.Context, name string) {
+	Eventually(func(g Gomega) {
+		err := world.Client.Get(ctx, client.ObjectKey{Name: name}, &monitoringv1alpha1.AntreaMonitoring{})
+		g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%v", err)
+	}).WithContext(ctx).WithTimeout(2 * time.Minute).Should(Succeed())
+}
+
 func antreaConf(ctx context.Context) map[string]string {
 	var cm corev1.ConfigMap
 	Expect(world.Client.Get(ctx, client.ObjectKey{Namespace: nodeworld.AntreaNamespace, Name: nodeworld.AntreaConfigMap}, &cm)).To(Succeed())
@@ -330,10 +339,7 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 	It("deleting the AntreaMonitoring restores Antrea's conf byte for byte, rolls Antrea again and keeps the data", func(ctx context.Context) {
 		rolled := names(antreaRolled(ctx, antreaBefore, true))
 		Expect(world.Client.Delete(ctx, &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: amName}})).To(Succeed())
-		Eventually(func(g Gomega) {
-			err := world.Client.Get(ctx, client.ObjectKey{Name: amName}, &monitoringv1alpha1.AntreaMonitoring{})
-			g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%v", err)
-		}).WithContext(ctx).WithTimeout(2 * time.Minute).Should(Succeed())
+		amGone(ctx, amName)
 		Expect(antreaConf(ctx)).To(Equal(originalConf))
 		antreaBefore = names(antreaRolled(ctx, rolled, false))
 		var pvc corev1.PersistentVolumeClaim
@@ -389,10 +395,7 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 		expectNoForbidden(operator)
 
 		Expect(world.Client.Delete(ctx, am)).To(Succeed())
-		Eventually(func(g Gomega) {
-			err := world.Client.Get(ctx, client.ObjectKey{Name: promopAMName}, &monitoringv1alpha1.AntreaMonitoring{})
-			g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "%v", err)
-		}).WithContext(ctx).WithTimeout(2 * time.Minute).Should(Succeed())
+		amGone(ctx, promopAMName)
 		Expect(antreaConf(ctx)).To(Equal(originalConf))
 		antreaBefore = names(antreaRolled(ctx, antreaBefore, false))
 	}, NodeTimeout(8*time.Minute))
