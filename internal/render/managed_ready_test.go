@@ -77,10 +77,7 @@ ts=2026-11-30T10:01:02.346Z caller=query_logger.go:93 level=error component=acti
 			"Deployment monitoring/antrea-prometheus is not available: container prometheus is waiting (CrashLoopBackOff); it last exited with code 2 (Error): bad flag."},
 	} {
 		got := managedReady(ref, tc.d, tc.pods, image)
-		want := metav1.Condition{Type: monitoringv1alpha1.ConditionPrometheusReady, Status: metav1.ConditionFalse, Reason: tc.reason, Message: tc.message}
-		if tc.reason == monitoringv1alpha1.ReasonPrometheusAvailable {
-			want.Status = metav1.ConditionTrue
-		}
+		want := Verdict{OK: tc.reason == monitoringv1alpha1.ReasonPrometheusAvailable, Reason: tc.reason, Message: tc.message}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 		}
