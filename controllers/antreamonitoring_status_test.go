@@ -15,7 +15,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
-	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 )
 
 func TestKeepReapplied(t *testing.T) {
@@ -141,20 +141,20 @@ func TestResolveMode(t *testing.T) {
 	tests := []struct {
 		name string
 		am   *monitoringv1alpha1.AntreaMonitoring
-		po   render.PrometheusOperatorState
+		po   observed.PrometheusOperator
 		want monitoringv1alpha1.PrometheusMode
 		cond metav1.Condition
 	}{
-		{"auto without CRDs", withMode(monitoringv1alpha1.ModeAuto), render.PrometheusOperatorState{}, monitoringv1alpha1.ModeManaged,
+		{"auto without CRDs", withMode(monitoringv1alpha1.ModeAuto), observed.PrometheusOperator{}, monitoringv1alpha1.ModeManaged,
 			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoManaged,
 				Message: "Mode Auto chose Managed: prometheus-operator's CRDs are not installed."}},
-		{"auto with CRDs but no Prometheus", withMode(""), render.PrometheusOperatorState{Served: true}, monitoringv1alpha1.ModeManaged,
+		{"auto with CRDs but no Prometheus", withMode(""), observed.PrometheusOperator{Served: true}, monitoringv1alpha1.ModeManaged,
 			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoManaged,
 				Message: "Mode Auto chose Managed: no Prometheus object exists."}},
-		{"auto with a Prometheus", withMode(monitoringv1alpha1.ModeAuto), render.PrometheusOperatorState{Served: true, Prometheuses: one}, monitoringv1alpha1.ModePrometheusOperator,
+		{"auto with a Prometheus", withMode(monitoringv1alpha1.ModeAuto), observed.PrometheusOperator{Served: true, Prometheuses: one}, monitoringv1alpha1.ModePrometheusOperator,
 			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoPrometheusOperator,
 				Message: "Mode Auto chose PrometheusOperator: prometheus-operator's CRDs are installed and a Prometheus object exists."}},
-		{"explicit", withMode(monitoringv1alpha1.ModeScrapeConfig), render.PrometheusOperatorState{Served: true, Prometheuses: one}, monitoringv1alpha1.ModeScrapeConfig,
+		{"explicit", withMode(monitoringv1alpha1.ModeScrapeConfig), observed.PrometheusOperator{Served: true, Prometheuses: one}, monitoringv1alpha1.ModeScrapeConfig,
 			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonModeExplicit,
 				Message: "spec.prometheus.mode is ScrapeConfig."}},
 	}

@@ -9,7 +9,6 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -344,45 +343,4 @@ func jsonEqual(a, b any) (bool, error) {
 		}
 	}
 	return reflect.DeepEqual(na, nb), nil
-}
-
-type objectKey struct {
-	gvk       schema.GroupVersionKind
-	namespace string
-	name      string
-}
-
-// prune deletes the AntreaMonitoring's objects (by OwnerLabel, from the
-// cache) of the kinds the render names to prune that it does not want: what
-// a mode switch or a changed namespace left behind. prometheus-operator
-// kinds whose CRD is not served are skipped.
-func (r *AntreaMonitoringReconciler) prune(ctx context.Context, owner string, rendered *render.Rendered, served func(render.Kind) bool) error {
-	keep := map[objectKey]bool{}
-	for _, o := range rendered.Objects {
-		keep[objectKey{o.GetObjectKind().GroupVersionKind(), o.GetNamespace(), o.GetName()}] = true
-	}
-	for _, kind := range rendered.Prune {
-		if !served(kind) {
-			continue
-		}
-		list := kind.NewList()
-		if err := r.List(ctx, list, client.MatchingLabels{render.OwnerLabel: owner}); err != nil {
-			return fmt.Errorf("listing %s objects to prune: %w", kind.GVK.Kind, err)
-		}
-		items, err := meta.ExtractList(list)
-		if err != nil {
-			return err
-		}
-		for _, item := range items {
-			obj := item.(client.Object)
-			if keep[objectKey{kind.GVK, obj.GetNamespace(), obj.GetName()}] {
-				continue
-			}
-			if err := r.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
-				return fmt.Errorf("pruning %s %s: %w", kind.GVK.Kind, klog.KObj(obj), err)
-			}
-			logf.FromContext(ctx).Info("Pruned object the current mode no longer wants", "kind", kind.GVK.Kind, "object", klog.KObj(obj))
-		}
-	}
-	return nil
 }
