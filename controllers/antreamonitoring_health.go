@@ -290,12 +290,12 @@ func (r *AntreaMonitoringReconciler) recentCheck(am *monitoringv1alpha1.AntreaMo
 	return res, true
 }
 
-// scrapeInterval is spec.prometheus.scrapeInterval (30s when unset).
+// scrapeInterval is spec.prometheus.scrapeInterval (its default when unset).
 func scrapeInterval(am *monitoringv1alpha1.AntreaMonitoring) time.Duration {
 	if d, err := am.Spec.Prometheus.ScrapeInterval.Duration(); err == nil && d > 0 {
 		return d
 	}
-	return 30 * time.Second
+	return monitoringv1alpha1.DefaultScrapeInterval
 }
 
 // forget drops a deleted AntreaMonitoring's last check.

@@ -80,7 +80,7 @@ func TestPlanPrometheus(t *testing.T) {
 			cluster: observed.Cluster{Namespaces: ns("monitoring"), Deployments: map[types.NamespacedName]*appsv1.Deployment{{Namespace: "monitoring", Name: "antrea-prometheus"}: available}},
 			want: []metav1.Condition{explicit("Managed"),
 				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "Prometheus monitoring/antrea-prometheus is configured with jobs antrea-controllers and antrea-agents."),
-				cond(monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionTrue, monitoringv1alpha1.ReasonPrometheusAvailable, "Deployment monitoring/antrea-prometheus is available.")}},
+				cond(monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionTrue, monitoringv1alpha1.ReasonDeploymentAvailable, "Deployment monitoring/antrea-prometheus is available.")}},
 		{name: "scrape config, namespace missing", am: am(scrapeConfig), cluster: observed.Cluster{Namespaces: ns()},
 			want: []metav1.Condition{explicit("ScrapeConfig"),
 				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNamespaceNotFound, "Namespace prom (spec.prometheus.scrapeConfig.namespace) does not exist.")}},
@@ -119,7 +119,7 @@ func TestPlanPrometheus(t *testing.T) {
 			rendered: true, cluster: observed.Cluster{Namespaces: ns("kps"), PrometheusOperator: served},
 			pools: []string{"serviceMonitor/kps/antrea-controllers/0", "podMonitor/kps/antrea-agents/0"},
 			want: []metav1.Condition{
-				cond(monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoPrometheusOperator,
+				cond(monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoFoundPrometheusOperator,
 					"Mode Auto chose PrometheusOperator: prometheus-operator's CRDs are installed and a Prometheus object exists."),
 				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotSelectedByPrometheus,
 					"ServiceMonitor kps/antrea-controllers: labels release=kps missing (serviceMonitorSelector); add them to spec.prometheus.prometheusOperator.labels; "+

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/prometheus/common/model"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -123,7 +122,7 @@ func planPrometheus(am *monitoringv1alpha1.AntreaMonitoring, c *observed.Cluster
 	in := render.Input{
 		Owner:              render.Owner{APIVersion: monitoringv1alpha1.GroupVersion.String(), Kind: "AntreaMonitoring", Name: am.Name, UID: am.UID},
 		AntreaNamespace:    am.AntreaNamespace(),
-		ScrapeInterval:     cmp.Or(string(am.Spec.Prometheus.ScrapeInterval), model.Duration(monitoringv1alpha1.DefaultScrapeInterval).String()),
+		ScrapeInterval:     string(cmp.Or(am.Spec.Prometheus.ScrapeInterval, monitoringv1alpha1.DefaultScrapeIntervalSetting)),
 		Mode:               mode,
 		Alerts:             am.AlertsEnabled(),
 		Dashboard:          am.Spec.Dashboard.Enabled,
@@ -225,14 +224,14 @@ func resolveMode(am *monitoringv1alpha1.AntreaMonitoring, po observed.Prometheus
 		return mode, modeResolved(monitoringv1alpha1.ReasonModeExplicit, fmt.Sprintf("spec.prometheus.mode is %s.", mode))
 	}
 	if po.Served && len(po.Prometheuses) > 0 {
-		return monitoringv1alpha1.ModePrometheusOperator, modeResolved(monitoringv1alpha1.ReasonAutoPrometheusOperator,
+		return monitoringv1alpha1.ModePrometheusOperator, modeResolved(monitoringv1alpha1.ReasonAutoFoundPrometheusOperator,
 			"Mode Auto chose PrometheusOperator: prometheus-operator's CRDs are installed and a Prometheus object exists.")
 	}
 	why := "prometheus-operator's CRDs are not installed"
 	if po.Served {
 		why = "no Prometheus object exists"
 	}
-	return monitoringv1alpha1.ModeManaged, modeResolved(monitoringv1alpha1.ReasonAutoManaged, "Mode Auto chose Managed: "+why+".")
+	return monitoringv1alpha1.ModeManaged, modeResolved(monitoringv1alpha1.ReasonAutoNoPrometheusOperator, "Mode Auto chose Managed: "+why+".")
 }
 
 // ensureNamespaces creates the namespaces the mode needs that do not exist

@@ -146,13 +146,13 @@ func TestResolveMode(t *testing.T) {
 		cond metav1.Condition
 	}{
 		{"auto without CRDs", withMode(monitoringv1alpha1.ModeAuto), observed.PrometheusOperator{}, monitoringv1alpha1.ModeManaged,
-			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoManaged,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoNoPrometheusOperator,
 				Message: "Mode Auto chose Managed: prometheus-operator's CRDs are not installed."}},
 		{"auto with CRDs but no Prometheus", withMode(""), observed.PrometheusOperator{Served: true}, monitoringv1alpha1.ModeManaged,
-			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoManaged,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoNoPrometheusOperator,
 				Message: "Mode Auto chose Managed: no Prometheus object exists."}},
 		{"auto with a Prometheus", withMode(monitoringv1alpha1.ModeAuto), observed.PrometheusOperator{Served: true, Prometheuses: one}, monitoringv1alpha1.ModePrometheusOperator,
-			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoPrometheusOperator,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoFoundPrometheusOperator,
 				Message: "Mode Auto chose PrometheusOperator: prometheus-operator's CRDs are installed and a Prometheus object exists."}},
 		{"explicit", withMode(monitoringv1alpha1.ModeScrapeConfig), observed.PrometheusOperator{Served: true, Prometheuses: one}, monitoringv1alpha1.ModeScrapeConfig,
 			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonModeExplicit,

@@ -32,18 +32,18 @@ func managedReady(ref types.NamespacedName, d *appsv1.Deployment, pods []corev1.
 	if d != nil {
 		for _, dc := range d.Status.Conditions {
 			if dc.Type == appsv1.DeploymentAvailable && dc.Status == corev1.ConditionTrue {
-				return Verdict{OK: true, Reason: monitoringv1alpha1.ReasonPrometheusAvailable, Message: name + " is available."}
+				return Verdict{OK: true, Reason: monitoringv1alpha1.ReasonDeploymentAvailable, Message: name + " is available."}
 			}
 		}
 		for _, dc := range d.Status.Conditions {
 			if dc.Type == appsv1.DeploymentReplicaFailure && dc.Status == corev1.ConditionTrue {
-				return Verdict{Reason: monitoringv1alpha1.ReasonPrometheusUnavailable,
+				return Verdict{Reason: monitoringv1alpha1.ReasonDeploymentUnavailable,
 					Message: fmt.Sprintf("%s is not available: its pod cannot be created (%s): %s", name, dc.Reason, bounded(dc.Message))}
 			}
 		}
 	}
 	if problem := podProblem(pods, image); problem != "" {
-		return Verdict{Reason: monitoringv1alpha1.ReasonPrometheusUnavailable,
+		return Verdict{Reason: monitoringv1alpha1.ReasonDeploymentUnavailable,
 			Message: fmt.Sprintf("%s is not available: %s", name, problem)}
 	}
 	return Verdict{Reason: monitoringv1alpha1.ReasonPrometheusStarting,

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -66,9 +67,9 @@ func ManagedDefaults(m *monitoringv1alpha1.ManagedPrometheus) monitoringv1alpha1
 	if m != nil {
 		out = *m.DeepCopy()
 	}
-	out.Namespace = defaultString(out.Namespace, "monitoring")
-	out.Image = defaultString(out.Image, "quay.io/prometheus/prometheus:v2.46.0")
-	out.Retention = monitoringv1alpha1.Duration(defaultString(string(out.Retention), "15d"))
+	out.Namespace = defaultString(out.Namespace, monitoringv1alpha1.DefaultManagedNamespace)
+	out.Image = defaultString(out.Image, monitoringv1alpha1.DefaultPrometheusImage)
+	out.Retention = cmp.Or(out.Retention, monitoringv1alpha1.DefaultRetentionSetting)
 	return out
 }
 

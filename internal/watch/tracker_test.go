@@ -95,8 +95,8 @@ func podWatch(crd string) Watch {
 func TestTrackerNilAndZero(t *testing.T) {
 	ctx := testContext()
 	for name, tr := range map[string]*Tracker{
-		"nil":                       nil,
-		"zero":                      {},
+		"nil":                        nil,
+		"zero":                       {},
 		"without a controller (nil)": NewTracker(&fakeManager{cache: &fakeCache{}}, nil),
 	} {
 		t.Run(name, func(t *testing.T) {
