@@ -78,7 +78,8 @@ func (r *AntreaMonitoringReconciler) finalize(ctx context.Context, am *monitorin
 		}
 	}
 	if len(owners(all)) > 0 {
-		if _, err := r.reconcileRBAC(ctx, all); err != nil {
+		legacy, err := r.gatherLegacyRoles(ctx)
+		if _, err := r.reconcileRBAC(ctx, all, legacy, err); err != nil {
 			return fmt.Errorf("dropping this AntreaMonitoring from the ClusterRoles' owners: %w", err)
 		}
 	}

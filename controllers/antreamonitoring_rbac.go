@@ -5,11 +5,9 @@ import (
 	"fmt"
 
 	rbacv1 "k8s.io/api/rbac/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -20,7 +18,7 @@ import (
 // rbacPhase applies the ClusterRoles Prometheus is bound to. Its condition
 // is RBACReady.
 func (r *AntreaMonitoringReconciler) rbacPhase(ctx context.Context, s *scope) result {
-	c, err := r.reconcileRBAC(ctx, s.all)
+	c, err := r.reconcileRBAC(ctx, s.all, s.legacyRoles, s.legacyRolesErr)
 	return result{conditions: []metav1.Condition{c}, err: err}
 }
 
@@ -28,32 +26,43 @@ func (r *AntreaMonitoringReconciler) rbacPhase(ctx context.Context, s *scope) re
 // Antrea's guide, owned by every live AntreaMonitoring, and repairs them
 // when edited. Roles it did not create (such as the guide's prometheus and
 // prometheus-antrea, made by hand) are never changed, owned or deleted.
-func (r *AntreaMonitoringReconciler) reconcileRBAC(ctx context.Context, all []monitoringv1alpha1.AntreaMonitoring) (metav1.Condition, error) {
-	err := r.releaseLegacyRoles(ctx)
+func (r *AntreaMonitoringReconciler) reconcileRBAC(ctx context.Context, all []monitoringv1alpha1.AntreaMonitoring, legacy []*rbacv1.ClusterRole, legacyErr error) (metav1.Condition, error) {
+	err := legacyErr
+	if err == nil {
+		err = r.releaseLegacyRoles(ctx, legacy)
+	}
 	if err == nil {
 		err = r.applyAll(ctx, render.ClusterRoles(owners(all)), sharedOwnership)
 	}
 	return rbacReady(err)
 }
 
-// releaseLegacyRoles lets go of the ClusterRoles prometheus and
+// gatherLegacyRoles reads, from the cache, the ClusterRoles prometheus and
 // prometheus-antrea that earlier versions of the operator applied (and
-// labelled and owned) under the guide's names, which an admin may have
-// created by hand and may bind elsewhere: it drops its labels and
-// ownerReferences, so the garbage collector never deletes them and the
-// operator never sees them again, and keeps their rules.
-func (r *AntreaMonitoringReconciler) releaseLegacyRoles(ctx context.Context) error {
+// labelled and owned) under the guide's names. The cache holds only
+// ClusterRoles with the operator's labels: a role of that name made by hand
+// is not found.
+func (r *AntreaMonitoringReconciler) gatherLegacyRoles(ctx context.Context) ([]*rbacv1.ClusterRole, error) {
+	var out []*rbacv1.ClusterRole
 	for _, name := range render.LegacyClusterRoles {
-		var role rbacv1.ClusterRole
-		if err := r.Get(ctx, types.NamespacedName{Name: name}, &role); err != nil {
-			if apierrors.IsNotFound(err) { // absent, or not labelled by the operator
-				continue
-			}
-			return fmt.Errorf("reading ClusterRole %s: %w", name, err)
+		role, err := getOptional[rbacv1.ClusterRole](ctx, r.Client, "", name)
+		if err != nil {
+			return nil, fmt.Errorf("reading ClusterRole %s: %w", name, err)
 		}
-		if !sharedOwnership(&role) {
-			continue
+		if role != nil && sharedOwnership(role) {
+			out = append(out, role)
 		}
+	}
+	return out, nil
+}
+
+// releaseLegacyRoles lets go of the legacy roles (see gatherLegacyRoles),
+// which an admin may have created by hand and may bind elsewhere: it drops
+// their labels and ownerReferences, so the garbage collector never deletes
+// them and the operator never sees them again, and keeps their rules.
+func (r *AntreaMonitoringReconciler) releaseLegacyRoles(ctx context.Context, legacy []*rbacv1.ClusterRole) error {
+	for _, role := range legacy {
+		name := role.Name
 		rules := make([]any, 0, len(role.Rules))
 		for _, rule := range role.Rules {
 			u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&rule)

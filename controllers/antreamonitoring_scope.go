@@ -7,6 +7,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -61,6 +62,10 @@ type scope struct {
 	// fleet is what Antrea runs: the pods the health check expects.
 	fleet    fleet
 	fleetErr error
+	// legacyRoles are the guide-named ClusterRoles earlier versions of the
+	// operator owned, to let go of (see gatherLegacyRoles).
+	legacyRoles    []*rbacv1.ClusterRole
+	legacyRolesErr error
 
 	// status is the status being built: each phase fills its own fields;
 	// writeStatus adds the conditions and writes it once.
@@ -103,6 +108,7 @@ func (r *AntreaMonitoringReconciler) gather(ctx context.Context, am *monitoringv
 	s.running = runningAntrea(s.reported(), s.antrea.confs)
 	s.cluster, s.clusterErr = r.gatherCluster(ctx, am, s.info.agents, s.infoErr)
 	s.fleet, s.fleetErr = r.gatherFleet(ctx, am.AntreaNamespace())
+	s.legacyRoles, s.legacyRolesErr = r.gatherLegacyRoles(ctx)
 	return s
 }
 
