@@ -310,13 +310,13 @@ func agentVersionSet(info antreaInfo) []string {
 // condition; a failed read fails the reconcile (and the status keeps what
 // it last said).
 func (r *AntreaMonitoringReconciler) antreaInfoPhase(_ context.Context, s *scope) result {
-	applyAntrea(s.status, s.reported(), s.running, s.antrea.confs != nil)
+	reportAntrea(s.status, s.reported(), s.running, s.antrea.confs != nil)
 	return result{err: s.infoErr}
 }
 
-// applyAntrea writes what Antrea reports and which families it holds at
+// reportAntrea writes what Antrea reports and which families it holds at
 // zero into status. inactiveMetrics needs Antrea's confs (confsRead).
-func applyAntrea(status *monitoringv1alpha1.AntreaMonitoringStatus, info antreaInfo, a catalog.Antrea, confsRead bool) {
+func reportAntrea(status *monitoringv1alpha1.AntreaMonitoringStatus, info antreaInfo, a catalog.Antrea, confsRead bool) {
 	status.AntreaVersion, status.AgentVersions, status.InactiveMetrics = "", nil, nil
 	if info.known {
 		status.AntreaVersion = truncate(info.controllerVersion, maxVersionLength)

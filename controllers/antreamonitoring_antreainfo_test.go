@@ -172,7 +172,7 @@ func TestRunningAntrea(t *testing.T) {
 	}
 }
 
-func TestApplyAntrea(t *testing.T) {
+func TestReportAntrea(t *testing.T) {
 	v27 := catalog.Antrea{Version: catalog.ParseVersion("v2.7.0")}
 	long := "v2.8.0-dev-" + strings.Repeat("0123456789", 10)
 	tests := []struct {
@@ -213,7 +213,7 @@ func TestApplyAntrea(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			status := &monitoringv1alpha1.AntreaMonitoringStatus{AntreaVersion: "v0.0.1", AgentVersions: []string{"stale"},
 				InactiveMetrics: []monitoringv1alpha1.InactiveMetrics{{Condition: "stale"}}}
-			applyAntrea(status, tt.info, tt.a, tt.confsRead)
+			reportAntrea(status, tt.info, tt.a, tt.confsRead)
 			if diff := cmp.Diff(tt.want, *status); diff != "" {
 				t.Errorf("status (-want +got):\n%s", diff)
 			}
@@ -348,7 +348,7 @@ func TestLastReportedKeepsTheStatus(t *testing.T) {
 	} {
 		info := lastReported(&before)
 		after := before.DeepCopy()
-		applyAntrea(after, info, runningAntrea(info, nil), false)
+		reportAntrea(after, info, runningAntrea(info, nil), false)
 		if diff := cmp.Diff(before, *after); diff != "" {
 			t.Errorf("status changed (-before +after):\n%s", diff)
 		}

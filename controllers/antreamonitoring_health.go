@@ -110,7 +110,7 @@ func (r *AntreaMonitoringReconciler) prometheusOperatorShards(ctx context.Contex
 // fails the reconcile when reading Antrea's pods failed.
 func (r *AntreaMonitoringReconciler) healthPhase(ctx context.Context, s *scope) result {
 	hc := r.checkHealth(ctx, s)
-	applyHealth(s.status, hc, s.am.Spec.HealthCheck.IntervalDuration(), s.now)
+	reportHealth(s.status, hc, s.am.Spec.HealthCheck.IntervalDuration(), s.now)
 	res := result{requeueAfter: hc.requeueAfter, err: s.fleetErr}
 	if hc.condition != nil {
 		res.conditions = []metav1.Condition{*hc.condition}
@@ -341,9 +341,9 @@ func check(ctx context.Context, shards []health.Shard, pools []render.Pool, j ju
 	return res
 }
 
-// applyHealth writes the check into status; lastScrape alone refreshes at
+// reportHealth writes the check into status; lastScrape alone refreshes at
 // most every ten intervals, so a steady healthy state writes rarely.
-func applyHealth(status *monitoringv1alpha1.AntreaMonitoringStatus, res healthResult, interval time.Duration, now time.Time) {
+func reportHealth(status *monitoringv1alpha1.AntreaMonitoringStatus, res healthResult, interval time.Duration, now time.Time) {
 	if res.condition == nil {
 		status.Targets, status.TargetsSummary, status.MissingMetrics = nil, "", nil
 		return

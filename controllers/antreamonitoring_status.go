@@ -21,6 +21,7 @@ import (
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/ssa"
 )
 
 // This file builds every condition of the status, from what the phases
@@ -255,7 +256,7 @@ func targetsUnknown(reason, message string) *metav1.Condition {
 // says an object in the operator's way is not its own (not an error to
 // retry: the user must act).
 func notOwnedCondition(condType string, err error) (metav1.Condition, bool) {
-	var notOwned *NotOwnedError
+	var notOwned *ssa.NotOwnedError
 	if !errors.As(err, &notOwned) {
 		return metav1.Condition{}, false
 	}

@@ -171,30 +171,30 @@ func TestResolveMode(t *testing.T) {
 	}
 }
 
-func TestApplyHealthWritesLastScrapeRarely(t *testing.T) {
+func TestReportHealthWritesLastScrapeRarely(t *testing.T) {
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) *metav1.Time { return &metav1.Time{Time: now.Add(-d)} }
 	cond := &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionTrue}
 	status := &monitoringv1alpha1.AntreaMonitoringStatus{Targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(time.Minute)}}}
 
 	// Same counts, a newer scrape, stored one a minute old (< 10 intervals): kept.
-	applyHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(0)}}, summary: "1/1"}, 30*time.Second, now)
+	reportHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(0)}}, summary: "1/1"}, 30*time.Second, now)
 	if !status.Targets[0].LastScrape.Equal(at(time.Minute)) {
 		t.Errorf("lastScrape refreshed although nothing else changed")
 	}
 	// Stored one older than ten intervals: refreshed.
 	status.Targets[0].LastScrape = at(6 * time.Minute)
-	applyHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(0)}}, summary: "1/1"}, 30*time.Second, now)
+	reportHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(0)}}, summary: "1/1"}, 30*time.Second, now)
 	if !status.Targets[0].LastScrape.Equal(at(0)) {
 		t.Errorf("stale lastScrape not refreshed")
 	}
 	// Counts changed: written at once.
-	applyHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Down: 1, LastError: "x", LastScrape: at(0)}}, summary: "0/1"}, 30*time.Second, now)
+	reportHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Down: 1, LastError: "x", LastScrape: at(0)}}, summary: "0/1"}, 30*time.Second, now)
 	if status.Targets[0].Down != 1 || status.TargetsSummary != "0/1" {
 		t.Errorf("changed health not written: %+v", status)
 	}
 	// Check disabled: health fields cleared.
-	applyHealth(status, healthResult{}, 30*time.Second, now)
+	reportHealth(status, healthResult{}, 30*time.Second, now)
 	if status.Targets != nil || status.TargetsSummary != "" {
 		t.Errorf("disabled check left health in status: %+v", status)
 	}

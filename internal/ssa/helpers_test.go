@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
@@ -45,10 +46,10 @@ var testScheme = func() *runtime.Scheme {
 func rendered(t *testing.T) []client.Object {
 	t.Helper()
 	owner := render.Owner{APIVersion: "monitoring.antrea.io/v1alpha1", Kind: "AntreaMonitoring", Name: "antrea", UID: types.UID("6d1f4a52-0000-4000-8000-000000000001")}
-	cluster := &render.Cluster{
+	cluster := &observed.Cluster{
 		Namespaces:      map[string]*corev1.Namespace{},
 		ServiceAccounts: map[types.NamespacedName]bool{{Namespace: "prom", Name: "prometheus"}: true},
-		PrometheusOperator: render.PrometheusOperatorState{Served: true, Established: map[string]bool{},
+		PrometheusOperator: observed.PrometheusOperator{Served: true, Established: map[string]bool{},
 			Versions:     map[string]string{render.ServiceMonitorCRD: "0.93.1", render.ScrapeConfigCRD: "0.93.1"},
 			Prometheuses: []promv1.Prometheus{{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "kps"}}}},
 	}
@@ -69,11 +70,12 @@ func rendered(t *testing.T) []client.Object {
 	for _, name := range []string{"managed", "scrapeconfig", "monitors", "scrapeconfig objects"} {
 		am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: owner.Name, UID: owner.UID}}
 		am.Spec.Prometheus = specs[name]
-		in := render.Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: specs[name].Mode,
-			ControllerCA: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", Alerts: true, Dashboard: true}
-		if c := render.Modes[in.Mode].Plan(am, cluster, &in); c != nil {
-			t.Fatalf("%s: Plan blocked: %+v", name, c)
+		target, blocked := render.Modes[specs[name].Mode].Plan(am, cluster)
+		if blocked != nil {
+			t.Fatalf("%s: Plan blocked: %+v", name, blocked)
 		}
+		in := render.Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: specs[name].Mode,
+			ControllerCA: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", Alerts: true, Dashboard: true}.For(target)
 		r, err := render.Render(in)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
