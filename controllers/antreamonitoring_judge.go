@@ -181,7 +181,7 @@ func (j judge) explain(c health.ErrorClass) (string, string) {
 // pool is unhealthy, Unknown while one is still pending, True only when
 // every pool has every target up.
 func (j judge) overall(vs []verdict) (*metav1.Condition, bool) {
-	c := targetsHealthy(metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp, "")
+	status, reason := metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp
 	var counts, problems []string
 	pending := false
 	for _, v := range vs {
@@ -192,16 +192,14 @@ func (j judge) overall(vs []verdict) (*metav1.Condition, bool) {
 		}
 		problems = append(problems, v.message)
 		switch {
-		case c.Status == metav1.ConditionTrue, c.Status == metav1.ConditionUnknown && v.status == metav1.ConditionFalse:
-			c.Status, c.Reason = v.status, v.reason
-		case c.Status == v.status && c.Reason != v.reason && v.status == metav1.ConditionFalse:
-			c.Reason = monitoringv1alpha1.ReasonTargetsDown
+		case status == metav1.ConditionTrue, status == metav1.ConditionUnknown && v.status == metav1.ConditionFalse:
+			status, reason = v.status, v.reason
+		case status == v.status && reason != v.reason && v.status == metav1.ConditionFalse:
+			reason = monitoringv1alpha1.ReasonTargetsDown
 		}
 	}
 	if len(problems) == 0 {
-		c.Message = fmt.Sprintf("Every Antrea pod is scraped and up (%s).", strings.Join(counts, ", "))
-		return c, false
+		return targetsHealthy(status, reason, fmt.Sprintf("Every Antrea pod is scraped and up (%s).", strings.Join(counts, ", "))), false
 	}
-	c.Message = strings.Join(problems, " ") + " (" + strings.Join(counts, ", ") + ")"
-	return c, pending
+	return targetsHealthy(status, reason, strings.Join(problems, " ")+" ("+strings.Join(counts, ", ")+")"), pending
 }
