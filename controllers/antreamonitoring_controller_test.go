@@ -6,11 +6,14 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
+	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -84,5 +87,58 @@ func TestWriteStatus(t *testing.T) {
 				t.Errorf("an unchanged status was written again (%d writes, %v)", patches, err)
 			}
 		})
+	}
+}
+
+// TestGatherReadsOnly: gather takes the reconcile's time from the injected
+// clock, reads what Antrea's namespace holds, and writes nothing.
+func TestGatherReadsOnly(t *testing.T) {
+	scheme := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, monitoringv1alpha1.AddToScheme, apiextensionsv1.AddToScheme} {
+		if err := add(scheme); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "antrea-config"},
+		Data: map[string]string{"antrea-agent.conf": "", "antrea-controller.conf": ""}}
+	writes := 0
+	count := func() { writes++ }
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(conf).WithInterceptorFuncs(interceptor.Funcs{
+		Create: func(context.Context, client.WithWatch, client.Object, ...client.CreateOption) error {
+			count()
+			return nil
+		},
+		Update: func(context.Context, client.WithWatch, client.Object, ...client.UpdateOption) error {
+			count()
+			return nil
+		},
+		Patch: func(context.Context, client.WithWatch, client.Object, client.Patch, ...client.PatchOption) error {
+			count()
+			return nil
+		},
+		Apply: func(context.Context, client.WithWatch, runtime.ApplyConfiguration, ...client.ApplyOption) error {
+			count()
+			return nil
+		},
+		Delete: func(context.Context, client.WithWatch, client.Object, ...client.DeleteOption) error {
+			count()
+			return nil
+		},
+	}).Build()
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	r := &AntreaMonitoringReconciler{Client: c, APIReader: c, AntreaNamespaces: []string{"kube-system"}, Clock: clocktesting.NewFakePassiveClock(t0)}
+	am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "a", Generation: 1}}
+	s := r.gather(context.Background(), am, []monitoringv1alpha1.AntreaMonitoring{*am})
+	if !s.now.Equal(t0) {
+		t.Errorf("now = %s, want the injected clock's %s", s.now, t0)
+	}
+	if !s.antrea.watched || s.antrea.err != nil || !s.antrea.resolved.Found || s.antrea.confs == nil || s.antrea.confs.Name != "antrea-config" {
+		t.Errorf("Antrea's configuration as gathered: %+v", s.antrea)
+	}
+	if s.clusterErr != nil || s.cluster == nil || s.fleetErr != nil || s.infoErr != nil {
+		t.Errorf("gather failed: cluster %v, fleet %v, info %v", s.clusterErr, s.fleetErr, s.infoErr)
+	}
+	if writes != 0 {
+		t.Errorf("gather made %d writes; it only reads", writes)
 	}
 }
