@@ -1,3 +1,5 @@
+//go:build envtest
+
 package envtest
 
 import (
@@ -392,7 +394,7 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 
 		By("installing prometheus-operator's CRDs while the operator runs")
 		dir := os.Getenv("PROMETHEUS_OPERATOR_CRDS")
-		Expect(dir).NotTo(BeEmpty(), "PROMETHEUS_OPERATOR_CRDS is set by 'make test'")
+		Expect(dir).NotTo(BeEmpty(), "PROMETHEUS_OPERATOR_CRDS is set by 'make test-envtest'")
 		_, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: []string{dir}, ErrorIfPathMissing: true})
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func(g Gomega) {
