@@ -104,7 +104,7 @@ test: verify-gen vet ## verify-gen, vet, then every tier: unit, promtool, envtes
 	profiles=; for tier in $(TIERS); do [ ! -f cover.$$tier.out ] || profiles="$$profiles cover.$$tier.out"; done; \
 	if [ -n "$$profiles" ]; then \
 	  { head -qn1 $$profiles | sort -u; for p in $$profiles; do sed 1d $$p; done; } > cover.out; rm -f $$profiles; \
-	  echo "==> coverage of $(COVERPKG) by the tiers$$(echo "$$profiles" | sed 's/cover\.\([a-z]*\)\.out/\1/g') (cover.out):"; \
+	  echo "==> coverage of $(COVERPKG) by the tiers$$(echo "$$profiles" | sed 's/cover\.\([a-z0-9]*\)\.out/\1/g') (cover.out):"; \
 	  go tool cover -func cover.out | tail -1; \
 	fi; \
 	if [ -n "$$failed" ]; then echo "==> FAILED:$$failed (test-incluster not run)"; exit 1; fi
