@@ -46,13 +46,17 @@ verify-gen: manifests generate chart-sync docs ## Regenerate and fail on any dif
 fmt: ## go fmt.
 	go fmt ./...
 
+# The build tags of the test tiers beyond the unit tests: each tier's test
+# files carry one (see "Tests" below). vet and lint see every file.
+TEST_TAGS := promtool,envtest,packaging,e2e,incluster
+
 .PHONY: vet
-vet: ## go vet.
-	go vet ./...
+vet: ## go vet, every test tier's files included (-tags $(TEST_TAGS)).
+	go vet -tags $(TEST_TAGS) ./...
 
 .PHONY: lint
-lint: ## golangci-lint (pinned, installed into bin/).
-	$(GOLANGCI_LINT) run ./...
+lint: ## golangci-lint (pinned, installed into bin/), every test tier's files included.
+	$(GOLANGCI_LINT) run --build-tags $(TEST_TAGS) ./...
 
 # prometheus-operator's CRDs, generated from the same version as the real
 # prometheus-operator binary the end-to-end suite runs (hack/tools.sh), so the
@@ -62,17 +66,83 @@ PROMETHEUS_OPERATOR_CRDS := $(BIN)/crds/monitoring.coreos.com
 prometheus-operator-crds:
 	@hack/tools.sh prometheus-operator-crds >/dev/null
 
+##@ Tests
+#
+# The tiers, fastest first; each can run alone, and `make test` runs them all.
+#   test-unit       go test ./..., no tag, no binary: what a plain checkout runs.
+#   test-promtool   build tag promtool: real promtool and Prometheus against the rendered configs and rules.
+#   test-envtest    build tag envtest: the envtest suite (kube-apiserver, etcd, kube-controller-manager).
+#   test-packaging  build tag packaging: the Helm chart and the kustomize overlay, applied to a real API server.
+#   test-e2e        build tag e2e: real Prometheus and prometheus-operator scraping simulated Antrea.
+#   test-incluster  build tag incluster: the chart on a real node (root).
+# A tagged suite whose binaries are not set fails, naming its make target; none skips.
+
+# make test sets COVER=1: each tier but the in-cluster one then writes
+# cover.<tier>.out over COVERPKG (or the part of it the tier's packages
+# import, $(2)), and make test merges them into cover.out.
+COVERPKG := ./api/...,./controllers/...,./internal/...
+cover = $(if $(COVER),-coverpkg=$(or $(2),$(COVERPKG)) -coverprofile cover.$(1).out)
+# The suites run alone print every spec; make test runs them quietly (GINKGO_V=).
+GINKGO_V ?= -v -ginkgo.v
+
+# The tests of the files tagged promtool, and their packages: test-promtool
+# runs only those (the packages' other tests are test-unit's).
+PROMTOOL_FILES = $(shell grep -rlx --include='*_test.go' '//go:build promtool' internal)
+PROMTOOL_PKGS = $(sort $(patsubst %/,./%,$(dir $(PROMTOOL_FILES))))
+PROMTOOL_TESTS = $(shell grep -ho '^func Test[[:alnum:]_]*' $(PROMTOOL_FILES) | sed 's/^func //' | paste -sd '|')
+
+TIERS := unit promtool envtest packaging e2e
+comma := ,
+
 .PHONY: test
-test: verify-gen vet prometheus-operator-crds ## Unit, golden (promtool), envtest, packaging (Helm, kustomize), end-to-end (real Prometheus) and in-cluster (real node) tests.
+test: verify-gen vet ## verify-gen, vet, then every tier: unit, promtool, envtest, packaging, e2e (coverage over them) and in-cluster (real node, root).
+	@rm -f cover.out $(TIERS:%=cover.%.out); failed=; \
+	for tier in $(TIERS); do \
+	  echo "==> make test-$$tier"; \
+	  $(MAKE) --no-print-directory test-$$tier COVER=1 GINKGO_V= || failed="$$failed test-$$tier"; \
+	done; \
+	profiles=; for tier in $(TIERS); do [ ! -f cover.$$tier.out ] || profiles="$$profiles cover.$$tier.out"; done; \
+	if [ -n "$$profiles" ]; then \
+	  { head -qn1 $$profiles | sort -u; for p in $$profiles; do sed 1d $$p; done; } > cover.out; rm -f $$profiles; \
+	  echo "==> coverage of $(COVERPKG) by the tiers$$(echo "$$profiles" | sed 's/cover\.\([a-z0-9]*\)\.out/\1/g') (cover.out):"; \
+	  go tool cover -func cover.out | tail -1; \
+	fi; \
+	if [ -n "$$failed" ]; then echo "==> FAILED:$$failed (test-incluster not run)"; exit 1; fi
+	@echo "==> make test-incluster"
+	@$(MAKE) --no-print-directory test-incluster
+
+.PHONY: test-unit
+test-unit: ## Unit and golden tests: plain go test ./..., no build tag, no binary (seconds once compiled).
+	go test ./... -count=1 $(call cover,unit) $(TEST_ARGS)
+
+.PHONY: test-promtool
+test-promtool: ## Tests tagged promtool: promtool checks the golden configs and rules and runs the rules' unit tests; a real Prometheus checks the error classes (builds promtool and prometheus).
+	@promtool=$$(hack/tools.sh promtool); echo "==> promtool: $$promtool"; \
+	prometheus=$$(hack/tools.sh prometheus); echo "==> prometheus: $$prometheus"; \
+	PROMTOOL=$$promtool PROMETHEUS=$$prometheus go test -tags promtool -run '^($(PROMTOOL_TESTS))$$' $(PROMTOOL_PKGS) -count=1 $(call cover,promtool,./api/...$(comma)./internal/...) $(TEST_ARGS)
+
+.PHONY: test-envtest
+test-envtest: prometheus-operator-crds ## The envtest suite (tag envtest): real kube-apiserver, etcd and kube-controller-manager, prometheus-operator's CRDs; verbose alone.
 	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets ($$($$assets/kube-apiserver --version))"; \
 	kcm=$$(hack/tools.sh kube-controller-manager); echo "==> kube-controller-manager: $$kcm"; \
-	promtool=$$(hack/tools.sh promtool); echo "==> promtool: $$promtool"; \
-	prometheus=$$(hack/tools.sh prometheus); echo "==> prometheus (end-to-end): $$prometheus"; \
+	PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm \
+	go test -tags envtest ./test/envtest/... -count=1 $(GINKGO_V) $(call cover,envtest) $(TEST_ARGS)
+
+.PHONY: test-packaging
+test-packaging: prometheus-operator-crds ## The packaging suite (tag packaging): helm lint/template and kustomize build, dry-run applied to a real kube-apiserver (builds helm).
+	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets"; \
 	helm=$$(hack/tools.sh helm); echo "==> helm: $$helm"; \
-	promop=$$(hack/tools.sh prometheus-operator); echo "==> prometheus-operator (end-to-end): $$promop"; \
-	PROMETHEUS_OPERATOR=$$promop HELM=$$helm PROMETHEUS=$$prometheus PROMTOOL=$$promtool PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm go test ./... -count=1 -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out $(TEST_ARGS)
-	@go tool cover -func cover.out | tail -1
-	@$(MAKE) --no-print-directory test-incluster
+	HELM=$$helm PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets \
+	go test -tags packaging ./test/packaging/... -count=1 $(call cover,packaging) $(TEST_ARGS)
+
+.PHONY: test-e2e
+test-e2e: prometheus-operator-crds ## The end-to-end suites (tag e2e): real Prometheus, real prometheus-operator and Antrea-like servers; verbose alone.
+	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets"; \
+	kcm=$$(hack/tools.sh kube-controller-manager); echo "==> kube-controller-manager: $$kcm"; \
+	prometheus=$$(hack/tools.sh prometheus); echo "==> prometheus: $$prometheus"; \
+	promop=$$(hack/tools.sh prometheus-operator); echo "==> prometheus-operator: $$promop"; \
+	PROMETHEUS_OPERATOR=$$promop PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus \
+	go test -tags e2e ./test/e2e/... -count=1 -timeout 15m $(GINKGO_V) $(call cover,e2e) $(TEST_ARGS)
 
 .PHONY: test-incluster
 test-incluster: ## The in-cluster suite on a real node (root; builds kubelet, kube-scheduler, kube-proxy; installs containerd, runc, CNI plugins from Debian when missing).
@@ -84,20 +154,16 @@ test-incluster: ## The in-cluster suite on a real node (root; builds kubelet, ku
 	NODE_BINARIES=$$node HELM=$$helm PROMETHEUS=$$prometheus KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm \
 	go test -tags incluster ./test/incluster/... -count=1 -timeout 30m -v -ginkgo.v $(INCLUSTER_ARGS)
 
-.PHONY: test-envtest
-test-envtest: prometheus-operator-crds ## Only the envtest suite, verbose.
-	PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$(hack/tools.sh envtest) KUBE_CONTROLLER_MANAGER=$$(hack/tools.sh kube-controller-manager) go test ./test/envtest/... -count=1 -v -ginkgo.v
-
 .PHONY: fuzz
 fuzz: ## Fuzz the Antrea conf editor (FUZZTIME=1m).
 	go test ./internal/antreaconf -run '^$$' -fuzz FuzzSet -fuzztime $${FUZZTIME:-1m}
 
 .PHONY: bench
-bench: ## Benchmarks: the packages' own, decoding 50,000 targets, then the operator's memory against unrelated objects (test/bench: real control plane, runs once). Fails if any fails.
+bench: ## Benchmarks: the packages' own, decoding 50,000 targets, then the operator's memory against unrelated objects (test/bench, tag envtest: real control plane, runs once). Fails if any fails.
 	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets"; rc=0; \
 	KUBEBUILDER_ASSETS=$$assets go test $$(go list ./... | grep -v '/test/bench$$') -run '^$$' -bench . -benchmem || rc=1; \
 	go test ./test/bench -run '^$$' -bench '^BenchmarkTargets$$' -benchmem -count=1 -v || rc=1; \
-	KUBEBUILDER_ASSETS=$$assets go test ./test/bench -run '^$$' -bench '^BenchmarkOperatorMemory$$' -benchtime=1x -timeout 20m -v || rc=1; \
+	KUBEBUILDER_ASSETS=$$assets go test -tags envtest ./test/bench -run '^$$' -bench '^BenchmarkOperatorMemory$$' -benchtime=1x -timeout 20m -v || rc=1; \
 	exit $$rc
 
 ##@ Build
@@ -150,8 +216,3 @@ demo: ## The whole thing on a laptop: control plane, simulated Antrea, real Prom
 	  go build -o $(BIN)/localcluster ./hack/localcluster && \
 	  KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus exec $(BIN)/localcluster; \
 	fi
-
-.PHONY: test-e2e
-test-e2e: prometheus-operator-crds ## End-to-end scrape health with a real Prometheus, a real prometheus-operator and Antrea-like servers.
-	@assets=$$(hack/tools.sh envtest); kcm=$$(hack/tools.sh kube-controller-manager); prometheus=$$(hack/tools.sh prometheus); promop=$$(hack/tools.sh prometheus-operator); \
-	PROMETHEUS_OPERATOR=$$promop PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus go test ./test/e2e/... -count=1 -timeout 15m -v -ginkgo.v

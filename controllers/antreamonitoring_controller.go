@@ -1,43 +1,26 @@
-// Package controllers holds the operator's reconcile loops.
+// Package controllers holds the operator's reconcile loop: Reconcile (this
+// file) lists its steps; each phase has a file of its own, named after it,
+// and antreamonitoring_status.go builds every condition.
 package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"sync"
 	"time"
 
-	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
-
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/kubectl/pkg/util/podutils"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
-	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
-	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/watch"
 )
 
 const (
@@ -48,39 +31,34 @@ const (
 )
 
 // AntreaMonitoringReconciler enables Antrea's metrics and the RBAC Prometheus
-// needs, and reports it in the AntreaMonitoring status.
+// needs, configures Prometheus to scrape Antrea, checks that it does, and
+// reports it all in the AntreaMonitoring status.
 type AntreaMonitoringReconciler struct {
 	// Client reads from the cache and writes to the API server.
 	client.Client
-	// APIReader reads the API server directly: fresh reads before a write
-	// with a resourceVersion precondition.
+	// APIReader reads the API server directly; see scope for the few reads
+	// that do.
 	APIReader client.Reader
-	// CAPropagation: see manager.Options.
-	CAPropagation time.Duration
-	Scheme        *runtime.Scheme
-	Recorder      recorder.EventRecorder
+	Scheme    *runtime.Scheme
+	Recorder  recorder.EventRecorder
 	// AntreaNamespaces are the namespaces the cache holds Antrea's
 	// ConfigMaps and workloads for (flag --antrea-namespaces).
 	AntreaNamespaces []string
-
 	// Access says how to reach in-cluster Prometheus for health checks.
-	Access *PrometheusAccess
-	health healthChecks
-
-	// controller and cache let the watches on prometheus-operator's kinds
-	// start once their CRDs exist; watching holds the CRDs watched.
-	controller controller.Controller
-	cache      cache.Cache
-	mgr        ctrl.Manager
-	watchMu    sync.Mutex
-	watching   map[string]bool
+	Access *health.Access
+	// CAPropagation: see manager.Options.
+	CAPropagation time.Duration
 	// PrometheusCache configures the cache of Prometheus objects (all of
 	// them, not only the operator's), started once their CRD exists.
 	PrometheusCache cache.Options
-	promCache       cache.Cache
-	// antreaCache holds Antrea's AntreaControllerInfo and AntreaAgentInfo
-	// objects, started once their CRDs are established.
-	antreaCache cache.Cache
+	// Clock tells the time of a reconcile (the real clock when nil).
+	Clock clock.PassiveClock
+
+	// health remembers the last scrape-health check of each AntreaMonitoring.
+	health healthChecks
+	// tracker starts the watches (and caches) of the kinds Antrea's and
+	// prometheus-operator's CRDs serve, once those are established.
+	tracker *watch.Tracker
 }
 
 // +kubebuilder:rbac:groups=monitoring.antrea.io,resources=antreamonitorings,verbs=get;list;watch;update;patch
@@ -110,304 +88,85 @@ type AntreaMonitoringReconciler struct {
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch
 // +kubebuilder:rbac:urls=/metrics,verbs=get
 
-// Reconcile gathers the state of Antrea and the operator's objects, enables
-// metrics, applies RBAC and writes the status when it changed.
+// Reconcile is the table of contents of one reconcile: read the
+// AntreaMonitoring, finalize it when it is being deleted, gather every read
+// of the cluster into one scope, run the phases over it in order, and write
+// the status they produced, once.
 func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	log := logf.FromContext(ctx)
-	var am monitoringv1alpha1.AntreaMonitoring
-	if err := r.Get(ctx, req.NamespacedName, &am); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	all, err := r.listMonitorings(ctx)
-	if err != nil {
+	am, all, err := r.fetch(ctx, req)
+	if am == nil || err != nil {
 		return ctrl.Result{}, err
 	}
 	if !am.DeletionTimestamp.IsZero() {
-		r.forget(am.UID)
-		return ctrl.Result{}, r.finalize(ctx, &am, all)
+		return ctrl.Result{}, r.finalize(ctx, am, all)
 	}
-	if !controllerutil.ContainsFinalizer(&am, Finalizer) {
-		patch := client.MergeFrom(am.DeepCopy())
-		controllerutil.AddFinalizer(&am, Finalizer)
-		if err := r.Patch(ctx, &am, patch); err != nil {
-			return ctrl.Result{}, fmt.Errorf("adding finalizer %s: %w", Finalizer, err)
-		}
-		log.Info("Added finalizer", "finalizer", Finalizer)
+	if err := r.ensureFinalizer(ctx, am); err != nil {
+		return ctrl.Result{}, err
 	}
-
-	status := am.Status.DeepCopy()
-	metrics, metricsErr := r.reconcileAntreaMetrics(ctx, &am, all)
-	status.AntreaConfigMap = metrics.configMap
-	info, infoErr := r.gatherAntreaInfo(ctx)
-	agents := info.agents
-	if infoErr != nil {
-		info = lastReported(status)
+	s := r.gather(ctx, am, all)
+	phases := []phase{
+		r.antreaMetricsPhase, // antreamonitoring_antreametrics.go
+		r.antreaInfoPhase,    // antreamonitoring_antreainfo.go
+		r.rbacPhase,          // antreamonitoring_rbac.go
+		r.prometheusPhase,    // antreamonitoring_prometheus.go
+		r.healthPhase,        // antreamonitoring_health.go
 	}
-	running := runningAntrea(info, metrics.confs)
-	applyAntrea(status, info, running, metrics.confs != nil)
-	rbacCond, rbacErr := r.reconcileRBAC(ctx, all)
-	prom, promErr := r.reconcilePrometheus(ctx, &am, running, agents, infoErr)
-	status.Mode, status.Prometheus = prom.mode, prom.prometheus
-	f, fleetErr := r.gatherFleet(ctx, am.AntreaNamespace())
-	f.antrea = running
-	metrics.condition = restartPending(metrics.condition, f)
-	hc := r.reconcileHealth(ctx, &am, prom, f)
-	applyHealth(status, hc, am.Spec.HealthCheck.IntervalDuration(), time.Now())
-
-	conds := append([]metav1.Condition{metrics.condition, rbacCond}, prom.conditions...)
-	if hc.condition != nil {
-		conds = append(conds, *hc.condition)
+	results := make([]result, 0, len(phases))
+	for _, p := range phases {
+		results = append(results, p(ctx, s))
 	}
-	setConditions(status, am.Generation, conds...)
-	r.eventOnTransition(&am, status)
-	reconcileErr := errors.Join(metricsErr, infoErr, rbacErr, promErr, fleetErr)
-	if reconcileErr == nil {
-		status.ObservedGeneration = am.Generation
-	}
-	if err := r.patchStatus(ctx, &am, status); err != nil {
-		return ctrl.Result{}, errors.Join(reconcileErr, err)
-	}
-	return ctrl.Result{RequeueAfter: minPositive(prom.requeueAfter, hc.requeueAfter)}, reconcileErr
+	return r.writeStatus(ctx, s, results) // antreamonitoring_status.go
 }
 
-func minPositive(a, b time.Duration) time.Duration {
-	if a <= 0 || (b > 0 && b < a) {
-		return b
-	}
-	return a
+// phase is one step of a reconcile: it reads the scope (and what earlier
+// phases decided), makes its writes, fills its fields of the status being
+// built, and returns its conditions.
+type phase func(ctx context.Context, s *scope) result
+
+// result is what every phase returns.
+type result struct {
+	// conditions are the phase's conditions (made in antreamonitoring_status.go).
+	conditions []metav1.Condition
+	// requeueAfter asks for another reconcile that soon (0: no need).
+	requeueAfter time.Duration
+	// err fails the reconcile: it is retried with backoff, and
+	// status.observedGeneration stays behind.
+	err error
 }
 
-// eventOnTransition records an event when TargetsHealthy or Ready changes
-// status (never on an unchanged loop), of the type eventType says.
-func (r *AntreaMonitoringReconciler) eventOnTransition(am *monitoringv1alpha1.AntreaMonitoring, status *monitoringv1alpha1.AntreaMonitoringStatus) {
-	for _, t := range []string{monitoringv1alpha1.ConditionTargetsHealthy, monitoringv1alpha1.ConditionReady} {
-		now := meta.FindStatusCondition(status.Conditions, t)
-		if now == nil {
-			continue
-		}
-		before := meta.FindStatusCondition(am.Status.Conditions, t)
-		if before != nil && before.Status == now.Status && before.Reason == now.Reason {
-			continue
-		}
-		r.Recorder.Eventf(am, nil, eventType(now, status), now.Reason, "Check"+t, "%s is %s: %s", t, now.Status, now.Message)
+// fetch reads the AntreaMonitoring (nil when it is gone) and every other
+// one: their wishes are combined.
+func (r *AntreaMonitoringReconciler) fetch(ctx context.Context, req ctrl.Request) (*monitoringv1alpha1.AntreaMonitoring, []monitoringv1alpha1.AntreaMonitoring, error) {
+	var am monitoringv1alpha1.AntreaMonitoring
+	if err := r.Get(ctx, req.NamespacedName, &am); err != nil {
+		return nil, nil, client.IgnoreNotFound(err)
 	}
-}
-
-// eventType is Warning for a condition that is not True, unless it is only
-// on its way (a fresh install while Prometheus starts) or Antrea is being
-// rolled out by the operator itself (AntreaMetricsEnabled is
-// RestartInProgress): pods being replaced fail their scrapes (404 while
-// they still run with metrics off, refused while they restart), which the
-// conditions say, but nothing is wrong.
-func eventType(c *metav1.Condition, status *monitoringv1alpha1.AntreaMonitoringStatus) string {
-	if c.Status == metav1.ConditionTrue || progressing[c.Reason] {
-		return corev1.EventTypeNormal
-	}
-	if m := meta.FindStatusCondition(status.Conditions, monitoringv1alpha1.ConditionAntreaMetricsEnabled); m != nil && m.Reason == monitoringv1alpha1.ReasonRestartInProgress {
-		return corev1.EventTypeNormal
-	}
-	return corev1.EventTypeWarning
-}
-
-// listMonitorings returns every AntreaMonitoring: their wishes are combined.
-func (r *AntreaMonitoringReconciler) listMonitorings(ctx context.Context) ([]monitoringv1alpha1.AntreaMonitoring, error) {
 	var list monitoringv1alpha1.AntreaMonitoringList
 	if err := r.List(ctx, &list); err != nil {
-		return nil, fmt.Errorf("listing AntreaMonitoring objects: %w", err)
+		return nil, nil, fmt.Errorf("listing AntreaMonitoring objects: %w", err)
 	}
-	return list.Items, nil
+	return &am, list.Items, nil
 }
 
-func (r *AntreaMonitoringReconciler) watches(namespace string) bool {
-	return slices.Contains(r.AntreaNamespaces, namespace)
-}
-
-// SetupWithManager registers the controller: AntreaMonitoring objects;
-// Antrea's ConfigMaps and workloads (every change concerns every
-// AntreaMonitoring); every kind the operator creates (render.Kinds: a change
-// or deletion wakes its owner, which repairs it); namespaces and
-// ServiceAccounts appearing or going (a mode may wait for them); and
-// prometheus-operator's CRDs (mode Auto, and the watches on its kinds) and
-// Antrea's AntreaControllerInfo and AntreaAgentInfo CRDs (the watches on
-// the objects that report Antrea's version).
-func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	objects := handler.EnqueueRequestsFromMapFunc(r.enqueueFor)
-	r.cache, r.mgr = mgr.GetCache(), mgr
-	b := ctrl.NewControllerManagedBy(mgr).
-		For(&monitoringv1alpha1.AntreaMonitoring{}, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
-			deletionPredicate()))).
-		Watches(&appsv1.DaemonSet{}, objects).
-		// Antrea's pods: replaced pods clear RestartInProgress at once.
-		Watches(&corev1.Pod{}, objects, builder.WithPredicates(podChanged())).
-		Watches(&corev1.Namespace{}, objects, builder.WithPredicates(predicate.LabelChangedPredicate{})).
-		// prometheus-operator rejecting an object (its InvalidConfiguration
-		// events, the only ones cached) where it writes no status.bindings.
-		Watches(&corev1.Event{}, handler.EnqueueRequestsFromMapFunc(r.enqueueAll), builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
-			e, ok := o.(*corev1.Event)
-			return ok && e.Reason == promop.InvalidConfigurationReason
-		}))).
-		Watches(&apiextensionsv1.CustomResourceDefinition{}, objects, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
-			crd, ok := o.(*apiextensionsv1.CustomResourceDefinition)
-			return ok && (crd.Spec.Group == promv1.SchemeGroupVersion.Group || antreaInfoCRDs[crd.Name] != schema.GroupVersionKind{})
-		})))
-	for _, k := range render.Kinds {
-		switch {
-		case k.PrometheusOperator: // watched once their CRD is established
-		case k.GVK.Kind == "ServiceAccount":
-			// Also the user's Prometheus ServiceAccount (mode ScrapeConfig)
-			// appearing or going; other ServiceAccount updates are not ours.
-			b = b.Watches(k.New(), objects, builder.WithPredicates(predicate.Or[client.Object](ownPredicate(), predicate.LabelChangedPredicate{})))
-		default:
-			b = b.Watches(k.New(), objects)
-		}
+// ensureFinalizer adds the finalizer that restores Antrea's configuration
+// on deletion, before anything is changed.
+func (r *AntreaMonitoringReconciler) ensureFinalizer(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring) error {
+	if controllerutil.ContainsFinalizer(am, Finalizer) {
+		return nil
 	}
-	c, err := b.Named("antreamonitoring").Build(r)
-	if err != nil {
-		return err
+	patch := client.MergeFrom(am.DeepCopy())
+	controllerutil.AddFinalizer(am, Finalizer)
+	if err := r.Patch(ctx, am, patch); err != nil {
+		return fmt.Errorf("adding finalizer %s: %w", Finalizer, err)
 	}
-	r.controller = c
+	logf.FromContext(ctx).Info("Added finalizer", "finalizer", Finalizer)
 	return nil
 }
 
-// ensurePrometheusOperatorWatches starts watching Prometheus objects and the
-// operator's prometheus-operator kinds once their CRDs are established (a
-// watch on a kind the API server does not serve cannot start).
-func (r *AntreaMonitoringReconciler) ensurePrometheusOperatorWatches(ctx context.Context, established map[string]bool) error {
-	r.watchMu.Lock()
-	defer r.watchMu.Unlock()
-	if r.controller == nil {
-		return nil
+// clock is the reconciler's clock, the real one by default.
+func (r *AntreaMonitoringReconciler) clock() clock.PassiveClock {
+	if r.Clock == nil {
+		return clock.RealClock{}
 	}
-	if r.watching == nil {
-		r.watching = map[string]bool{}
-	}
-	objects := handler.EnqueueRequestsFromMapFunc(r.enqueueFor)
-	watch := func(crd string, obj client.Object) error {
-		if r.watching[crd] || !established[crd] {
-			return nil
-		}
-		from := r.cache
-		if crd == PrometheusCRD {
-			if err := r.startPrometheusCache(); err != nil {
-				return err
-			}
-			from = r.promCache
-		}
-		if err := r.controller.Watch(source.Kind(from, obj, objects)); err != nil {
-			return fmt.Errorf("watching %s: %w", crd, err)
-		}
-		r.watching[crd] = true
-		logf.FromContext(ctx).Info("Started watching a prometheus-operator kind: its CRD is established", "crd", crd)
-		return nil
-	}
-	if err := watch(PrometheusCRD, &promv1.Prometheus{}); err != nil {
-		return err
-	}
-	for _, k := range render.Kinds {
-		if k.PrometheusOperator {
-			if err := watch(k.CRD, k.New()); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// startPrometheusCache starts the cache of Prometheus objects beside the
-// manager's (whose default label selector keeps only the operator's objects).
-func (r *AntreaMonitoringReconciler) startPrometheusCache() error {
-	if r.promCache != nil {
-		return nil
-	}
-	opts := r.PrometheusCache
-	opts.Scheme, opts.Mapper = r.mgr.GetScheme(), r.mgr.GetRESTMapper()
-	c, err := cache.New(r.mgr.GetConfig(), opts)
-	if err != nil {
-		return fmt.Errorf("creating the cache of Prometheus objects: %w", err)
-	}
-	if err := r.mgr.Add(c); err != nil {
-		return fmt.Errorf("starting the cache of Prometheus objects: %w", err)
-	}
-	r.promCache = c
-	return nil
-}
-
-// prometheuses lists the Prometheus objects from their cache.
-func (r *AntreaMonitoringReconciler) prometheuses(ctx context.Context) ([]promv1.Prometheus, error) {
-	r.watchMu.Lock()
-	c := r.promCache
-	r.watchMu.Unlock()
-	if c == nil {
-		return nil, nil
-	}
-	var list promv1.PrometheusList
-	if err := c.List(ctx, &list); err != nil {
-		return nil, err
-	}
-	return list.Items, nil
-}
-
-// ownPredicate passes events of objects the operator created.
-func ownPredicate() predicate.Predicate {
-	return predicate.NewPredicateFuncs(func(o client.Object) bool { return o.GetLabels()[render.OwnerLabel] != "" })
-}
-
-// enqueueFor maps an object to the AntreaMonitoring objects it concerns: an
-// object the operator created for one of them to that one; anything else
-// (Antrea's ConfigMaps and workloads, the shared ClusterRoles, namespaces,
-// prometheus-operator's CRDs and Prometheus objects) to all of them.
-func (r *AntreaMonitoringReconciler) enqueueFor(ctx context.Context, obj client.Object) []reconcile.Request {
-	if reqs := enqueueOwner(ctx, obj); reqs != nil {
-		return reqs
-	}
-	return r.enqueueAll(ctx, obj)
-}
-
-// enqueueOwner maps an object the operator created to its AntreaMonitoring.
-func enqueueOwner(_ context.Context, obj client.Object) []reconcile.Request {
-	name := obj.GetLabels()[render.OwnerLabel]
-	if name == "" {
-		return nil
-	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Name: name}}}
-}
-
-// podChanged passes a pod's creation and deletion, and updates that change
-// what the health check reads (phase, readiness, the config hash) or, for
-// the managed Prometheus's pods, what PrometheusReady quotes (containers'
-// states, scheduling: the cache keeps nothing else of them), not every
-// status heartbeat.
-func podChanged() predicate.Funcs {
-	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-		o, ok1 := e.ObjectOld.(*corev1.Pod)
-		n, ok2 := e.ObjectNew.(*corev1.Pod)
-		return !ok1 || !ok2 || o.Status.Phase != n.Status.Phase || podutils.IsPodReady(o) != podutils.IsPodReady(n) ||
-			o.Annotations[monitoringv1alpha1.ConfigHashAnnotation] != n.Annotations[monitoringv1alpha1.ConfigHashAnnotation] ||
-			o.DeletionTimestamp.IsZero() != n.DeletionTimestamp.IsZero() ||
-			(n.Labels[render.OwnerLabel] != "" && !equality.Semantic.DeepEqual(
-				[]any{o.Status.Conditions, o.Status.InitContainerStatuses, o.Status.ContainerStatuses},
-				[]any{n.Status.Conditions, n.Status.InitContainerStatuses, n.Status.ContainerStatuses}))
-	}}
-}
-
-// deletionPredicate passes updates that start a deletion (deletionTimestamp
-// set), which do not change the generation of every kind.
-func deletionPredicate() predicate.Funcs {
-	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-		return e.ObjectOld.GetDeletionTimestamp().IsZero() != e.ObjectNew.GetDeletionTimestamp().IsZero()
-	}}
-}
-
-func (r *AntreaMonitoringReconciler) enqueueAll(ctx context.Context, _ client.Object) []reconcile.Request {
-	var list monitoringv1alpha1.AntreaMonitoringList
-	if err := r.List(ctx, &list); err != nil {
-		logf.FromContext(ctx).Error(err, "Failed to list AntreaMonitoring objects to enqueue")
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for _, am := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Name: am.Name}})
-	}
-	return reqs
+	return r.Clock
 }

@@ -12,9 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
-	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
 )
 
 // fleet is what Antrea runs in its namespace: what each pool is judged
@@ -32,9 +30,6 @@ type fleet struct {
 	// they are gone (terminating ones included: a rollout deletes the old
 	// pod first, and it runs until the kubelet has stopped it).
 	stale []string
-	// antrea is the running Antrea's version and features: which metric
-	// families a scrape must find.
-	antrea catalog.Antrea
 }
 
 // gatherFleet reads Antrea's pods and workloads from the cache.
@@ -111,19 +106,6 @@ func (f fleet) unscraped(component string, instances map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// restartPending turns an AntreaMetricsEnabled that says the confs are
-// enabled into False while pods still run with the conf from before the
-// operator's edit, naming them; it clears once they are replaced.
-func restartPending(c metav1.Condition, f fleet) metav1.Condition {
-	if len(f.stale) == 0 || c.Status != metav1.ConditionTrue ||
-		(c.Reason != monitoringv1alpha1.ReasonMetricsEnabled && c.Reason != monitoringv1alpha1.ReasonMetricsReapplied) {
-		return c
-	}
-	return falseCond(c.Type, monitoringv1alpha1.ReasonRestartInProgress, fmt.Sprintf(
-		"The confs enable metrics, but %d Antrea pod(s) still run with the configuration from before the operator's edit (Antrea reads it only at start-up): %s. The rollout replaces them.",
-		len(f.stale), listSome(f.stale, 5)))
 }
 
 // listSome joins up to n items and says how many more there are.

@@ -2,10 +2,7 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,11 +12,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
@@ -50,43 +47,14 @@ type healthEntry struct {
 	res healthResult
 }
 
-// PrometheusAccess says how the operator reaches a Prometheus Service.
-type PrometheusAccess struct {
-	// InCluster: the operator runs in the cluster and dials Services directly.
-	InCluster bool
-	// Config is the API server's, for its service proxy when not in cluster.
-	Config *rest.Config
-
-	once     sync.Once
-	proxy    *http.Client
-	proxyErr error
-}
-
-// directClient dials Prometheus itself; one for all checks, so connections are reused.
-var directClient = &http.Client{Timeout: 10 * time.Second}
-
-// proxyClient is the API server's HTTP client, built once.
-func (a *PrometheusAccess) proxyClient() (*http.Client, error) {
-	a.once.Do(func() { a.proxy, a.proxyErr = rest.HTTPClientFor(a.Config) })
-	return a.proxy, a.proxyErr
-}
-
-// shard is one shard of the Prometheus to ask: its replicas, asked in turn
-// until one answers (replicas of a shard scrape the same targets, so one
-// answer counts them once).
-type shard struct {
-	name     string
-	replicas []*health.Client
-}
-
 // shards returns who to ask for the mode's Prometheus: spec.prometheus.url;
 // in mode PrometheusOperator the pods of the Prometheus object, one group
 // per shard (found by the labels prometheus-operator puts on them, on the
 // container port its spec.portName names, so no Service is guessed); or the
 // managed Prometheus's Service. When there is none it says why.
-func (r *AntreaMonitoringReconciler) shards(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult) ([]shard, string, error) {
+func (r *AntreaMonitoringReconciler) shards(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult) ([]health.Shard, string, error) {
 	if u := am.Spec.Prometheus.URL; u != "" {
-		return []shard{{replicas: []*health.Client{{HTTP: directClient, BaseURL: u}}}}, "", nil
+		return []health.Shard{{Replicas: []*health.Client{health.URL(u)}}}, "", nil
 	}
 	e := prom.endpoint
 	switch {
@@ -97,43 +65,35 @@ func (r *AntreaMonitoringReconciler) shards(ctx context.Context, am *monitoringv
 	case e.Service == "":
 		return nil, e.Unknown, nil
 	}
-	if r.inCluster() {
-		return []shard{{replicas: []*health.Client{{HTTP: directClient, BaseURL: fmt.Sprintf("http://%s.%s.svc:%d", e.Service, e.Namespace, e.Port)}}}}, "", nil
-	}
-	hc, err := r.Access.proxyClient()
+	c, err := r.Access.Service(e.Namespace, e.Service, e.PortName, e.Port)
 	if err != nil {
-		return nil, "", fmt.Errorf("building the API server's proxy client: %w", err)
+		return nil, "", err
 	}
-	return []shard{{replicas: []*health.Client{{HTTP: hc, BaseURL: fmt.Sprintf("%s/api/v1/namespaces/%s/services/http:%s:%s/proxy",
-		strings.TrimSuffix(r.Access.Config.Host, "/"), e.Namespace, e.Service, e.PortName)}}}}, "", nil
-}
-
-func (r *AntreaMonitoringReconciler) inCluster() bool {
-	return r.Access == nil || r.Access.InCluster || r.Access.Config == nil
+	return []health.Shard{{Replicas: []*health.Client{c}}}, "", nil
 }
 
 // prometheusOperatorShards finds the ready pods of each shard of Prometheus
 // ns/name. Every shard must have one: a shard nobody can ask leaves part of
 // the targets unseen, so the check says so instead of judging half.
-func (r *AntreaMonitoringReconciler) prometheusOperatorShards(ctx context.Context, e render.Endpoint) ([]shard, string, error) {
+func (r *AntreaMonitoringReconciler) prometheusOperatorShards(ctx context.Context, e render.Endpoint) ([]health.Shard, string, error) {
 	ns, name, count := e.Namespace, e.PrometheusObject, e.Shards
 	var pods corev1.PodList
 	if err := r.APIReader.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{promop.NameLabel: name}); err != nil {
 		return nil, "", fmt.Errorf("listing the pods of Prometheus %s/%s: %w", ns, name, err)
 	}
 	byShard := promop.ReadyPodsByShard(pods.Items, e.PortName)
-	out := make([]shard, 0, count)
+	out := make([]health.Shard, 0, count)
 	var missing []string
 	for i := range count {
-		s := shard{name: fmt.Sprintf("shard %d", i)}
+		s := health.Shard{Name: fmt.Sprintf("shard %d", i)}
 		for _, p := range byShard[i] {
-			c, err := r.podClient(p)
+			c, err := r.Access.Pod(p.Namespace, p.Name, p.IP, p.Port)
 			if err != nil {
 				return nil, "", err
 			}
-			s.replicas = append(s.replicas, c)
+			s.Replicas = append(s.Replicas, c)
 		}
-		if len(s.replicas) == 0 {
+		if len(s.Replicas) == 0 {
 			missing = append(missing, strconv.Itoa(int(i)))
 		}
 		out = append(out, s)
@@ -145,25 +105,25 @@ func (r *AntreaMonitoringReconciler) prometheusOperatorShards(ctx context.Contex
 	return out, "", nil
 }
 
-// podClient reaches one Prometheus pod: its IP in cluster, the API
-// server's pod proxy from outside.
-func (r *AntreaMonitoringReconciler) podClient(p promop.Pod) (*health.Client, error) {
-	if r.inCluster() {
-		return &health.Client{HTTP: directClient, BaseURL: "http://" + net.JoinHostPort(p.IP, strconv.Itoa(int(p.Port)))}, nil
+// healthPhase checks scrape health (checkHealth) and writes it into the
+// status. Its condition is TargetsHealthy, while the check is enabled. It
+// fails the reconcile when reading Antrea's pods failed.
+func (r *AntreaMonitoringReconciler) healthPhase(ctx context.Context, s *scope) result {
+	hc := r.checkHealth(ctx, s)
+	reportHealth(s.status, hc, s.am.Spec.HealthCheck.IntervalDuration(), s.now)
+	res := result{requeueAfter: hc.requeueAfter, err: s.fleetErr}
+	if hc.condition != nil {
+		res.conditions = []metav1.Condition{*hc.condition}
 	}
-	hc, err := r.Access.proxyClient()
-	if err != nil {
-		return nil, fmt.Errorf("building the API server's proxy client: %w", err)
-	}
-	return &health.Client{HTTP: hc, BaseURL: fmt.Sprintf("%s/api/v1/namespaces/%s/pods/http:%s:%d/proxy",
-		strings.TrimSuffix(r.Access.Config.Host, "/"), p.Namespace, p.Name, p.Port)}, nil
+	return res
 }
 
-// reconcileHealth checks scrape health when the interval has passed (or
-// what to check changed), and otherwise returns the last result. A check
-// that finds the targets not scraped yet is repeated after one scrape
-// interval rather than a whole check interval.
-func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult, f fleet) healthResult {
+// checkHealth asks Prometheus when the interval has passed (or what to
+// check changed), and otherwise returns the last result. A check that
+// finds the targets not scraped yet is repeated after one scrape interval
+// rather than a whole check interval.
+func (r *AntreaMonitoringReconciler) checkHealth(ctx context.Context, s *scope) healthResult {
+	am, prom := s.am, s.decided.prometheus
 	if !am.HealthCheckEnabled() {
 		return healthResult{}
 	}
@@ -176,14 +136,13 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 	}
 	interval := am.Spec.HealthCheck.IntervalDuration()
 	shards, why, err := r.shards(ctx, am, prom)
-	key := why + fmt.Sprint(prom.pools) + antreaKey(f.antrea)
-	for _, s := range shards {
-		for _, c := range s.replicas {
+	key := why + fmt.Sprint(prom.pools) + antreaKey(s.running)
+	for _, sh := range shards {
+		for _, c := range sh.Replicas {
 			key += " " + c.BaseURL
 		}
 	}
-	now := time.Now()
-	if res, ok := r.recentCheck(am, key, now); ok {
+	if res, ok := r.recentCheck(am, key, s.now); ok {
 		return res
 	}
 	var res healthResult
@@ -191,21 +150,19 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 	case err != nil:
 		res = unreachable(err.Error())
 	case len(shards) == 0:
-		c := metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown, Reason: monitoringv1alpha1.ReasonPrometheusUnreachable, Message: why}
+		reason := monitoringv1alpha1.ReasonPrometheusUnreachable
 		if prom.endpoint != nil && prom.endpoint.Unknown != "" {
-			c.Reason = monitoringv1alpha1.ReasonPrometheusURLNotSet
+			reason = monitoringv1alpha1.ReasonPrometheusURLNotSet
 		}
-		res = healthResult{condition: &c}
+		res = healthResult{condition: targetsUnknown(reason, why)}
 	default:
-		pods := r.managedPods(ctx, am, prom)
-		settles := settling(pods, now)
-		res = check(ctx, shards, prom.pools, judge{fleet: f, scrapeAs: prom.scrapeAs, configMap: am.Status.AntreaConfigMap,
-			caChanged: r.antreaCAChanged(ctx, am.AntreaNamespace()), now: now, caWindow: r.CAPropagation, settling: settles})
+		settles := settling(managedPods(s), s.now)
+		res = check(ctx, shards, prom.pools, judge{fleet: s.fleet, antrea: s.running, scrapeAs: prom.scrapeAs, configMap: s.status.AntreaConfigMap,
+			caChanged: antreaCAChanged(s.cluster), now: s.now, caWindow: r.CAPropagation, settling: settles})
 		if unroutedYet(res, settles) {
-			res = healthResult{pending: true, condition: &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,
-				Reason: monitoringv1alpha1.ReasonPrometheusStarting, Message: fmt.Sprintf(
-					"The managed Prometheus's pod is being replaced or has just turned Ready, and its Service does not route to it yet (kube-proxy follows its endpoints); its targets are checked again shortly. (%s)",
-					res.condition.Message)}}
+			res = healthResult{pending: true, condition: targetsUnknown(monitoringv1alpha1.ReasonPrometheusStarting, fmt.Sprintf(
+				"The managed Prometheus's pod is being replaced or has just turned Ready, and its Service does not route to it yet (kube-proxy follows its endpoints); its targets are checked again shortly. (%s)",
+				res.condition.Message))}
 		}
 	}
 	res.requeueAfter = interval
@@ -213,7 +170,7 @@ func (r *AntreaMonitoringReconciler) reconcileHealth(ctx context.Context, am *mo
 		res.requeueAfter = min(interval, scrapeInterval(am))
 	}
 	r.health.mu.Lock()
-	r.health.entries[am.UID] = healthEntry{at: now, key: key, res: res}
+	r.health.entries[am.UID] = healthEntry{at: s.now, key: key, res: res}
 	r.health.mu.Unlock()
 	return res
 }
@@ -254,30 +211,23 @@ func settling(pods []corev1.Pod, now time.Time) bool {
 	return newest.IsZero() || now.Sub(newest) < routeGrace
 }
 
-// managedPods are the managed Prometheus's pods, from the cache; nil when
+// managedPods are the managed Prometheus's pods, as gathered; nil when
 // the mode is not Managed (or Prometheus is reached by spec.prometheus.url).
-func (r *AntreaMonitoringReconciler) managedPods(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, prom prometheusResult) []corev1.Pod {
-	if r.Client == nil || am.Spec.Prometheus.URL != "" || prom.endpoint == nil || prom.endpoint.Service == "" {
+func managedPods(s *scope) []corev1.Pod {
+	e := s.decided.prometheus.endpoint
+	if s.cluster == nil || s.am.Spec.Prometheus.URL != "" || e == nil || e.Service == "" {
 		return nil
 	}
-	var pods corev1.PodList
-	if err := r.List(ctx, &pods, client.InNamespace(prom.endpoint.Namespace), client.MatchingLabels(render.NamesFor(am.Name).ManagedPrometheusSelector())); err != nil {
-		return nil
-	}
-	return pods.Items
+	return s.cluster.ManagedPods
 }
 
 // antreaCAChanged is when ConfigMap antrea-ca was last updated (see
-// caUpdated), read from the cache; zero when unknown or never updated.
-func (r *AntreaMonitoringReconciler) antreaCAChanged(ctx context.Context, ns string) time.Time {
-	var cm corev1.ConfigMap
-	if r.Client == nil {
+// caUpdated), as gathered; zero when unknown or never updated.
+func antreaCAChanged(c *observed.Cluster) time.Time {
+	if c == nil || c.AntreaCA == nil {
 		return time.Time{}
 	}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: render.AntreaCAConfigMap}, &cm); err != nil {
-		return time.Time{}
-	}
-	return caUpdated(&cm)
+	return caUpdated(c.AntreaCA)
 }
 
 // caUpdated is when antrea-ca was last changed after its creation: the
@@ -312,14 +262,10 @@ func managedNotAvailable(am *monitoringv1alpha1.AntreaMonitoring, prom prometheu
 	if i < 0 || prom.conditions[i].Status == metav1.ConditionTrue {
 		return nil
 	}
-	c := metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,
-		Reason:  monitoringv1alpha1.ReasonPrometheusStarting,
-		Message: "The managed Prometheus is starting; its targets are checked as soon as it is available."}
 	if prom.conditions[i].Reason != monitoringv1alpha1.ReasonPrometheusStarting {
-		c.Reason = monitoringv1alpha1.ReasonPrometheusUnreachable
-		c.Message = "The managed Prometheus is not available, so its targets cannot be checked: see condition PrometheusReady."
+		return targetsUnknown(monitoringv1alpha1.ReasonPrometheusUnreachable, "The managed Prometheus is not available, so its targets cannot be checked: see condition PrometheusReady.")
 	}
-	return &c
+	return targetsUnknown(monitoringv1alpha1.ReasonPrometheusStarting, "The managed Prometheus is starting; its targets are checked as soon as it is available.")
 }
 
 // recentCheck is the last check of am when it is still fresh: made for the
@@ -344,12 +290,12 @@ func (r *AntreaMonitoringReconciler) recentCheck(am *monitoringv1alpha1.AntreaMo
 	return res, true
 }
 
-// scrapeInterval is spec.prometheus.scrapeInterval (30s when unset).
+// scrapeInterval is spec.prometheus.scrapeInterval (its default when unset).
 func scrapeInterval(am *monitoringv1alpha1.AntreaMonitoring) time.Duration {
 	if d, err := am.Spec.Prometheus.ScrapeInterval.Duration(); err == nil && d > 0 {
 		return d
 	}
-	return 30 * time.Second
+	return monitoringv1alpha1.DefaultScrapeInterval
 }
 
 // forget drops a deleted AntreaMonitoring's last check.
@@ -363,59 +309,17 @@ func (r *AntreaMonitoringReconciler) forget(uid types.UID) {
 // asked again after one scrape interval, like a check that found nothing
 // scraped yet.
 func unreachable(msg string) healthResult {
-	return healthResult{pending: true, condition: &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionUnknown,
-		Reason: monitoringv1alpha1.ReasonPrometheusUnreachable, Message: "Querying Prometheus failed: " + msg}}
-}
-
-// askShards asks every shard, the first of its replicas that answers
-// (replicas of a shard scrape the same targets), and returns one answer
-// per shard.
-func askShards[T any](shards []shard, q func(*health.Client) (T, error)) ([]T, error) {
-	out := make([]T, 0, len(shards))
-	for _, s := range shards {
-		var errs []error
-		answered := false
-		for _, c := range s.replicas {
-			a, err := q(c)
-			if err == nil {
-				out, answered = append(out, a), true
-				break
-			}
-			errs = append(errs, err)
-		}
-		if !answered {
-			err := errors.Join(errs...)
-			if s.name != "" {
-				err = fmt.Errorf("%s: %w", s.name, err)
-			}
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// poolReport asks every shard for a pool and merges the answers: shards
-// scrape disjoint targets.
-func poolReport(ctx context.Context, shards []shard, pool string) (*health.PoolReport, error) {
-	reports, err := askShards(shards, func(c *health.Client) (*health.PoolReport, error) { return c.Targets(ctx, pool) })
-	if err != nil {
-		return nil, err
-	}
-	var merged *health.PoolReport
-	for _, rep := range reports {
-		merged = health.Merge(merged, rep)
-	}
-	return merged, nil
+	return healthResult{pending: true, condition: targetsUnknown(monitoringv1alpha1.ReasonPrometheusUnreachable, "Querying Prometheus failed: "+msg)}
 }
 
 // check asks for each pool, judges it against what Antrea runs, then (when
 // every pool is healthy) asks which metric families Prometheus holds, and
 // lists those this Antrea serves that it lacks.
-func check(ctx context.Context, shards []shard, pools []render.Pool, j judge) healthResult {
+func check(ctx context.Context, shards []health.Shard, pools []render.Pool, j judge) healthResult {
 	var res healthResult
 	var verdicts []verdict
 	for _, pool := range pools {
-		rep, err := poolReport(ctx, shards, pool.Name)
+		rep, err := health.Pool(ctx, shards, pool.Name)
 		if err != nil {
 			return unreachable(err.Error())
 		}
@@ -425,11 +329,11 @@ func check(ctx context.Context, shards []shard, pools []render.Pool, j judge) he
 	_, _, res.summary = health.Summary(res.targets)
 	res.condition, res.pending = j.overall(verdicts)
 	if res.condition.Status == metav1.ConditionTrue {
-		perShard, err := askShards(shards, func(c *health.Client) ([]string, error) { return c.MetricNames(ctx) })
+		perShard, err := health.Ask(shards, func(c *health.Client) ([]string, error) { return c.MetricNames(ctx) })
 		if err != nil {
 			return unreachable(err.Error())
 		}
-		res.missing = health.Missing(expectedFamilies(j.fleet.antrea), slices.Concat(perShard...))
+		res.missing = health.Missing(expectedFamilies(j.antrea), slices.Concat(perShard...))
 		if len(res.missing) > maxMissingMetrics {
 			res.missing = res.missing[:maxMissingMetrics]
 		}
@@ -437,9 +341,9 @@ func check(ctx context.Context, shards []shard, pools []render.Pool, j judge) he
 	return res
 }
 
-// applyHealth writes the check into status; lastScrape alone refreshes at
+// reportHealth writes the check into status; lastScrape alone refreshes at
 // most every ten intervals, so a steady healthy state writes rarely.
-func applyHealth(status *monitoringv1alpha1.AntreaMonitoringStatus, res healthResult, interval time.Duration, now time.Time) {
+func reportHealth(status *monitoringv1alpha1.AntreaMonitoringStatus, res healthResult, interval time.Duration, now time.Time) {
 	if res.condition == nil {
 		status.Targets, status.TargetsSummary, status.MissingMetrics = nil, "", nil
 		return

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
@@ -17,6 +18,8 @@ import (
 // and says what to fix, naming the objects to change.
 type judge struct {
 	fleet fleet
+	// antrea is the running Antrea: which metric families a scrape must find.
+	antrea catalog.Antrea
 	// scrapeAs is the ServiceAccount Prometheus scrapes as (namespace/name).
 	scrapeAs string
 	// configMap is Antrea's ConfigMap, when known.
@@ -178,7 +181,7 @@ func (j judge) explain(c health.ErrorClass) (string, string) {
 // pool is unhealthy, Unknown while one is still pending, True only when
 // every pool has every target up.
 func (j judge) overall(vs []verdict) (*metav1.Condition, bool) {
-	c := &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonTargetsUp}
+	status, reason := metav1.ConditionTrue, monitoringv1alpha1.ReasonTargetsUp
 	var counts, problems []string
 	pending := false
 	for _, v := range vs {
@@ -189,16 +192,14 @@ func (j judge) overall(vs []verdict) (*metav1.Condition, bool) {
 		}
 		problems = append(problems, v.message)
 		switch {
-		case c.Status == metav1.ConditionTrue, c.Status == metav1.ConditionUnknown && v.status == metav1.ConditionFalse:
-			c.Status, c.Reason = v.status, v.reason
-		case c.Status == v.status && c.Reason != v.reason && v.status == metav1.ConditionFalse:
-			c.Reason = monitoringv1alpha1.ReasonTargetsDown
+		case status == metav1.ConditionTrue, status == metav1.ConditionUnknown && v.status == metav1.ConditionFalse:
+			status, reason = v.status, v.reason
+		case status == v.status && reason != v.reason && v.status == metav1.ConditionFalse:
+			reason = monitoringv1alpha1.ReasonTargetsDown
 		}
 	}
 	if len(problems) == 0 {
-		c.Message = fmt.Sprintf("Every Antrea pod is scraped and up (%s).", strings.Join(counts, ", "))
-		return c, false
+		return targetsHealthy(status, reason, fmt.Sprintf("Every Antrea pod is scraped and up (%s).", strings.Join(counts, ", "))), false
 	}
-	c.Message = strings.Join(problems, " ") + " (" + strings.Join(counts, ", ") + ")"
-	return c, pending
+	return targetsHealthy(status, reason, strings.Join(problems, " ")+" ("+strings.Join(counts, ", ")+")"), pending
 }

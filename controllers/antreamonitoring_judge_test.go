@@ -212,20 +212,20 @@ func TestPendingCheckRetriesAfterOneScrapeInterval(t *testing.T) {
 		render.ComponentController: {runningPod("antrea-controller-x", "node-a", render.ComponentController, nil)}}}
 	prom := prometheusResult{pools: []render.Pool{{Name: render.ControllersJob, Component: render.ComponentController}, {Name: render.AgentsJob, Component: render.ComponentAgent}}}
 	r := &AntreaMonitoringReconciler{}
-	res := r.reconcileHealth(context.Background(), am, prom, f)
+	// The reconcile's clock (scope.now) decides when a check is due.
+	start := time.Now()
+	sc := func(after time.Duration) *scope {
+		return &scope{am: am, fleet: f, now: start.Add(after), status: &monitoringv1alpha1.AntreaMonitoringStatus{}, decided: decided{prometheus: prom}}
+	}
+	res := r.checkHealth(context.Background(), sc(0))
 	if res.condition.Reason != monitoringv1alpha1.ReasonScrapePending || res.requeueAfter != 2*time.Second {
 		t.Fatalf("first check: %s, next in %s; want ScrapePending, next in one scrape interval (2s)", res.condition.Reason, res.requeueAfter)
 	}
 	scraped.Store(true)
-	if res := r.reconcileHealth(context.Background(), am, prom, f); res.condition.Reason != monitoringv1alpha1.ReasonScrapePending {
+	if res := r.checkHealth(context.Background(), sc(1999*time.Millisecond)); res.condition.Reason != monitoringv1alpha1.ReasonScrapePending {
 		t.Fatalf("a reconcile within the scrape interval must reuse the last check, got %s", res.condition.Reason)
 	}
-	r.health.mu.Lock()
-	e := r.health.entries[am.UID]
-	e.at = e.at.Add(-2 * time.Second) // one scrape interval later
-	r.health.entries[am.UID] = e
-	r.health.mu.Unlock()
-	res = r.reconcileHealth(context.Background(), am, prom, f)
+	res = r.checkHealth(context.Background(), sc(2*time.Second)) // one scrape interval later
 	if res.condition.Reason != monitoringv1alpha1.ReasonTargetsUp || res.requeueAfter != 5*time.Minute {
 		t.Fatalf("second check: %s (%s), next in %s; want TargetsUp, next in the check interval", res.condition.Reason, res.condition.Message, res.requeueAfter)
 	}

@@ -15,7 +15,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
-	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 )
 
 // TestPlanPrometheus is the Prometheus phase's decision table: a gathered
@@ -57,53 +57,53 @@ func TestPlanPrometheus(t *testing.T) {
 	kps := promv1.Prometheus{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "kps-prometheus"}}
 	sel := &metav1.LabelSelector{MatchLabels: map[string]string{"release": "kps"}}
 	kps.Spec.ServiceMonitorSelector, kps.Spec.PodMonitorSelector, kps.Spec.RuleSelector = sel, sel, sel
-	served := render.PrometheusOperatorState{Served: true, Established: map[string]bool{PrometheusCRD: true}, Prometheuses: []promv1.Prometheus{kps}}
+	served := observed.PrometheusOperator{Served: true, Established: map[string]bool{PrometheusCRD: true}, Prometheuses: []promv1.Prometheus{kps}}
 	available := &appsv1.Deployment{Status: appsv1.DeploymentStatus{Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue}}}}
 
 	type planCase struct {
 		name     string
 		am       *monitoringv1alpha1.AntreaMonitoring
-		cluster  render.Cluster
+		cluster  observed.Cluster
 		want     []metav1.Condition // conditions, then the applied ones
 		rendered bool
 		pools    []string
 		requeue  time.Duration
 	}
 	tests := []planCase{
-		{name: "managed, Deployment not available yet", am: am(managed), cluster: render.Cluster{Namespaces: ns()}, rendered: true,
+		{name: "managed, Deployment not available yet", am: am(managed), cluster: observed.Cluster{Namespaces: ns()}, rendered: true,
 			pools: []string{"antrea-controllers", "antrea-agents"},
 			want: []metav1.Condition{explicit("Managed"),
 				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "Prometheus monitoring/antrea-prometheus is configured with jobs antrea-controllers and antrea-agents."),
 				cond(monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonPrometheusStarting,
 					"Deployment monitoring/antrea-prometheus is starting.")}},
 		{name: "managed, available", am: am(managed), rendered: true, pools: []string{"antrea-controllers", "antrea-agents"},
-			cluster: render.Cluster{Namespaces: ns("monitoring"), Deployments: map[types.NamespacedName]*appsv1.Deployment{{Namespace: "monitoring", Name: "antrea-prometheus"}: available}},
+			cluster: observed.Cluster{Namespaces: ns("monitoring"), Deployments: map[types.NamespacedName]*appsv1.Deployment{{Namespace: "monitoring", Name: "antrea-prometheus"}: available}},
 			want: []metav1.Condition{explicit("Managed"),
 				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "Prometheus monitoring/antrea-prometheus is configured with jobs antrea-controllers and antrea-agents."),
-				cond(monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionTrue, monitoringv1alpha1.ReasonPrometheusAvailable, "Deployment monitoring/antrea-prometheus is available.")}},
-		{name: "scrape config, namespace missing", am: am(scrapeConfig), cluster: render.Cluster{Namespaces: ns()},
+				cond(monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionTrue, monitoringv1alpha1.ReasonDeploymentAvailable, "Deployment monitoring/antrea-prometheus is available.")}},
+		{name: "scrape config, namespace missing", am: am(scrapeConfig), cluster: observed.Cluster{Namespaces: ns()},
 			want: []metav1.Condition{explicit("ScrapeConfig"),
 				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNamespaceNotFound, "Namespace prom (spec.prometheus.scrapeConfig.namespace) does not exist.")}},
-		{name: "scrape config, ServiceAccount missing", am: am(scrapeConfig), cluster: render.Cluster{Namespaces: ns("prom")},
+		{name: "scrape config, ServiceAccount missing", am: am(scrapeConfig), cluster: observed.Cluster{Namespaces: ns("prom")},
 			want: []metav1.Condition{explicit("ScrapeConfig"),
 				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonServiceAccountNotFound, "ServiceAccount prom/prometheus (spec.prometheus.scrapeConfig.serviceAccount) does not exist.")}},
 		{name: "scrape config, delivered", am: am(scrapeConfig), rendered: true, pools: []string{"antrea-controllers", "antrea-agents"},
-			cluster: render.Cluster{Namespaces: ns("prom"), ServiceAccounts: map[types.NamespacedName]bool{{Namespace: "prom", Name: "prometheus"}: true}},
+			cluster: observed.Cluster{Namespaces: ns("prom"), ServiceAccounts: map[types.NamespacedName]bool{{Namespace: "prom", Name: "prometheus"}: true}},
 			want: []metav1.Condition{explicit("ScrapeConfig"),
 				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied,
 					"Jobs antrea-controllers and antrea-agents are in Secret and ConfigMap prom/antrea-scrape-configs (key antrea-scrape-configs.yaml); ServiceAccount prom/prometheus is bound to ClusterRoles antrea-monitoring:prometheus and antrea-monitoring:prometheus-antrea.")}},
-		{name: "prometheus-operator not installed", am: am(promOp(nil)), cluster: render.Cluster{Namespaces: ns("kps")},
+		{name: "prometheus-operator not installed", am: am(promOp(nil)), cluster: observed.Cluster{Namespaces: ns("kps")},
 			want: []metav1.Condition{explicit("PrometheusOperator"),
 				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonPrometheusNotFound, "prometheus-operator's CRDs (monitoring.coreos.com) are not installed.")}},
 		{name: "prometheus-operator, CRD not discoverable yet", am: am(promOp(nil)), requeue: 2 * time.Second,
-			cluster: render.Cluster{Namespaces: ns("kps"), PrometheusOperator: render.PrometheusOperatorState{Pending: true}},
+			cluster: observed.Cluster{Namespaces: ns("kps"), PrometheusOperator: observed.PrometheusOperator{Pending: true}},
 			want: []metav1.Condition{explicit("PrometheusOperator"),
 				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonPrometheusNotFound, "prometheus-operator's CRDs (monitoring.coreos.com) are not installed.")}},
-		{name: "prometheus-operator, monitors' namespace missing", am: am(promOp(nil)), cluster: render.Cluster{Namespaces: ns(), PrometheusOperator: served},
+		{name: "prometheus-operator, monitors' namespace missing", am: am(promOp(nil)), cluster: observed.Cluster{Namespaces: ns(), PrometheusOperator: served},
 			want: []metav1.Condition{explicit("PrometheusOperator"),
 				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNamespaceNotFound,
 					"Namespace kps for the monitors (spec.prometheus.prometheusOperator.namespace, or the Prometheus's namespace) does not exist.")}},
-		{name: "prometheus-operator, not selected", am: am(promOp(nil)), rendered: true, cluster: render.Cluster{Namespaces: ns("kps"), PrometheusOperator: served},
+		{name: "prometheus-operator, not selected", am: am(promOp(nil)), rendered: true, cluster: observed.Cluster{Namespaces: ns("kps"), PrometheusOperator: served},
 			pools: []string{"serviceMonitor/kps/antrea-controllers/0", "podMonitor/kps/antrea-agents/0"},
 			want: []metav1.Condition{explicit("PrometheusOperator"),
 				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotSelectedByPrometheus,
@@ -111,15 +111,15 @@ func TestPlanPrometheus(t *testing.T) {
 						"PodMonitor kps/antrea-agents: labels release=kps missing (podMonitorSelector); add them to spec.prometheus.prometheusOperator.labels; "+
 						"PrometheusRule kps/antrea-antrea-rules: labels release=kps missing (ruleSelector); add them to spec.prometheus.prometheusOperator.labels.")}},
 		{name: "prometheus-operator, selected", am: am(promOp(map[string]monitoringv1alpha1.LabelValue{"release": "kps"})), rendered: true,
-			cluster: render.Cluster{Namespaces: ns("kps"), PrometheusOperator: served},
+			cluster: observed.Cluster{Namespaces: ns("kps"), PrometheusOperator: served},
 			pools:   []string{"serviceMonitor/kps/antrea-controllers/0", "podMonitor/kps/antrea-agents/0"},
 			want: []metav1.Condition{explicit("PrometheusOperator"),
 				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "The monitors in namespace kps are selected by the Prometheus.")}},
 		{name: "auto resolves to prometheus-operator", am: am(func(a *monitoringv1alpha1.AntreaMonitoring) { a.Spec.Prometheus.Mode = monitoringv1alpha1.ModeAuto }),
-			rendered: true, cluster: render.Cluster{Namespaces: ns("kps"), PrometheusOperator: served},
+			rendered: true, cluster: observed.Cluster{Namespaces: ns("kps"), PrometheusOperator: served},
 			pools: []string{"serviceMonitor/kps/antrea-controllers/0", "podMonitor/kps/antrea-agents/0"},
 			want: []metav1.Condition{
-				cond(monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoPrometheusOperator,
+				cond(monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoFoundPrometheusOperator,
 					"Mode Auto chose PrometheusOperator: prometheus-operator's CRDs are installed and a Prometheus object exists."),
 				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotSelectedByPrometheus,
 					"ServiceMonitor kps/antrea-controllers: labels release=kps missing (serviceMonitorSelector); add them to spec.prometheus.prometheusOperator.labels; "+
@@ -131,7 +131,7 @@ func TestPlanPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	antreaCA := &corev1.ConfigMap{Data: map[string]string{"ca.crt": string(pemCA)}}
-	tests = append(tests, planCase{name: "antrea-ca missing", am: am(scrapeConfig), cluster: render.Cluster{Namespaces: ns("prom"), ServiceAccounts: map[types.NamespacedName]bool{{Namespace: "prom", Name: "prometheus"}: true},
+	tests = append(tests, planCase{name: "antrea-ca missing", am: am(scrapeConfig), cluster: observed.Cluster{Namespaces: ns("prom"), ServiceAccounts: map[types.NamespacedName]bool{{Namespace: "prom", Name: "prometheus"}: true},
 		AntreaCA: &corev1.ConfigMap{}},
 		want: []metav1.Condition{cond(monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonModeExplicit, "spec.prometheus.mode is ScrapeConfig."),
 			cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonAntreaCANotFound,

@@ -8,18 +8,121 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/ssa"
 )
+
+// This file builds every condition of the status, from what the phases
+// found, and writes the status once per reconcile (writeStatus). Messages
+// name objects and settings only, never times or revisions, so an
+// unchanged world gives an unchanged condition and no write.
+
+// writeStatus sets the phases' conditions and Ready on the status being
+// built, records an event when TargetsHealthy or Ready changes, moves
+// observedGeneration only when every phase succeeded, and writes the status
+// when it changed. A reconcile that failed returns its error alone (it is
+// retried with backoff); one that succeeded asks for the earliest requeue a
+// phase wants.
+func (r *AntreaMonitoringReconciler) writeStatus(ctx context.Context, s *scope, results []result) (ctrl.Result, error) {
+	var conds []metav1.Condition
+	var errs []error
+	var requeue time.Duration
+	for _, res := range results {
+		conds = append(conds, res.conditions...)
+		errs = append(errs, res.err)
+		requeue = minPositive(requeue, res.requeueAfter)
+	}
+	errs = append(errs, s.infoErr, s.fleetErr)
+	setConditions(s.status, s.am.Generation, conds...)
+	r.eventOnTransition(s.am, s.status)
+	reconcileErr := errors.Join(errs...)
+	if reconcileErr == nil {
+		s.status.ObservedGeneration = s.am.Generation
+	}
+	if err := r.patchStatus(ctx, s.am, s.status); err != nil {
+		return ctrl.Result{}, errors.Join(reconcileErr, err)
+	}
+	if reconcileErr != nil {
+		return ctrl.Result{}, reconcileErr
+	}
+	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// minPositive is the smaller of two durations, ignoring zeros.
+func minPositive(a, b time.Duration) time.Duration {
+	if a <= 0 || (b > 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+// eventOnTransition records an event when TargetsHealthy or Ready changes
+// status (never on an unchanged loop), of the type eventType says.
+func (r *AntreaMonitoringReconciler) eventOnTransition(am *monitoringv1alpha1.AntreaMonitoring, status *monitoringv1alpha1.AntreaMonitoringStatus) {
+	for _, t := range []string{monitoringv1alpha1.ConditionTargetsHealthy, monitoringv1alpha1.ConditionReady} {
+		now := meta.FindStatusCondition(status.Conditions, t)
+		if now == nil {
+			continue
+		}
+		before := meta.FindStatusCondition(am.Status.Conditions, t)
+		if before != nil && before.Status == now.Status && before.Reason == now.Reason {
+			continue
+		}
+		r.Recorder.Eventf(am, nil, eventType(now, status), now.Reason, "Check"+t, "%s is %s: %s", t, now.Status, now.Message)
+	}
+}
+
+// eventType is Warning for a condition that is not True, unless it is only
+// on its way (a fresh install while Prometheus starts) or Antrea is being
+// rolled out by the operator itself (AntreaMetricsEnabled is
+// RestartInProgress): pods being replaced fail their scrapes (404 while
+// they still run with metrics off, refused while they restart), which the
+// conditions say, but nothing is wrong.
+func eventType(c *metav1.Condition, status *monitoringv1alpha1.AntreaMonitoringStatus) string {
+	if c.Status == metav1.ConditionTrue || progressing[c.Reason] {
+		return corev1.EventTypeNormal
+	}
+	if m := meta.FindStatusCondition(status.Conditions, monitoringv1alpha1.ConditionAntreaMetricsEnabled); m != nil && m.Reason == monitoringv1alpha1.ReasonRestartInProgress {
+		return corev1.EventTypeNormal
+	}
+	return corev1.EventTypeWarning
+}
 
 // falseCond is a False condition (ObservedGeneration is set by setConditions).
 func falseCond(condType, reason, message string) metav1.Condition {
 	return metav1.Condition{Type: condType, Status: metav1.ConditionFalse, Reason: reason, Message: message}
+}
+
+func unknownCond(condType, reason, message string) metav1.Condition {
+	return metav1.Condition{Type: condType, Status: metav1.ConditionUnknown, Reason: reason, Message: message}
+}
+
+// AntreaMetricsEnabled.
+
+func metricsNamespaceNotWatched(watched []string, ns string) metav1.Condition {
+	return falseCond(monitoringv1alpha1.ConditionAntreaMetricsEnabled, monitoringv1alpha1.ReasonNamespaceNotWatched,
+		fmt.Sprintf("The operator watches Antrea in namespaces %s only; start it with --antrea-namespaces including %s.", strings.Join(watched, ","), ns))
+}
+
+func metricsUpdateFailed(err error) metav1.Condition {
+	return falseCond(monitoringv1alpha1.ConditionAntreaMetricsEnabled, monitoringv1alpha1.ReasonUpdateFailed, err.Error())
+}
+
+func metricsConfigMapNotFound(ns string, res antrea.Resolution) metav1.Condition {
+	return falseCond(monitoringv1alpha1.ConditionAntreaMetricsEnabled, monitoringv1alpha1.ReasonConfigMapNotFound,
+		fmt.Sprintf("ConfigMap %s/%s (%s) was not found; the operator waits for it to be created.", ns, res.Name, res.How))
 }
 
 // metricsCondition turns the outcome of the Antrea phase into the
@@ -78,11 +181,82 @@ func keepReapplied(prev *metav1.Condition, generation int64, now metav1.Conditio
 	return metav1.Condition{Type: prev.Type, Status: prev.Status, Reason: prev.Reason, Message: prev.Message}
 }
 
+// restartPending turns an AntreaMetricsEnabled that says the confs are
+// enabled into False while pods still run with the conf from before the
+// operator's edit, naming them; it clears once they are replaced.
+func restartPending(c metav1.Condition, f fleet) metav1.Condition {
+	if len(f.stale) == 0 || c.Status != metav1.ConditionTrue ||
+		(c.Reason != monitoringv1alpha1.ReasonMetricsEnabled && c.Reason != monitoringv1alpha1.ReasonMetricsReapplied) {
+		return c
+	}
+	return falseCond(c.Type, monitoringv1alpha1.ReasonRestartInProgress, fmt.Sprintf(
+		"The confs enable metrics, but %d Antrea pod(s) still run with the configuration from before the operator's edit (Antrea reads it only at start-up): %s. The rollout replaces them.",
+		len(f.stale), listSome(f.stale, 5)))
+}
+
+// RBACReady.
+
+// rbacReady is RBACReady after applying the ClusterRoles (err: what failed;
+// returned when it is worth a retry).
+func rbacReady(err error) (metav1.Condition, error) {
+	t := monitoringv1alpha1.ConditionRBACReady
+	if err != nil {
+		if c, ok := notOwnedCondition(t, err); ok {
+			return c, nil
+		}
+		return falseCond(t, monitoringv1alpha1.ReasonClusterRolesFailed, err.Error()), err
+	}
+	return trueCond(t, monitoringv1alpha1.ReasonClusterRolesApplied, fmt.Sprintf(
+		"ClusterRoles %s and %s (the operator's own, with the rules of Antrea's guide) are in place; roles the operator did not create, such as the guide's prometheus and prometheus-antrea, are left alone.",
+		render.PrometheusClusterRole, render.PrometheusAntreaClusterRole)), nil
+}
+
+// ModeResolved, ScrapeConfigured, PrometheusReady.
+
+func modeResolved(reason, message string) metav1.Condition {
+	return trueCond(monitoringv1alpha1.ConditionModeResolved, reason, message)
+}
+
+// scrapeConfigured is ScrapeConfigured from a mode's verdict.
+func scrapeConfigured(v render.Verdict) metav1.Condition {
+	return verdictCondition(monitoringv1alpha1.ConditionScrapeConfigured, v)
+}
+
+// scrapeFailed is ScrapeConfigured False: reading, rendering or applying failed.
+func scrapeFailed(err error) metav1.Condition {
+	return falseCond(monitoringv1alpha1.ConditionScrapeConfigured, monitoringv1alpha1.ReasonApplyFailed, err.Error())
+}
+
+// prometheusReady is PrometheusReady from the mode's verdict.
+func prometheusReady(v render.Verdict) metav1.Condition {
+	return verdictCondition(monitoringv1alpha1.ConditionPrometheusReady, v)
+}
+
+func verdictCondition(condType string, v render.Verdict) metav1.Condition {
+	if v.OK {
+		return trueCond(condType, v.Reason, v.Message)
+	}
+	return falseCond(condType, v.Reason, v.Message)
+}
+
+// TargetsHealthy.
+
+// targetsHealthy is TargetsHealthy as the health check judged it.
+func targetsHealthy(status metav1.ConditionStatus, reason, message string) *metav1.Condition {
+	return &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: status, Reason: reason, Message: message}
+}
+
+// targetsUnknown is TargetsHealthy Unknown: the targets could not be asked.
+func targetsUnknown(reason, message string) *metav1.Condition {
+	c := unknownCond(monitoringv1alpha1.ConditionTargetsHealthy, reason, message)
+	return &c
+}
+
 // notOwnedCondition is condType False with reason ObjectNotOwned when err
 // says an object in the operator's way is not its own (not an error to
 // retry: the user must act).
 func notOwnedCondition(condType string, err error) (metav1.Condition, bool) {
-	var notOwned *NotOwnedError
+	var notOwned *ssa.NotOwnedError
 	if !errors.As(err, &notOwned) {
 		return metav1.Condition{}, false
 	}
@@ -102,6 +276,8 @@ var progressing = map[string]bool{
 	monitoringv1alpha1.ReasonRestartInProgress:   true,
 	monitoringv1alpha1.ReasonAntreaCAPropagating: true,
 }
+
+// Ready.
 
 // readyCondition sums up the other conditions: Progressing when every one
 // not True is on its way, NotReady otherwise.

@@ -15,7 +15,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
-	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 )
 
 func TestKeepReapplied(t *testing.T) {
@@ -141,20 +141,20 @@ func TestResolveMode(t *testing.T) {
 	tests := []struct {
 		name string
 		am   *monitoringv1alpha1.AntreaMonitoring
-		po   render.PrometheusOperatorState
+		po   observed.PrometheusOperator
 		want monitoringv1alpha1.PrometheusMode
 		cond metav1.Condition
 	}{
-		{"auto without CRDs", withMode(monitoringv1alpha1.ModeAuto), render.PrometheusOperatorState{}, monitoringv1alpha1.ModeManaged,
-			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoManaged,
+		{"auto without CRDs", withMode(monitoringv1alpha1.ModeAuto), observed.PrometheusOperator{}, monitoringv1alpha1.ModeManaged,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoNoPrometheusOperator,
 				Message: "Mode Auto chose Managed: prometheus-operator's CRDs are not installed."}},
-		{"auto with CRDs but no Prometheus", withMode(""), render.PrometheusOperatorState{Served: true}, monitoringv1alpha1.ModeManaged,
-			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoManaged,
+		{"auto with CRDs but no Prometheus", withMode(""), observed.PrometheusOperator{Served: true}, monitoringv1alpha1.ModeManaged,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoNoPrometheusOperator,
 				Message: "Mode Auto chose Managed: no Prometheus object exists."}},
-		{"auto with a Prometheus", withMode(monitoringv1alpha1.ModeAuto), render.PrometheusOperatorState{Served: true, Prometheuses: one}, monitoringv1alpha1.ModePrometheusOperator,
-			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoPrometheusOperator,
+		{"auto with a Prometheus", withMode(monitoringv1alpha1.ModeAuto), observed.PrometheusOperator{Served: true, Prometheuses: one}, monitoringv1alpha1.ModePrometheusOperator,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoFoundPrometheusOperator,
 				Message: "Mode Auto chose PrometheusOperator: prometheus-operator's CRDs are installed and a Prometheus object exists."}},
-		{"explicit", withMode(monitoringv1alpha1.ModeScrapeConfig), render.PrometheusOperatorState{Served: true, Prometheuses: one}, monitoringv1alpha1.ModeScrapeConfig,
+		{"explicit", withMode(monitoringv1alpha1.ModeScrapeConfig), observed.PrometheusOperator{Served: true, Prometheuses: one}, monitoringv1alpha1.ModeScrapeConfig,
 			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonModeExplicit,
 				Message: "spec.prometheus.mode is ScrapeConfig."}},
 	}
@@ -171,30 +171,30 @@ func TestResolveMode(t *testing.T) {
 	}
 }
 
-func TestApplyHealthWritesLastScrapeRarely(t *testing.T) {
+func TestReportHealthWritesLastScrapeRarely(t *testing.T) {
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) *metav1.Time { return &metav1.Time{Time: now.Add(-d)} }
 	cond := &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: metav1.ConditionTrue}
 	status := &monitoringv1alpha1.AntreaMonitoringStatus{Targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(time.Minute)}}}
 
 	// Same counts, a newer scrape, stored one a minute old (< 10 intervals): kept.
-	applyHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(0)}}, summary: "1/1"}, 30*time.Second, now)
+	reportHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(0)}}, summary: "1/1"}, 30*time.Second, now)
 	if !status.Targets[0].LastScrape.Equal(at(time.Minute)) {
 		t.Errorf("lastScrape refreshed although nothing else changed")
 	}
 	// Stored one older than ten intervals: refreshed.
 	status.Targets[0].LastScrape = at(6 * time.Minute)
-	applyHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(0)}}, summary: "1/1"}, 30*time.Second, now)
+	reportHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Up: 1, LastScrape: at(0)}}, summary: "1/1"}, 30*time.Second, now)
 	if !status.Targets[0].LastScrape.Equal(at(0)) {
 		t.Errorf("stale lastScrape not refreshed")
 	}
 	// Counts changed: written at once.
-	applyHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Down: 1, LastError: "x", LastScrape: at(0)}}, summary: "0/1"}, 30*time.Second, now)
+	reportHealth(status, healthResult{condition: cond, targets: []monitoringv1alpha1.TargetHealth{{ScrapePool: "a", Down: 1, LastError: "x", LastScrape: at(0)}}, summary: "0/1"}, 30*time.Second, now)
 	if status.Targets[0].Down != 1 || status.TargetsSummary != "0/1" {
 		t.Errorf("changed health not written: %+v", status)
 	}
 	// Check disabled: health fields cleared.
-	applyHealth(status, healthResult{}, 30*time.Second, now)
+	reportHealth(status, healthResult{}, 30*time.Second, now)
 	if status.Targets != nil || status.TargetsSummary != "" {
 		t.Errorf("disabled check left health in status: %+v", status)
 	}

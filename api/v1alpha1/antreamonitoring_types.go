@@ -521,7 +521,7 @@ func (m *AntreaMonitoring) RestartWanted() bool {
 // AntreaNamespace is spec.antrea.namespace with its default applied.
 func (m *AntreaMonitoring) AntreaNamespace() string {
 	if m.Spec.Antrea.Namespace == "" {
-		return "kube-system"
+		return DefaultAntreaNamespace
 	}
 	return m.Spec.Antrea.Namespace
 }

@@ -7,7 +7,8 @@ const (
 	// ConditionAntreaMetricsEnabled says whether enablePrometheusMetrics is on
 	// in Antrea's agent and controller configuration.
 	ConditionAntreaMetricsEnabled = "AntreaMetricsEnabled"
-	// ConditionRBACReady says whether the ClusterRoles Prometheus needs exist.
+	// ConditionRBACReady says whether the operator's ClusterRoles, which
+	// grant Prometheus what Antrea's guide asks for, exist.
 	ConditionRBACReady = "RBACReady"
 )
 
@@ -46,8 +47,11 @@ const (
 
 // Reasons of RBACReady.
 const (
-	// ReasonClusterRolesApplied: ClusterRoles prometheus and prometheus-antrea
-	// exist with the rules Antrea's guide gives.
+	// ReasonClusterRolesApplied: the operator's own ClusterRoles
+	// antrea-monitoring:prometheus and antrea-monitoring:prometheus-antrea
+	// exist with the rules Antrea's guide gives its prometheus and
+	// prometheus-antrea roles (roles of those names made by hand are left
+	// alone).
 	ReasonClusterRolesApplied = "ClusterRolesApplied"
 	// ReasonClusterRolesFailed: applying a ClusterRole failed (see message).
 	ReasonClusterRolesFailed = "ClusterRolesFailed"
@@ -86,12 +90,12 @@ const (
 const (
 	// ReasonModeExplicit: spec.prometheus.mode names the mode.
 	ReasonModeExplicit = "ModeExplicit"
-	// ReasonAutoPrometheusOperator: mode Auto found prometheus-operator's CRDs
+	// ReasonAutoFoundPrometheusOperator: mode Auto found prometheus-operator's CRDs
 	// and a Prometheus object.
-	ReasonAutoPrometheusOperator = "AutoFoundPrometheusOperator"
-	// ReasonAutoManaged: mode Auto found no prometheus-operator (CRDs or
+	ReasonAutoFoundPrometheusOperator = "AutoFoundPrometheusOperator"
+	// ReasonAutoNoPrometheusOperator: mode Auto found no prometheus-operator (CRDs or
 	// Prometheus object missing), so the operator runs a Prometheus.
-	ReasonAutoManaged = "AutoNoPrometheusOperator"
+	ReasonAutoNoPrometheusOperator = "AutoNoPrometheusOperator"
 )
 
 // Reasons of ScrapeConfigured.
@@ -130,13 +134,13 @@ const (
 
 // Reasons of PrometheusReady.
 const (
-	// ReasonPrometheusAvailable: the managed Prometheus Deployment is Available.
-	ReasonPrometheusAvailable = "DeploymentAvailable"
-	// ReasonPrometheusUnavailable: the managed Prometheus Deployment is not
+	// ReasonDeploymentAvailable: the managed Prometheus Deployment is Available.
+	ReasonDeploymentAvailable = "DeploymentAvailable"
+	// ReasonDeploymentUnavailable: the managed Prometheus Deployment is not
 	// Available and its pod says why (unschedulable, an image that cannot
 	// be pulled, a crash and its last termination message, a pod the
 	// ReplicaSet may not create): the message quotes it.
-	ReasonPrometheusUnavailable = "DeploymentUnavailable"
+	ReasonDeploymentUnavailable = "DeploymentUnavailable"
 	// ReasonPrometheusStarting: the managed Prometheus Deployment is not
 	// Available yet and nothing is wrong: its pod is being scheduled,
 	// created or is starting. Not a warning. TargetsHealthy is then Unknown
@@ -160,13 +164,16 @@ const (
 	// ReasonTargetsMissing: fewer targets than Antrea runs pods: the message
 	// names the pods (node;pod) Prometheus has no target for.
 	ReasonTargetsMissing = "TargetsMissing"
-	// ReasonPrometheusStarting (also a reason of TargetsHealthy, Unknown):
-	// the managed Prometheus is not available yet, so it is not asked; the
-	// check runs as soon as it is available, not after a whole interval.
+	// ReasonPrometheusStarting (declared with PrometheusReady's reasons) is
+	// also a reason of TargetsHealthy, Unknown: the managed Prometheus is
+	// not available yet, so it is not asked; the check runs as soon as it
+	// is available, not after a whole interval.
+
 	// ReasonAntreaCAPropagating: the controller's certificate fails
 	// verification against the CA Prometheus reads, but antrea-ca changed
-	// less than two minutes ago (antrea-controller restarted or rotated):
-	// Prometheus's mounted copy follows within the kubelet's sync period.
+	// less than two minutes ago:
+	// antrea-controller restarted with a new self-signed CA or rotated it,
+	// and Prometheus's mounted copy follows within the kubelet's sync period.
 	ReasonAntreaCAPropagating = "AntreaCAPropagating"
 	// ReasonScrapePending: Prometheus has the targets but has not scraped
 	// them yet (a new Prometheus or configuration); checked again after one

@@ -1,3 +1,5 @@
+//go:build promtool
+
 package health
 
 import (
@@ -29,18 +31,22 @@ import (
 )
 
 // TestClassifyRealPrometheus runs a real Prometheus (PROMETHEUS, the binary
-// `hack/tools.sh prometheus` prints; `make test` sets it) scraping one
+// `hack/tools.sh prometheus` prints; `make test-promtool` sets it) scraping one
 // loopback target per error class, reads the pools through Client.Targets,
 // and checks that Classify puts each lastError Prometheus wrote in its
 // class. It does not skip without PROMETHEUS: the classes are only as good
-// as the strings they were checked against.
+// as the strings they were checked against. It is behind the build tag
+// promtool, with the tests that run promtool (`make test-promtool`).
 //
 // Prometheus is started with os/exec rather than test/fixtures, which
 // imports this package (through its fake Antrea and the manager).
 func TestClassifyRealPrometheus(t *testing.T) {
 	bin := os.Getenv("PROMETHEUS")
 	if bin == "" {
-		t.Fatal("PROMETHEUS is not set: run `PROMETHEUS=$(hack/tools.sh prometheus) go test ./internal/health/` or `make test`")
+		t.Fatal("PROMETHEUS is not set: run 'make test-promtool', which builds prometheus (hack/tools.sh prometheus) and sets it, or `PROMETHEUS=$(hack/tools.sh prometheus) go test -tags promtool ./internal/health/`")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("PROMETHEUS=%s: %v: run 'make test-promtool', which builds prometheus (hack/tools.sh prometheus) and sets it", bin, err)
 	}
 	dir := t.TempDir()
 

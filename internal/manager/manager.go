@@ -25,6 +25,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/controllers"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
@@ -222,7 +223,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, *controllers.AntreaMonitori
 		Scheme:           mgr.GetScheme(),
 		Recorder:         mgr.GetEventRecorder(controllers.FieldOwner),
 		AntreaNamespaces: o.AntreaNamespaces,
-		Access:           &controllers.PrometheusAccess{InCluster: o.InCluster, Config: cfg},
+		Access:           &health.Access{InCluster: o.InCluster, Config: cfg},
 		PrometheusCache:  PrometheusCacheOptions(),
 		CAPropagation:    o.CAPropagation,
 	}

@@ -98,3 +98,9 @@ func KindFor(gvk schema.GroupVersionKind) (Kind, bool) {
 	}
 	return Kind{}, false
 }
+
+// IsKind says whether gvk is in the registry.
+func IsKind(gvk schema.GroupVersionKind) bool {
+	_, ok := KindFor(gvk)
+	return ok
+}

@@ -8,7 +8,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
@@ -21,34 +20,33 @@ var imageProblems = []string{"ErrImagePull", "ImagePullBackOff", "InvalidImageNa
 // startingReasons are the waiting reasons of a container on its way.
 var startingReasons = []string{"ContainerCreating", "PodInitializing"}
 
-// managedReady is PrometheusReady of the managed Prometheus: True once its
+// managedReady is the verdict on the managed Prometheus (PrometheusReady): OK once its
 // Deployment is Available; otherwise what its pods say. An unschedulable
 // pod, an image that cannot be pulled, a container that crashed (with the
 // last line it wrote, which the kubelet keeps as its termination message)
 // or a pod the ReplicaSet may not create is DeploymentUnavailable; a pod
 // being scheduled, created or started is PrometheusStarting. The message
 // names no pod and no count, so it stays the same from one loop to the next.
-func managedReady(ref types.NamespacedName, d *appsv1.Deployment, pods []corev1.Pod, image string) metav1.Condition {
-	t := monitoringv1alpha1.ConditionPrometheusReady
+func managedReady(ref types.NamespacedName, d *appsv1.Deployment, pods []corev1.Pod, image string) Verdict {
 	name := fmt.Sprintf("Deployment %s/%s", ref.Namespace, ref.Name)
 	if d != nil {
 		for _, dc := range d.Status.Conditions {
 			if dc.Type == appsv1.DeploymentAvailable && dc.Status == corev1.ConditionTrue {
-				return metav1.Condition{Type: t, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonPrometheusAvailable, Message: name + " is available."}
+				return Verdict{OK: true, Reason: monitoringv1alpha1.ReasonDeploymentAvailable, Message: name + " is available."}
 			}
 		}
 		for _, dc := range d.Status.Conditions {
 			if dc.Type == appsv1.DeploymentReplicaFailure && dc.Status == corev1.ConditionTrue {
-				return metav1.Condition{Type: t, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonPrometheusUnavailable,
+				return Verdict{Reason: monitoringv1alpha1.ReasonDeploymentUnavailable,
 					Message: fmt.Sprintf("%s is not available: its pod cannot be created (%s): %s", name, dc.Reason, bounded(dc.Message))}
 			}
 		}
 	}
 	if problem := podProblem(pods, image); problem != "" {
-		return metav1.Condition{Type: t, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonPrometheusUnavailable,
+		return Verdict{Reason: monitoringv1alpha1.ReasonDeploymentUnavailable,
 			Message: fmt.Sprintf("%s is not available: %s", name, problem)}
 	}
-	return metav1.Condition{Type: t, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonPrometheusStarting,
+	return Verdict{Reason: monitoringv1alpha1.ReasonPrometheusStarting,
 		Message: name + " is starting."}
 }
 

@@ -38,7 +38,7 @@ ts=2026-11-30T10:01:02.346Z caller=query_logger.go:93 level=error component=acti
 		reason  string
 		message string
 	}{
-		{"available", available, nil, monitoringv1alpha1.ReasonPrometheusAvailable, "Deployment monitoring/antrea-prometheus is available."},
+		{"available", available, nil, monitoringv1alpha1.ReasonDeploymentAvailable, "Deployment monitoring/antrea-prometheus is available."},
 		{"no Deployment yet", nil, nil, monitoringv1alpha1.ReasonPrometheusStarting, "Deployment monitoring/antrea-prometheus is starting."},
 		{"creating its container", &appsv1.Deployment{}, []corev1.Pod{pod(0, container(corev1.ContainerStatus{
 			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}}))},
@@ -47,40 +47,37 @@ ts=2026-11-30T10:01:02.346Z caller=query_logger.go:93 level=error component=acti
 			RestartCount:         4,
 			State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s restarting failed container"}},
 			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", Message: crashLog}}}))},
-			monitoringv1alpha1.ReasonPrometheusUnavailable,
+			monitoringv1alpha1.ReasonDeploymentUnavailable,
 			"Deployment monitoring/antrea-prometheus is not available: container prometheus is waiting (CrashLoopBackOff); it last exited with code 1 (Error): " +
 				"Error opening query log file: open /prometheus/queries.active: permission denied; the data volume is not writable by Prometheus's user 65534 " +
 				"(a volume that ignores fsGroup, such as hostPath): keep spec.prometheus.managed.storage.initChownData true, or give the volume to 65534."},
 		{"an image that cannot be pulled", &appsv1.Deployment{}, []corev1.Pod{pod(0, container(corev1.ContainerStatus{
 			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "Back-off pulling image"}}}))},
-			monitoringv1alpha1.ReasonPrometheusUnavailable,
+			monitoringv1alpha1.ReasonDeploymentUnavailable,
 			"Deployment monitoring/antrea-prometheus is not available: container prometheus cannot pull its image (ImagePullBackOff): set spec.prometheus.managed.image (quay.io/prometheus/prometheus:v2.46.0) to an image your nodes can pull."},
 		{"unschedulable", &appsv1.Deployment{}, []corev1.Pod{pod(0, func(p *corev1.Pod) {
 			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable,
 				Message: "0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims."}}
-		})}, monitoringv1alpha1.ReasonPrometheusUnavailable,
+		})}, monitoringv1alpha1.ReasonDeploymentUnavailable,
 			"Deployment monitoring/antrea-prometheus is not available: its pod cannot be scheduled: 0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims."},
 		{"a pod the ReplicaSet may not create", &appsv1.Deployment{Status: appsv1.DeploymentStatus{Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentReplicaFailure,
 			Status: corev1.ConditionTrue, Reason: "FailedCreate", Message: `pods "antrea-prometheus-abc" is forbidden: violates PodSecurity "restricted:latest"`}}}}, nil,
-			monitoringv1alpha1.ReasonPrometheusUnavailable,
+			monitoringv1alpha1.ReasonDeploymentUnavailable,
 			`Deployment monitoring/antrea-prometheus is not available: its pod cannot be created (FailedCreate): pods "antrea-prometheus-abc" is forbidden: violates PodSecurity "restricted:latest"`},
 		{"the init step failed", &appsv1.Deployment{}, []corev1.Pod{pod(0, func(p *corev1.Pod) {
 			p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "init-chown-data",
 				State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", Message: "chown: /prometheus: Operation not permitted\n"}}}}
-		})}, monitoringv1alpha1.ReasonPrometheusUnavailable,
+		})}, monitoringv1alpha1.ReasonDeploymentUnavailable,
 			"Deployment monitoring/antrea-prometheus is not available: container init-chown-data exited with code 1 (Error): chown: /prometheus: Operation not permitted."},
 		{"the newest pod decides", &appsv1.Deployment{}, []corev1.Pod{
 			pod(time.Hour, container(corev1.ContainerStatus{State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull"}}})),
 			pod(0, container(corev1.ContainerStatus{State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
 				LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 2, Reason: "Error", Message: "bad flag\n"}}})),
-		}, monitoringv1alpha1.ReasonPrometheusUnavailable,
+		}, monitoringv1alpha1.ReasonDeploymentUnavailable,
 			"Deployment monitoring/antrea-prometheus is not available: container prometheus is waiting (CrashLoopBackOff); it last exited with code 2 (Error): bad flag."},
 	} {
 		got := managedReady(ref, tc.d, tc.pods, image)
-		want := metav1.Condition{Type: monitoringv1alpha1.ConditionPrometheusReady, Status: metav1.ConditionFalse, Reason: tc.reason, Message: tc.message}
-		if tc.reason == monitoringv1alpha1.ReasonPrometheusAvailable {
-			want.Status = metav1.ConditionTrue
-		}
+		want := Verdict{OK: tc.reason == monitoringv1alpha1.ReasonDeploymentAvailable, Reason: tc.reason, Message: tc.message}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 		}

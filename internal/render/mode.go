@@ -5,32 +5,70 @@ import (
 	"encoding/pem"
 	"fmt"
 
-	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 )
 
 // Mode is one kind of Prometheus setup. Everything the operator knows about
 // a mode lives in the type implementing it (one file each) and its line in
 // Modes; the controller only gathers, calls these, applies and prunes.
-// Implementations are pure: no client, clock or randomness.
+// Implementations are pure: no client, clock or randomness, and they change
+// none of their arguments.
 type Mode interface {
-	// Plan checks the mode's preconditions against the gathered cluster
-	// state and fills the mode's part of in. A returned condition
-	// (ScrapeConfigured, False) blocks the apply: the objects of the mode
-	// in place stay as they are.
-	Plan(am *monitoringv1alpha1.AntreaMonitoring, c *Cluster, in *Input) *metav1.Condition
+	// Plan checks the mode's preconditions against the observed cluster
+	// and returns where the mode delivers (see Target). A returned verdict
+	// (not OK) blocks the apply: the objects of the mode in place stay as
+	// they are; the controller reports it as ScrapeConfigured.
+	Plan(am *monitoringv1alpha1.AntreaMonitoring, c *observed.Cluster) (Target, *Verdict)
 	// Render returns the mode's objects and what the controller needs to
 	// know about them.
 	Render(in Input) (Rendered, error)
-	// Conditions are the mode's conditions once its objects are applied:
-	// ScrapeConfigured, and any condition of its own (PrometheusReady).
-	Conditions(in Input, r Rendered, c *Cluster) []metav1.Condition
+	// Verdicts are the mode's judgements once its objects are applied:
+	// whether the scrape configuration is in force and, for a mode that
+	// runs Prometheus, whether it is ready.
+	Verdicts(in Input, r Rendered, c *observed.Cluster) Verdicts
+}
+
+// Verdict is a mode's judgement on one thing it checks: the controller's
+// status file makes it a condition. Reason is one of api/v1alpha1's reasons;
+// Message names objects and settings only, never times or counts that move,
+// so an unchanged world gives an unchanged verdict.
+type Verdict struct {
+	OK      bool
+	Reason  string
+	Message string
+}
+
+// Verdicts are a mode's verdicts once applied.
+type Verdicts struct {
+	// Scrape: the scrape configuration is delivered and in force
+	// (ScrapeConfigured).
+	Scrape Verdict
+	// PrometheusReady: the Prometheus the mode runs (mode Managed) is
+	// ready; nil for a mode that runs none.
+	PrometheusReady *Verdict
+}
+
+// Target is what a mode's Plan chose: where it delivers, with its settings.
+type Target struct {
+	// Prometheus is what status.prometheus reports: the managed
+	// Deployment, or the prometheus-operator Prometheus.
+	Prometheus *monitoringv1alpha1.ObjectReference
+	// Managed holds the managed Prometheus's settings, defaults applied.
+	Managed monitoringv1alpha1.ManagedPrometheus
+	// ScrapeConfig is where a plain Prometheus gets its jobs.
+	ScrapeConfig monitoringv1alpha1.ScrapeConfigTarget
+	// PrometheusOperator holds what the prometheus-operator mode needs.
+	PrometheusOperator PrometheusOperatorInput
+}
+
+// For returns in with the mode's target filled in.
+func (in Input) For(t Target) Input {
+	in.Prometheus, in.Managed, in.ScrapeConfig, in.PrometheusOperator = t.Prometheus, t.Managed, t.ScrapeConfig, t.PrometheusOperator
+	return in
 }
 
 // Modes is the registry of modes (Auto is resolved before it is used).
@@ -100,31 +138,11 @@ type Endpoint struct {
 	Unknown string
 }
 
-// Cluster is the state of the cluster the modes plan with, gathered by the
-// controller from its cache (no client here).
-type Cluster struct {
-	// Namespaces by name.
-	Namespaces map[string]*corev1.Namespace
-	// ServiceAccounts that exist, of those the spec names.
-	ServiceAccounts map[types.NamespacedName]bool
-	// PrometheusOperator is what the cluster says about prometheus-operator.
-	PrometheusOperator PrometheusOperatorState
-	// Deployments of the operator's own, by namespace and name.
-	Deployments map[types.NamespacedName]*appsv1.Deployment
-	// ManagedPods are the managed Prometheus's pods (mode Managed).
-	ManagedPods []corev1.Pod
-	// AntreaCA is ConfigMap antrea-ca of the Antrea namespace (nil when
-	// missing).
-	AntreaCA *corev1.ConfigMap
-	// AgentAPIPort is the apiPort the Windows agents report (0: unknown).
-	AgentAPIPort int32
-}
-
 // ControllerCA returns the CA the controller job verifies with (antrea-ca's
-// ca.crt), or ScrapeConfigured False when it is missing or holds no
+// ca.crt), or a blocking verdict (ScrapeConfigured) when it is missing or holds no
 // certificate: rendering the job without it would break the controller's
 // scrape (or, in mode PrometheusOperator, have the monitor rejected).
-func ControllerCA(cm *corev1.ConfigMap, antreaNamespace string) (string, *metav1.Condition) {
+func ControllerCA(cm *corev1.ConfigMap, antreaNamespace string) (string, *Verdict) {
 	const fix = "antrea-controller publishes it at start-up and when it rotates its certificate; set spec.antrea.insecureSkipVerify: true to scrape the controller without verification (insecure)"
 	if cm == nil {
 		return "", scrapeBlocked(monitoringv1alpha1.ReasonAntreaCANotFound, fmt.Sprintf(
@@ -155,50 +173,10 @@ func holdsCertificate(s string) bool {
 	}
 }
 
-// PrometheusOperatorState is what the cluster says about prometheus-operator.
-type PrometheusOperatorState struct {
-	// Served: the Prometheus kind is served and its objects are watched.
-	Served bool
-	// Prometheuses are the Prometheus objects.
-	Prometheuses []promv1.Prometheus
-	// Established are prometheus-operator's CRDs (by name) that are established.
-	Established map[string]bool
-	// Versions are the established CRDs' prometheus-operator release (their
-	// promop.VersionAnnotation), by name.
-	Versions map[string]string
-	// Pending: a CRD is established but its kind is not discoverable yet.
-	Pending bool
-	// Bindings are prometheus-operator's verdicts on the operator's
-	// monitors, rules and ScrapeConfig objects (their status.bindings, with
-	// the StatusForConfigurationResources feature gate), by ObjectKey.
-	Bindings map[string][]promv1.WorkloadBinding
-	// Rejections are prometheus-operator's verdicts where it writes no
-	// status.bindings (the feature gate off), by ObjectKey: its
-	// InvalidConfiguration events, each confirmed by the object's absence
-	// from that Prometheus's generated configuration.
-	Rejections map[string][]Rejection
-}
-
-// Rejection is an InvalidConfiguration event of prometheus-operator about
-// an object it left out of a Prometheus's configuration.
-type Rejection struct {
-	// Prometheus is the Prometheus the object was rejected for.
-	Prometheus monitoringv1alpha1.ObjectReference
-	// Message is the event's note.
-	Message string
-}
-
-// ObjectKey names an object as Kind/namespace/name.
-func ObjectKey(o client.Object) string {
-	return Key(o.GetObjectKind().GroupVersionKind().Kind, o.GetNamespace(), o.GetName())
-}
-
-// Key is ObjectKey for an object whose TypeMeta is empty (a list's items).
-func Key(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
-
-// Serves says whether objects of a kind can be read and written.
-func (s PrometheusOperatorState) Serves(k Kind) bool {
-	return !k.PrometheusOperator || (s.Served && s.Established[k.CRD])
+// Served says whether objects of kind k can be read and written: always
+// for Kubernetes' own kinds, once its CRD is served for prometheus-operator's.
+func (k Kind) Served(st observed.PrometheusOperator) bool {
+	return !k.PrometheusOperator || st.ServesCRD(k.CRD)
 }
 
 // Prometheus renders the objects of in.Mode (see Render).
@@ -248,14 +226,13 @@ func prunedKinds() []Kind {
 	return out
 }
 
-// scrapeApplied is ScrapeConfigured True with a message.
-func scrapeApplied(message string) metav1.Condition {
-	return metav1.Condition{Type: monitoringv1alpha1.ConditionScrapeConfigured, Status: metav1.ConditionTrue,
-		Reason: monitoringv1alpha1.ReasonScrapeApplied, Message: message}
+// scrapeApplied is the verdict of a scrape configuration in force.
+func scrapeApplied(message string) Verdict {
+	return Verdict{OK: true, Reason: monitoringv1alpha1.ReasonScrapeApplied, Message: message}
 }
 
-// scrapeBlocked is ScrapeConfigured False with a reason and message.
-func scrapeBlocked(reason, message string) *metav1.Condition {
-	return &metav1.Condition{Type: monitoringv1alpha1.ConditionScrapeConfigured, Status: metav1.ConditionFalse,
-		Reason: reason, Message: message}
+// scrapeBlocked is the verdict of a scrape configuration that cannot be
+// applied, or is applied but not in force.
+func scrapeBlocked(reason, message string) *Verdict {
+	return &Verdict{Reason: reason, Message: message}
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -13,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/shorthash"
 )
 
@@ -25,10 +27,9 @@ type managedMode struct{}
 
 // Plan applies the API's defaults to spec.prometheus.managed; the mode
 // creates its namespace, so nothing blocks it.
-func (managedMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, _ *Cluster, in *Input) *metav1.Condition {
-	in.Managed = ManagedDefaults(am.Spec.Prometheus.Managed)
-	in.Prometheus = &monitoringv1alpha1.ObjectReference{Namespace: in.Managed.Namespace, Name: NamesFor(am.Name).Prometheus()}
-	return nil
+func (managedMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, _ *observed.Cluster) (Target, *Verdict) {
+	m := ManagedDefaults(am.Spec.Prometheus.Managed)
+	return Target{Managed: m, Prometheus: &monitoringv1alpha1.ObjectReference{Namespace: m.Namespace, Name: NamesFor(am.Name).Prometheus()}}, nil
 }
 
 // Render renders the managed Prometheus: ServiceAccount, binding,
@@ -49,11 +50,15 @@ func (managedMode) Render(in Input) (Rendered, error) {
 	}, nil
 }
 
-// Conditions are ScrapeConfigured and PrometheusReady (see managedReady).
-func (managedMode) Conditions(in Input, r Rendered, c *Cluster) []metav1.Condition {
+// Verdicts are the scrape configuration's and the managed Prometheus's
+// readiness (see managedReady).
+func (managedMode) Verdicts(in Input, _ Rendered, c *observed.Cluster) Verdicts {
 	ref := types.NamespacedName{Namespace: in.Managed.Namespace, Name: NamesFor(in.Owner.Name).Prometheus()}
-	scrape := scrapeApplied(fmt.Sprintf("Prometheus %s/%s is configured with jobs %s and %s.", ref.Namespace, ref.Name, ControllersJob, AgentsJob))
-	return []metav1.Condition{scrape, managedReady(ref, c.Deployments[ref], c.ManagedPods, in.Managed.Image)}
+	ready := managedReady(ref, c.Deployments[ref], c.ManagedPods, in.Managed.Image)
+	return Verdicts{
+		Scrape:          scrapeApplied(fmt.Sprintf("Prometheus %s/%s is configured with jobs %s and %s.", ref.Namespace, ref.Name, ControllersJob, AgentsJob)),
+		PrometheusReady: &ready,
+	}
 }
 
 // ManagedDefaults applies the API defaults to a possibly absent spec.prometheus.managed.
@@ -62,9 +67,9 @@ func ManagedDefaults(m *monitoringv1alpha1.ManagedPrometheus) monitoringv1alpha1
 	if m != nil {
 		out = *m.DeepCopy()
 	}
-	out.Namespace = defaultString(out.Namespace, "monitoring")
-	out.Image = defaultString(out.Image, "quay.io/prometheus/prometheus:v2.46.0")
-	out.Retention = monitoringv1alpha1.Duration(defaultString(string(out.Retention), "15d"))
+	out.Namespace = defaultString(out.Namespace, monitoringv1alpha1.DefaultManagedNamespace)
+	out.Image = defaultString(out.Image, monitoringv1alpha1.DefaultPrometheusImage)
+	out.Retention = cmp.Or(out.Retention, monitoringv1alpha1.DefaultRetentionSetting)
 	return out
 }
 

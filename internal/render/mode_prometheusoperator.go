@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 )
 
@@ -27,13 +28,13 @@ type prometheusOperatorMode struct{}
 const PrometheusOperatedService = "prometheus-operated"
 
 // Plan chooses the Prometheus object and the monitors' namespace.
-func (prometheusOperatorMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *Cluster, in *Input) *metav1.Condition {
+func (prometheusOperatorMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *observed.Cluster) (Target, *Verdict) {
 	spec := am.Spec.Prometheus.PrometheusOperator
 	if spec == nil {
 		spec = &monitoringv1alpha1.PrometheusOperatorTarget{}
 	}
 	if !c.PrometheusOperator.Served {
-		return scrapeBlocked(monitoringv1alpha1.ReasonPrometheusNotFound, "prometheus-operator's CRDs (monitoring.coreos.com) are not installed.")
+		return Target{}, scrapeBlocked(monitoringv1alpha1.ReasonPrometheusNotFound, "prometheus-operator's CRDs (monitoring.coreos.com) are not installed.")
 	}
 	var refNS, refName string
 	if spec.Prometheus != nil {
@@ -45,7 +46,7 @@ func (prometheusOperatorMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *C
 		if ambiguous {
 			reason = monitoringv1alpha1.ReasonAmbiguousPrometheus
 		}
-		return scrapeBlocked(reason, why)
+		return Target{}, scrapeBlocked(reason, why)
 	}
 	labels := make(map[string]string, len(spec.Labels))
 	for k, v := range spec.Labels {
@@ -54,7 +55,7 @@ func (prometheusOperatorMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *C
 	if len(labels) == 0 {
 		labels = nil
 	}
-	in.PrometheusOperator = PrometheusOperatorInput{
+	p := PrometheusOperatorInput{
 		Namespace:                defaultString(spec.Namespace, prom.Namespace),
 		Labels:                   labels,
 		UseScrapeConfig:          spec.UseScrapeConfig,
@@ -68,13 +69,13 @@ func (prometheusOperatorMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *C
 	if spec.UseScrapeConfig {
 		crd = ScrapeConfigCRD
 	}
-	in.PrometheusOperator.EndpointSlice = promop.EndpointSliceDiscovery(c.PrometheusOperator.Versions[crd])
-	in.Prometheus = &in.PrometheusOperator.Prometheus
-	if c.Namespaces[in.PrometheusOperator.Namespace] == nil {
-		return scrapeBlocked(monitoringv1alpha1.ReasonNamespaceNotFound, fmt.Sprintf(
-			"Namespace %s for the monitors (spec.prometheus.prometheusOperator.namespace, or the Prometheus's namespace) does not exist.", in.PrometheusOperator.Namespace))
+	p.EndpointSlice = promop.EndpointSliceDiscovery(c.PrometheusOperator.Versions[crd])
+	target := Target{PrometheusOperator: p, Prometheus: &monitoringv1alpha1.ObjectReference{Namespace: p.Prometheus.Namespace, Name: p.Prometheus.Name}}
+	if c.Namespaces[p.Namespace] == nil {
+		return target, scrapeBlocked(monitoringv1alpha1.ReasonNamespaceNotFound, fmt.Sprintf(
+			"Namespace %s for the monitors (spec.prometheus.prometheusOperator.namespace, or the Prometheus's namespace) does not exist.", p.Namespace))
 	}
-	return nil
+	return target, nil
 }
 
 // Render renders the monitors (or ScrapeConfig objects), the metrics
@@ -121,9 +122,10 @@ func prometheusOperatorEndpoint(p PrometheusOperatorInput) Endpoint {
 	return Endpoint{Namespace: p.Prometheus.Namespace, PrometheusObject: p.Prometheus.Name, Shards: p.Shards, PortName: p.PortName}
 }
 
-// Conditions checks that the Prometheus selects what was rendered (its
-// monitor, rule and scrapeConfig selectors and their namespace selectors).
-func (prometheusOperatorMode) Conditions(in Input, r Rendered, c *Cluster) []metav1.Condition {
+// Verdicts check that the Prometheus selects what was rendered (its
+// monitor, rule and scrapeConfig selectors and their namespace selectors)
+// and that prometheus-operator accepted it.
+func (prometheusOperatorMode) Verdicts(in Input, r Rendered, c *observed.Cluster) Verdicts {
 	var prom *promv1.Prometheus
 	for i := range c.PrometheusOperator.Prometheuses {
 		if p := &c.PrometheusOperator.Prometheuses[i]; p.Namespace == in.PrometheusOperator.Prometheus.Namespace && p.Name == in.PrometheusOperator.Prometheus.Name {
@@ -139,12 +141,12 @@ func (prometheusOperatorMode) Conditions(in Input, r Rendered, c *Cluster) []met
 		}
 	}
 	if problems := promop.SelectionProblems(prom, monitors, nsLabels); len(problems) > 0 {
-		return []metav1.Condition{*scrapeBlocked(monitoringv1alpha1.ReasonNotSelectedByPrometheus, strings.Join(problems, "; ")+".")}
+		return Verdicts{Scrape: *scrapeBlocked(monitoringv1alpha1.ReasonNotSelectedByPrometheus, strings.Join(problems, "; ")+".")}
 	}
 	if rejected := rejections(r.Selected, c.PrometheusOperator, in.PrometheusOperator.Prometheus); len(rejected) > 0 {
-		return []metav1.Condition{*scrapeBlocked(monitoringv1alpha1.ReasonRejectedByPrometheusOperator, strings.Join(rejected, "; ")+".")}
+		return Verdicts{Scrape: *scrapeBlocked(monitoringv1alpha1.ReasonRejectedByPrometheusOperator, strings.Join(rejected, "; ")+".")}
 	}
-	return []metav1.Condition{scrapeApplied(fmt.Sprintf("The monitors in namespace %s are selected by the Prometheus.", in.PrometheusOperator.Namespace))}
+	return Verdicts{Scrape: scrapeApplied(fmt.Sprintf("The monitors in namespace %s are selected by the Prometheus.", in.PrometheusOperator.Namespace))}
 }
 
 // rejections lists the objects prometheus-operator did not accept for the
@@ -153,10 +155,10 @@ func (prometheusOperatorMode) Conditions(in Input, r Rendered, c *Cluster) []met
 // StatusForConfigurationResources gate off), a confirmed InvalidConfiguration
 // event. Such an object is left out of Prometheus's configuration although
 // the Prometheus selects it.
-func rejections(objs []client.Object, st PrometheusOperatorState, prom monitoringv1alpha1.ObjectReference) []string {
+func rejections(objs []client.Object, st observed.PrometheusOperator, prom monitoringv1alpha1.ObjectReference) []string {
 	var out []string
 	for _, o := range objs {
-		key := ObjectKey(o)
+		key := observed.ObjectKey(o)
 		rejected := func(why string) {
 			out = append(out, fmt.Sprintf("prometheus-operator rejected %s %s/%s for Prometheus %s/%s, so it is not in Prometheus's configuration (%s)",
 				o.GetObjectKind().GroupVersionKind().Kind, o.GetNamespace(), o.GetName(), prom.Namespace, prom.Name, why))

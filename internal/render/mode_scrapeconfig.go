@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 )
 
 // scrapeConfigMode hands scrape jobs to a plain Prometheus the user runs
@@ -17,20 +18,20 @@ type scrapeConfigMode struct{}
 
 // Plan refuses to deliver to a namespace, or bind a ServiceAccount, that
 // does not exist.
-func (scrapeConfigMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *Cluster, in *Input) *metav1.Condition {
+func (scrapeConfigMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *observed.Cluster) (Target, *Verdict) {
 	t := am.Spec.Prometheus.ScrapeConfig
 	if t == nil { // admission requires it in this mode
-		return scrapeBlocked(monitoringv1alpha1.ReasonNamespaceNotFound, "Mode ScrapeConfig needs spec.prometheus.scrapeConfig.")
+		return Target{}, scrapeBlocked(monitoringv1alpha1.ReasonNamespaceNotFound, "Mode ScrapeConfig needs spec.prometheus.scrapeConfig.")
 	}
-	in.ScrapeConfig = *t
+	target := Target{ScrapeConfig: *t}
 	if c.Namespaces[t.Namespace] == nil {
-		return scrapeBlocked(monitoringv1alpha1.ReasonNamespaceNotFound, fmt.Sprintf("Namespace %s (spec.prometheus.scrapeConfig.namespace) does not exist.", t.Namespace))
+		return target, scrapeBlocked(monitoringv1alpha1.ReasonNamespaceNotFound, fmt.Sprintf("Namespace %s (spec.prometheus.scrapeConfig.namespace) does not exist.", t.Namespace))
 	}
 	sa := t.ServiceAccount
 	if !c.ServiceAccounts[types.NamespacedName{Namespace: sa.Namespace, Name: sa.Name}] {
-		return scrapeBlocked(monitoringv1alpha1.ReasonServiceAccountNotFound, fmt.Sprintf("ServiceAccount %s/%s (spec.prometheus.scrapeConfig.serviceAccount) does not exist.", sa.Namespace, sa.Name))
+		return target, scrapeBlocked(monitoringv1alpha1.ReasonServiceAccountNotFound, fmt.Sprintf("ServiceAccount %s/%s (spec.prometheus.scrapeConfig.serviceAccount) does not exist.", sa.Namespace, sa.Name))
 	}
-	return nil
+	return target, nil
 }
 
 // Render renders the delivered jobs and the bindings.
@@ -48,10 +49,10 @@ func (scrapeConfigMode) Render(in Input) (Rendered, error) {
 	}, nil
 }
 
-// Conditions says where the jobs are and who is bound.
-func (scrapeConfigMode) Conditions(in Input, _ Rendered, _ *Cluster) []metav1.Condition {
+// Verdicts say where the jobs are and who is bound.
+func (scrapeConfigMode) Verdicts(in Input, _ Rendered, _ *observed.Cluster) Verdicts {
 	n := NamesFor(in.Owner.Name)
-	return []metav1.Condition{scrapeApplied(fmt.Sprintf(
+	return Verdicts{Scrape: scrapeApplied(fmt.Sprintf(
 		"Jobs %s and %s are in Secret and ConfigMap %s/%s (key %s); ServiceAccount %s/%s is bound to ClusterRoles %s and %s.",
 		ControllersJob, AgentsJob, in.ScrapeConfig.Namespace, n.ScrapeConfigs(), ScrapeConfigsKey,
 		in.ScrapeConfig.ServiceAccount.Namespace, in.ScrapeConfig.ServiceAccount.Name, PrometheusClusterRole, PrometheusAntreaClusterRole))}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -8,12 +9,14 @@ import (
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 )
 
 // TestEveryModeRenders holds each registered mode (and so a new one) to the
@@ -24,10 +27,10 @@ import (
 func TestEveryModeRenders(t *testing.T) {
 	am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "antrea", UID: "uid-1"}}
 	am.Spec.Prometheus.ScrapeConfig = &monitoringv1alpha1.ScrapeConfigTarget{Namespace: "prom", ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "prom", Name: "prometheus"}}
-	cluster := &Cluster{
+	cluster := &observed.Cluster{
 		Namespaces:      map[string]*corev1.Namespace{},
 		ServiceAccounts: map[types.NamespacedName]bool{{Namespace: "prom", Name: "prometheus"}: true},
-		PrometheusOperator: PrometheusOperatorState{Served: true, Established: map[string]bool{},
+		PrometheusOperator: observed.PrometheusOperator{Served: true, Established: map[string]bool{},
 			Prometheuses: []promv1.Prometheus{{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "kps"}}}},
 	}
 	for _, n := range []string{"prom", "kps", "monitoring"} {
@@ -38,10 +41,18 @@ func TestEveryModeRenders(t *testing.T) {
 	}
 	rendered := map[monitoringv1alpha1.PrometheusMode]Rendered{}
 	for name, mode := range Modes {
-		in := Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: name, Alerts: true, Dashboard: true}
-		if c := mode.Plan(am, cluster, &in); c != nil {
-			t.Fatalf("%s: Plan blocked with its preconditions met: %+v", name, c)
+		amBefore, clusterBefore := am.DeepCopy(), fmt.Sprintf("%+v", *cluster)
+		target, blocked := mode.Plan(am, cluster)
+		if blocked != nil {
+			t.Fatalf("%s: Plan blocked with its preconditions met: %+v", name, blocked)
 		}
+		if !equality.Semantic.DeepEqual(am, amBefore) || fmt.Sprintf("%+v", *cluster) != clusterBefore {
+			t.Errorf("%s: Plan changed its arguments: it must only return", name)
+		}
+		if target.Prometheus == nil && name != monitoringv1alpha1.ModeScrapeConfig {
+			t.Errorf("%s: Plan names no Prometheus for status.prometheus", name)
+		}
+		in := Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: name, Alerts: true, Dashboard: true}.For(target)
 		r, err := Render(in)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -61,9 +72,12 @@ func TestEveryModeRenders(t *testing.T) {
 				t.Errorf("%s: %s %s lacks the owner label", name, o.GetObjectKind().GroupVersionKind().Kind, o.GetName())
 			}
 		}
-		conds := mode.Conditions(in, r, cluster)
-		if len(conds) == 0 || conds[0].Type != monitoringv1alpha1.ConditionScrapeConfigured {
-			t.Errorf("%s: Conditions = %+v, want ScrapeConfigured first", name, conds)
+		v := mode.Verdicts(in, r, cluster)
+		if v.Scrape.Reason == "" || v.Scrape.Message == "" {
+			t.Errorf("%s: Verdicts = %+v, want a scrape verdict with a reason and a message", name, v)
+		}
+		if (v.PrometheusReady != nil) != (name == monitoringv1alpha1.ModeManaged) {
+			t.Errorf("%s: PrometheusReady verdict %+v: only the mode that runs Prometheus has one", name, v.PrometheusReady)
 		}
 	}
 	// A switch from any mode to any other prunes what the first rendered.
@@ -100,7 +114,7 @@ func TestPrometheusOperatorEndpoint(t *testing.T) {
 		{"listenLocal", promv1.CommonPrometheusFields{ListenLocal: true}, Endpoint{Unknown: "Prometheus kps/kps listens on localhost only (spec.listenLocal: true), so its pods cannot be asked from outside; set spec.prometheus.url to an address that reaches its API (e.g. a proxy beside it)."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, _, _ := renderPrometheusOperator(t, tc.spec, PrometheusOperatorState{})
+			r, _, _ := renderPrometheusOperator(t, tc.spec, observed.PrometheusOperator{})
 			if r.Endpoint != tc.want {
 				t.Errorf("endpoint\n got %+v\nwant %+v", r.Endpoint, tc.want)
 			}
@@ -111,16 +125,17 @@ func TestPrometheusOperatorEndpoint(t *testing.T) {
 // renderPrometheusOperator plans and renders mode PrometheusOperator for
 // Prometheus kps/kps with spec, prometheus-operator's state st (its
 // verdicts) added to the cluster.
-func renderPrometheusOperator(t *testing.T, spec promv1.CommonPrometheusFields, st PrometheusOperatorState) (Rendered, Input, *Cluster) {
+func renderPrometheusOperator(t *testing.T, spec promv1.CommonPrometheusFields, st observed.PrometheusOperator) (Rendered, Input, *observed.Cluster) {
 	t.Helper()
 	am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "antrea", UID: "uid-1"}}
 	st.Served, st.Established = true, map[string]bool{}
 	st.Prometheuses = []promv1.Prometheus{{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "kps"}, Spec: promv1.PrometheusSpec{CommonPrometheusFields: spec}}}
-	cluster := &Cluster{Namespaces: map[string]*corev1.Namespace{"kps": {ObjectMeta: metav1.ObjectMeta{Name: "kps"}}}, PrometheusOperator: st}
-	in := Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModePrometheusOperator}
-	if c := Modes[monitoringv1alpha1.ModePrometheusOperator].Plan(am, cluster, &in); c != nil {
-		t.Fatalf("Plan blocked: %+v", c)
+	cluster := &observed.Cluster{Namespaces: map[string]*corev1.Namespace{"kps": {ObjectMeta: metav1.ObjectMeta{Name: "kps"}}}, PrometheusOperator: st}
+	target, blocked := Modes[monitoringv1alpha1.ModePrometheusOperator].Plan(am, cluster)
+	if blocked != nil {
+		t.Fatalf("Plan blocked: %+v", blocked)
 	}
+	in := Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModePrometheusOperator}.For(target)
 	r, err := Render(in)
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +163,7 @@ func TestPrometheusOperatorRejections(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		bindings   map[string][]promv1.WorkloadBinding
-		rejections map[string][]Rejection
+		rejections map[string][]observed.Rejection
 		status     metav1.ConditionStatus
 		reason     string
 		message    string
@@ -161,27 +176,25 @@ func TestPrometheusOperatorRejections(t *testing.T) {
 			"prometheus-operator rejected PodMonitor kps/antrea-agents for Prometheus kps/kps, so it is not in Prometheus's configuration (InvalidConfiguration: failed to get bearer token)."},
 		{"rejected for another Prometheus", map[string][]promv1.WorkloadBinding{agents: binding("other", promv1.ConditionFalse)}, nil,
 			metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "are selected by the Prometheus"},
-		{"gate off: confirmed event", nil, map[string][]Rejection{agents: {{Prometheus: kps, Message: `"kps/antrea-agents" was rejected due to invalid configuration: bad`}}},
+		{"gate off: confirmed event", nil, map[string][]observed.Rejection{agents: {{Prometheus: kps, Message: `"kps/antrea-agents" was rejected due to invalid configuration: bad`}}},
 			metav1.ConditionFalse, monitoringv1alpha1.ReasonRejectedByPrometheusOperator,
 			`prometheus-operator rejected PodMonitor kps/antrea-agents for Prometheus kps/kps, so it is not in Prometheus's configuration (its InvalidConfiguration event: "kps/antrea-agents" was rejected due to invalid configuration: bad).`},
-		{"gate off: event about another Prometheus", nil, map[string][]Rejection{agents: {{Prometheus: monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: "other"}, Message: "bad"}}},
+		{"gate off: event about another Prometheus", nil, map[string][]observed.Rejection{agents: {{Prometheus: monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: "other"}, Message: "bad"}}},
 			metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "are selected by the Prometheus"},
-		{"a binding outweighs an event", map[string][]promv1.WorkloadBinding{agents: binding("kps", promv1.ConditionTrue)}, map[string][]Rejection{agents: {{Prometheus: kps, Message: "bad"}}},
+		{"a binding outweighs an event", map[string][]promv1.WorkloadBinding{agents: binding("kps", promv1.ConditionTrue)}, map[string][]observed.Rejection{agents: {{Prometheus: kps, Message: "bad"}}},
 			metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "are selected by the Prometheus"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, in, cluster := renderPrometheusOperator(t, selectsAll, PrometheusOperatorState{Bindings: tc.bindings, Rejections: tc.rejections})
-			if !slices.ContainsFunc(r.Selected, func(o client.Object) bool { return ObjectKey(o) == agents }) {
+			r, in, cluster := renderPrometheusOperator(t, selectsAll, observed.PrometheusOperator{Bindings: tc.bindings, Rejections: tc.rejections})
+			if !slices.ContainsFunc(r.Selected, func(o client.Object) bool { return observed.ObjectKey(o) == agents }) {
 				t.Fatalf("rendered no %s", agents)
 			}
-			conds := Modes[monitoringv1alpha1.ModePrometheusOperator].Conditions(in, r, cluster)
-			if len(conds) != 1 {
-				t.Fatalf("conditions %+v, want ScrapeConfigured only", conds)
+			v := Modes[monitoringv1alpha1.ModePrometheusOperator].Verdicts(in, r, cluster)
+			if v.PrometheusReady != nil {
+				t.Errorf("PrometheusReady verdict %+v: the mode runs no Prometheus", v.PrometheusReady)
 			}
-			c := conds[0]
-			if c.Type != monitoringv1alpha1.ConditionScrapeConfigured || c.Status != tc.status || c.Reason != tc.reason || !strings.Contains(c.Message, tc.message) {
-				t.Errorf("got %s=%s %s %q\nwant %s=%s %s containing %q", c.Type, c.Status, c.Reason, c.Message,
-					monitoringv1alpha1.ConditionScrapeConfigured, tc.status, tc.reason, tc.message)
+			if c := v.Scrape; c.OK != (tc.status == metav1.ConditionTrue) || c.Reason != tc.reason || !strings.Contains(c.Message, tc.message) {
+				t.Errorf("got OK=%v %s %q\nwant %s %s containing %q", c.OK, c.Reason, c.Message, tc.status, tc.reason, tc.message)
 			}
 		})
 	}
@@ -205,13 +218,14 @@ func TestControllersDiscoveryFollowsCRDVersion(t *testing.T) {
 	} {
 		am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "antrea"}}
 		am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{UseScrapeConfig: tc.useScrapeConfig}
-		c := &Cluster{Namespaces: map[string]*corev1.Namespace{"kps": {ObjectMeta: metav1.ObjectMeta{Name: "kps"}}},
-			PrometheusOperator: PrometheusOperatorState{Served: true, Versions: tc.versions,
+		c := &observed.Cluster{Namespaces: map[string]*corev1.Namespace{"kps": {ObjectMeta: metav1.ObjectMeta{Name: "kps"}}},
+			PrometheusOperator: observed.PrometheusOperator{Served: true, Versions: tc.versions,
 				Prometheuses: []promv1.Prometheus{{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "kps"}}}}}
-		in := Input{Owner: owner, AntreaNamespace: "kube-system", Mode: monitoringv1alpha1.ModePrometheusOperator}
-		if cond := Modes[monitoringv1alpha1.ModePrometheusOperator].Plan(am, c, &in); cond != nil {
-			t.Fatalf("%s: blocked: %+v", tc.name, cond)
+		target, blocked := Modes[monitoringv1alpha1.ModePrometheusOperator].Plan(am, c)
+		if blocked != nil {
+			t.Fatalf("%s: blocked: %+v", tc.name, blocked)
 		}
+		in := Input{Owner: owner, AntreaNamespace: "kube-system", Mode: monitoringv1alpha1.ModePrometheusOperator}.For(target)
 		if in.PrometheusOperator.EndpointSlice != tc.want {
 			t.Errorf("%s: EndpointSlice = %v, want %v", tc.name, in.PrometheusOperator.EndpointSlice, tc.want)
 		}

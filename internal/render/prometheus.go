@@ -51,8 +51,10 @@ type Input struct {
 	ScrapeInterval  string
 	// Mode is the resolved mode (never Auto).
 	Mode monitoringv1alpha1.PrometheusMode
-	// Prometheus is what status.prometheus reports (set by the mode's
-	// Plan): the managed Deployment, or the prometheus-operator Prometheus.
+	// Prometheus, Managed, ScrapeConfig and PrometheusOperator are the
+	// mode's Target (see Input.For).
+	// Prometheus is what status.prometheus reports: the managed Deployment,
+	// or the prometheus-operator Prometheus.
 	Prometheus *monitoringv1alpha1.ObjectReference
 	// Managed holds the managed Prometheus's settings, defaults applied.
 	Managed monitoringv1alpha1.ManagedPrometheus

@@ -1,14 +1,10 @@
 package render
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"gopkg.in/yaml.v3"
 	"k8s.io/apimachinery/pkg/util/version"
 
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
@@ -96,83 +92,4 @@ func TestAlertRulesGating(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestPromtoolRules checks each golden rule file with a real promtool and
-// runs every unit test file (testdata/rules*_test.yaml) on synthetic series.
-// Each alert of antrea-rules-all.yaml must be tested both firing and not.
-func TestPromtoolRules(t *testing.T) {
-	promtool := os.Getenv("PROMTOOL")
-	if promtool == "" {
-		t.Fatal("PROMTOOL is not set: run the tests through 'make test', which builds promtool into bin/")
-	}
-	for _, g := range ruleGoldens {
-		rules := filepath.Join("testdata", "golden", g.file)
-		if out, err := exec.Command(promtool, "check", "rules", rules).CombinedOutput(); err != nil {
-			t.Errorf("promtool check rules %s: %v\n%s", g.file, err, out)
-		}
-	}
-	tests, err := filepath.Glob(filepath.Join("testdata", "rules*_test.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tested := map[string]bool{}
-	fired, quiet := map[string]bool{}, map[string]bool{}
-	for _, file := range tests {
-		out, err := exec.Command(promtool, "test", "rules", file).CombinedOutput()
-		if err != nil {
-			t.Errorf("promtool test rules %s: %v\n%s", file, err, out)
-		} else {
-			t.Logf("promtool test rules %s:\n%s", file, out)
-		}
-		ut := readRuleTest(t, file)
-		for _, rf := range ut.RuleFiles {
-			tested[filepath.Base(rf)] = true
-		}
-		if slices.Contains(ut.RuleFiles, "golden/antrea-rules-all.yaml") {
-			for _, tc := range ut.Tests {
-				for _, a := range tc.AlertRuleTest {
-					if len(a.ExpAlerts) > 0 {
-						fired[a.Alertname] = true
-					} else {
-						quiet[a.Alertname] = true
-					}
-				}
-			}
-		}
-	}
-	for _, g := range ruleGoldens {
-		if !tested[g.file] {
-			t.Errorf("no testdata/rules*_test.yaml tests golden/%s", g.file)
-		}
-	}
-	for _, r := range alertRules() {
-		if !fired[r.Alert] || !quiet[r.Alert] {
-			t.Errorf("%s: the tests of antrea-rules-all.yaml must see it fire (%v) and stay quiet (%v)", r.Alert, fired[r.Alert], quiet[r.Alert])
-		}
-	}
-}
-
-// ruleTest is the part of a promtool unit test file TestPromtoolRules reads.
-type ruleTest struct {
-	RuleFiles []string `yaml:"rule_files"`
-	Tests     []struct {
-		AlertRuleTest []struct {
-			Alertname string `yaml:"alertname"`
-			ExpAlerts []any  `yaml:"exp_alerts"`
-		} `yaml:"alert_rule_test"`
-	} `yaml:"tests"`
-}
-
-func readRuleTest(t *testing.T, file string) ruleTest {
-	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ut ruleTest
-	if err := yaml.Unmarshal(b, &ut); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	return ut
 }

@@ -79,8 +79,10 @@
 // one-time work (enabling Antrea's metrics, delivering the scrape jobs), so
 // every measured child does the same steady-state reconcile.
 //
-// Run them with:
+// BenchmarkOperatorMemory is behind the build tag envtest (it needs
+// kube-apiserver and etcd; without KUBEBUILDER_ASSETS it fails, naming make
+// bench). Run them with:
 //
 //	go test ./test/bench -run '^$' -bench '^BenchmarkTargets$' -benchmem -v
-//	KUBEBUILDER_ASSETS=$(hack/tools.sh envtest) go test ./test/bench -run '^$' -bench '^BenchmarkOperatorMemory$' -benchtime=1x -v -timeout 20m
+//	KUBEBUILDER_ASSETS=$(hack/tools.sh envtest) go test -tags envtest ./test/bench -run '^$' -bench '^BenchmarkOperatorMemory$' -benchtime=1x -v -timeout 20m
 package bench

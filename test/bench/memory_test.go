@@ -1,3 +1,5 @@
+//go:build envtest
+
 package bench
 
 import (
@@ -80,6 +82,9 @@ type memStats struct {
 }
 
 func BenchmarkOperatorMemory(b *testing.B) {
+	if err := fixtures.RequireEnv("make bench", "KUBEBUILDER_ASSETS"); err != nil {
+		b.Fatal(err)
+	}
 	b.Run("unrelated-20000", func(b *testing.B) {
 		benchMemory(b, "20,000 ConfigMaps and Secrets (1 KiB each) in 20 other namespaces", createUnrelated(20000, 20))
 	})

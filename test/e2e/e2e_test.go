@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package e2e proves scrape health end to end: a real kube-apiserver and
 // etcd, a simulated Antrea whose /metrics servers authorize like Antrea
 // (TokenReview, SubjectAccessReview), a real Prometheus running the
@@ -45,9 +47,11 @@ func TestE2E(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
+	if err := fixtures.RequireEnv("make test-e2e", "PROMETHEUS", "KUBEBUILDER_ASSETS", "KUBE_CONTROLLER_MANAGER"); err != nil {
+		Fail(err.Error())
+	}
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	bin := os.Getenv("PROMETHEUS")
-	Expect(bin).NotTo(BeEmpty(), "PROMETHEUS (the prometheus binary) is set by 'make test-e2e'")
 	var err error
 	world, err = fixtures.StartWorld(context.Background(), fixtures.WorldOptions{
 		CRDDir:         filepath.Join("..", "..", "config", "crd", "bases"),

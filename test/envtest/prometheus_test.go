@@ -1,3 +1,5 @@
+//go:build envtest
+
 package envtest
 
 import (
@@ -135,7 +137,7 @@ var _ = Describe("Prometheus provisioning", func() {
 		Expect(k8sClient.Status().Update(ctx, pod)).To(Succeed())
 		Eventually(func(g Gomega) {
 			got := getAM(g, ctx, "managed")
-			ready := expectCondition(g, got, monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonPrometheusUnavailable)
+			ready := expectCondition(g, got, monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonDeploymentUnavailable)
 			g.Expect(ready.Message).To(Equal("Deployment prom-managed/managed-prometheus is not available: container prometheus cannot pull its image (ImagePullBackOff): "+
 				"set spec.prometheus.managed.image (quay.io/prometheus/prometheus:v2.46.0) to an image your nodes can pull."), "the condition names the field and value admission cannot check")
 			expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
@@ -146,7 +148,7 @@ var _ = Describe("Prometheus provisioning", func() {
 		Expect(k8sClient.Delete(ctx, pod)).To(Succeed())
 		Eventually(func(g Gomega) { markAvailable(g, ctx, "prom-managed", "managed-prometheus") }, timeout, interval).Should(Succeed())
 		Eventually(func(g Gomega) {
-			expectCondition(g, getAM(g, ctx, "managed"), monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionTrue, monitoringv1alpha1.ReasonPrometheusAvailable)
+			expectCondition(g, getAM(g, ctx, "managed"), monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionTrue, monitoringv1alpha1.ReasonDeploymentAvailable)
 		}, timeout, interval).Should(Succeed())
 
 		By("rolling Prometheus out when its configuration changes")
@@ -227,7 +229,7 @@ var _ = Describe("Prometheus provisioning", func() {
 		// and the API server's proxy says so.
 		Eventually(func(g Gomega) {
 			got := getAM(g, ctx, "probe")
-			expectCondition(g, got, monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionTrue, monitoringv1alpha1.ReasonPrometheusAvailable)
+			expectCondition(g, got, monitoringv1alpha1.ConditionPrometheusReady, metav1.ConditionTrue, monitoringv1alpha1.ReasonDeploymentAvailable)
 			c := expectCondition(g, got, monitoringv1alpha1.ConditionTargetsHealthy, metav1.ConditionUnknown, monitoringv1alpha1.ReasonPrometheusUnreachable)
 			g.Expect(c.Message).To(ContainSubstring("/api/v1/targets: HTTP 503"))
 			g.Expect(c.Message).To(ContainSubstring(`no endpoints available for service \"probe-prometheus\"`))
@@ -385,18 +387,18 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 		Eventually(func(g Gomega) {
 			got := getAM(g, ctx, "auto")
 			g.Expect(got.Status.Mode).To(Equal(monitoringv1alpha1.ModeManaged))
-			c := expectCondition(g, got, monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoManaged)
+			c := expectCondition(g, got, monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoNoPrometheusOperator)
 			g.Expect(c.Message).To(ContainSubstring("CRDs are not installed"))
 			g.Expect(exists(ctx, &appsv1.Deployment{}, "monitoring", "auto-prometheus")).To(BeTrue())
 		}, timeout, interval).Should(Succeed())
 
 		By("installing prometheus-operator's CRDs while the operator runs")
 		dir := os.Getenv("PROMETHEUS_OPERATOR_CRDS")
-		Expect(dir).NotTo(BeEmpty(), "PROMETHEUS_OPERATOR_CRDS is set by 'make test'")
+		Expect(dir).NotTo(BeEmpty(), "PROMETHEUS_OPERATOR_CRDS is set by 'make test-envtest'")
 		_, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: []string{dir}, ErrorIfPathMissing: true})
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func(g Gomega) {
-			c := expectCondition(g, getAM(g, ctx, "auto"), monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoManaged)
+			c := expectCondition(g, getAM(g, ctx, "auto"), monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoNoPrometheusOperator)
 			g.Expect(c.Message).To(Equal("Mode Auto chose Managed: no Prometheus object exists."))
 		}, timeout, interval).Should(Succeed())
 
@@ -412,7 +414,7 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 			got := getAM(g, ctx, "auto")
 			g.Expect(got.Status.Mode).To(Equal(monitoringv1alpha1.ModePrometheusOperator))
 			g.Expect(got.Status.Prometheus).To(Equal(&monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: "kps-prometheus"}))
-			expectCondition(g, got, monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoPrometheusOperator)
+			expectCondition(g, got, monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoFoundPrometheusOperator)
 			c := expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotSelectedByPrometheus)
 			g.Expect(c.Message).To(Equal("ServiceMonitor kps/auto-controllers: labels release=kps missing (serviceMonitorSelector); add them to spec.prometheus.prometheusOperator.labels; " +
 				"PodMonitor kps/auto-agents: labels release=kps missing (podMonitorSelector); add them to spec.prometheus.prometheusOperator.labels; " +

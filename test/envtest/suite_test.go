@@ -1,3 +1,5 @@
+//go:build envtest
+
 // Package envtest runs the operator's real manager against a real
 // kube-apiserver and etcd (controller-runtime's envtest), and asserts on live
 // objects through an uncached client.
@@ -60,6 +62,9 @@ func TestEnvtest(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
+	if err := fixtures.RequireEnv("make test-envtest", "KUBEBUILDER_ASSETS", "KUBE_CONTROLLER_MANAGER", "PROMETHEUS_OPERATOR_CRDS"); err != nil {
+		Fail(err.Error())
+	}
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	testEnv = &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
@@ -67,7 +72,7 @@ var _ = BeforeSuite(func() {
 	}
 	var err error
 	cfg, err = testEnv.Start()
-	Expect(err).NotTo(HaveOccurred(), "starting kube-apiserver and etcd (KUBEBUILDER_ASSETS, set by 'make test')")
+	Expect(err).NotTo(HaveOccurred(), "starting kube-apiserver and etcd (KUBEBUILDER_ASSETS, set by 'make test-envtest')")
 
 	// Prove this is the real control plane the Makefile built.
 	version, err := discovery.NewDiscoveryClientForConfigOrDie(cfg).ServerVersion()
@@ -82,7 +87,7 @@ var _ = BeforeSuite(func() {
 	// The controllers envtest lacks: a real garbage collector, ServiceAccount
 	// token controller and namespace controller (kube-controller-manager).
 	kcm, err = fixtures.StartControllerManager(context.Background(), testEnv, k8sClient)
-	Expect(err).NotTo(HaveOccurred(), "starting kube-controller-manager (KUBE_CONTROLLER_MANAGER, set by 'make test')")
+	Expect(err).NotTo(HaveOccurred(), "starting kube-controller-manager (KUBE_CONTROLLER_MANAGER, set by 'make test-envtest')")
 	AddReportEntry("kube-controller-manager", strings.Join(fixtures.ControllerManagerControllers, ","))
 	for _, ns := range watched[1:] {
 		Expect(k8sClient.Create(context.Background(), fixtures.Namespace(ns))).To(Succeed())

@@ -1,3 +1,5 @@
+//go:build packaging
+
 // Package packaging checks how users install the operator: the Helm chart
 // (helm lint, helm template with default and non-default values) and the
 // kustomize overlay config/default, each rendered manifest applied with a
@@ -27,6 +29,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/manager"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 )
 
 var (
@@ -51,10 +54,11 @@ func TestPackaging(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
+	if err := fixtures.RequireEnv("make test-packaging", "HELM", "PROMETHEUS_OPERATOR_CRDS", "KUBEBUILDER_ASSETS"); err != nil {
+		Fail(err.Error())
+	}
 	helm = os.Getenv("HELM")
-	Expect(helm).NotTo(BeEmpty(), "HELM (the helm binary) is set by 'make test'")
 	crds := os.Getenv("PROMETHEUS_OPERATOR_CRDS")
-	Expect(crds).NotTo(BeEmpty(), "PROMETHEUS_OPERATOR_CRDS is set by 'make test'")
 	testEnv = &envtest.Environment{
 		// The chart's own CRD copy, and prometheus-operator's for the optional ServiceMonitor.
 		CRDDirectoryPaths:     []string{filepath.Join(chart, "crds"), crds},

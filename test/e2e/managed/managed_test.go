@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package managed proves mode Managed end to end: a real Prometheus runs
 // the prometheus.yml the operator put in the managed ConfigMap (with only
 // the out-of-cluster patches fixtures.ManagedRunnableConfig lists), as the
@@ -45,10 +47,10 @@ func TestManaged(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
-	for _, k := range []string{"PROMETHEUS", "KUBEBUILDER_ASSETS", "KUBE_CONTROLLER_MANAGER"} {
-		Expect(os.Getenv(k)).NotTo(BeEmpty(), k+" is set by 'make test'")
+	if err := fixtures.RequireEnv("make test-e2e", "PROMETHEUS", "KUBEBUILDER_ASSETS", "KUBE_CONTROLLER_MANAGER"); err != nil {
+		Fail(err.Error())
 	}
+	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	var err error
 	world, err = fixtures.StartManagedWorld(context.Background(), fixtures.ManagedWorldOptions{
 		WorldOptions: fixtures.WorldOptions{

@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package promop proves scrape health through a real prometheus-operator:
 // it turns the operator's monitors into the generated configuration of a
 // sharded Prometheus, one real Prometheus process per shard runs it, and
@@ -48,11 +50,14 @@ func TestPrometheusOperator(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
+	vars := []string{"PROMETHEUS", "PROMETHEUS_OPERATOR", "PROMETHEUS_OPERATOR_CRDS", "KUBEBUILDER_ASSETS", "KUBE_CONTROLLER_MANAGER"}
+	if err := fixtures.RequireEnv("make test-e2e", vars...); err != nil {
+		Fail(err.Error())
+	}
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	env := map[string]string{}
-	for _, k := range []string{"PROMETHEUS", "PROMETHEUS_OPERATOR", "PROMETHEUS_OPERATOR_CRDS"} {
+	for _, k := range vars {
 		env[k] = os.Getenv(k)
-		Expect(env[k]).NotTo(BeEmpty(), k+" is set by 'make test'")
 	}
 	var err error
 	world, err = fixtures.StartPrometheusOperatorWorld(context.Background(), fixtures.PrometheusOperatorWorldOptions{

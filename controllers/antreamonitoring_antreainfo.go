@@ -16,13 +16,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/version"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
@@ -125,55 +121,21 @@ func (r *AntreaMonitoringReconciler) antreaInfoCRDsEstablished(ctx context.Conte
 	return true, nil
 }
 
-// antreaInfoCache returns the cache of Antrea's info objects once both
-// CRDs are established (starting it, and the watches that wake every
-// AntreaMonitoring when a version, API port or CA changes, the first
-// time), or nil while they are not.
-func (r *AntreaMonitoringReconciler) antreaInfoCache(ctx context.Context) (cache.Cache, error) {
+// gatherAntreaInfo reads, from the cache, what Antrea reports about itself;
+// nothing is known while its CRDs are not established. The first time both
+// are, it starts their cache and the watches that wake every
+// AntreaMonitoring when a version, API port or CA changes.
+func (r *AntreaMonitoringReconciler) gatherAntreaInfo(ctx context.Context) (antreaInfo, error) {
 	ok, err := r.antreaInfoCRDsEstablished(ctx)
 	if err != nil || !ok {
-		return nil, err
-	}
-	r.watchMu.Lock()
-	defer r.watchMu.Unlock()
-	if r.controller == nil || r.mgr == nil { // not set up with a manager (unit tests)
-		return nil, nil
-	}
-	if r.antreaCache == nil {
-		c, err := cache.New(r.mgr.GetConfig(), cache.Options{Scheme: r.mgr.GetScheme(), Mapper: r.mgr.GetRESTMapper(), DefaultTransform: stripAntreaInfo})
-		if err != nil {
-			return nil, fmt.Errorf("creating the cache of Antrea's info objects: %w", err)
-		}
-		if err := r.mgr.Add(c); err != nil {
-			return nil, fmt.Errorf("starting the cache of Antrea's info objects: %w", err)
-		}
-		r.antreaCache = c
-	}
-	if r.watching == nil {
-		r.watching = map[string]bool{}
-	}
-	for _, crd := range slices.Sorted(maps.Keys(antreaInfoCRDs)) {
-		if r.watching[crd] {
-			continue
-		}
-		obj := &unstructured.Unstructured{}
-		obj.SetGroupVersionKind(antreaInfoCRDs[crd])
-		src := source.Kind[client.Object](r.antreaCache, obj, handler.EnqueueRequestsFromMapFunc(r.enqueueAll), antreaInfoChanged())
-		if err := r.controller.Watch(src); err != nil {
-			return nil, fmt.Errorf("watching %s: %w", crd, err)
-		}
-		r.watching[crd] = true
-		logf.FromContext(ctx).Info("Started watching an Antrea kind: its CRD is established", "crd", crd)
-	}
-	return r.antreaCache, nil
-}
-
-// gatherAntreaInfo reads, from the cache, what Antrea reports about itself;
-// nothing is known while its CRDs are not established.
-func (r *AntreaMonitoringReconciler) gatherAntreaInfo(ctx context.Context) (antreaInfo, error) {
-	c, err := r.antreaInfoCache(ctx)
-	if err != nil || c == nil {
 		return antreaInfo{}, err
+	}
+	if err := r.tracker.Ensure(ctx, func(string) bool { return true }, r.antreaInfoWatches()...); err != nil {
+		return antreaInfo{}, err
+	}
+	c := r.tracker.Cache(antreaInfoCache)
+	if c == nil { // not set up with a manager (unit tests)
+		return antreaInfo{}, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, antreaInfoReadTimeout)
 	defer cancel()
@@ -343,9 +305,18 @@ func agentVersionSet(info antreaInfo) []string {
 	return slices.Sorted(maps.Keys(set))
 }
 
-// applyAntrea writes what Antrea reports and which families it holds at
+// antreaInfoPhase reports what Antrea says about itself (its version, its
+// agents' versions) and which metric families it holds at zero. It has no
+// condition; a failed read fails the reconcile (and the status keeps what
+// it last said).
+func (r *AntreaMonitoringReconciler) antreaInfoPhase(_ context.Context, s *scope) result {
+	reportAntrea(s.status, s.reported(), s.running, s.antrea.confs != nil)
+	return result{err: s.infoErr}
+}
+
+// reportAntrea writes what Antrea reports and which families it holds at
 // zero into status. inactiveMetrics needs Antrea's confs (confsRead).
-func applyAntrea(status *monitoringv1alpha1.AntreaMonitoringStatus, info antreaInfo, a catalog.Antrea, confsRead bool) {
+func reportAntrea(status *monitoringv1alpha1.AntreaMonitoringStatus, info antreaInfo, a catalog.Antrea, confsRead bool) {
 	status.AntreaVersion, status.AgentVersions, status.InactiveMetrics = "", nil, nil
 	if info.known {
 		status.AntreaVersion = truncate(info.controllerVersion, maxVersionLength)

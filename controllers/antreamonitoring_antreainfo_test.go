@@ -172,7 +172,7 @@ func TestRunningAntrea(t *testing.T) {
 	}
 }
 
-func TestApplyAntrea(t *testing.T) {
+func TestReportAntrea(t *testing.T) {
 	v27 := catalog.Antrea{Version: catalog.ParseVersion("v2.7.0")}
 	long := "v2.8.0-dev-" + strings.Repeat("0123456789", 10)
 	tests := []struct {
@@ -213,7 +213,7 @@ func TestApplyAntrea(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			status := &monitoringv1alpha1.AntreaMonitoringStatus{AntreaVersion: "v0.0.1", AgentVersions: []string{"stale"},
 				InactiveMetrics: []monitoringv1alpha1.InactiveMetrics{{Condition: "stale"}}}
-			applyAntrea(status, tt.info, tt.a, tt.confsRead)
+			reportAntrea(status, tt.info, tt.a, tt.confsRead)
 			if diff := cmp.Diff(tt.want, *status); diff != "" {
 				t.Errorf("status (-want +got):\n%s", diff)
 			}
@@ -287,6 +287,10 @@ func TestMissingMetricsFollowTheRelease(t *testing.T) {
 		render.ComponentController: {runningPod("antrea-controller-x", "node-a", render.ComponentController, nil)}}}
 	prom := prometheusResult{pools: []render.Pool{{Name: render.ControllersJob, Component: render.ComponentController}, {Name: render.AgentsJob, Component: render.ComponentAgent}}}
 	r := &AntreaMonitoringReconciler{}
+	check := func(running catalog.Antrea) healthResult {
+		return r.checkHealth(context.Background(), &scope{am: am, fleet: f, running: running, now: time.Now(),
+			status: &monitoringv1alpha1.AntreaMonitoringStatus{}, decided: decided{prometheus: prom}})
+	}
 
 	for _, tt := range []struct {
 		version string
@@ -297,8 +301,7 @@ func TestMissingMetricsFollowTheRelease(t *testing.T) {
 		{"v2.7.0", []string{"antrea_agent_fqdn_cache_eviction_count", "antrea_agent_fqdn_cache_size", "antrea_agent_ovs_meter_packet_dropped_count", "antrea_controller_annp_status_updates"}},
 		{"", nil}, // unknown: only what every release serves
 	} {
-		f.antrea = runningAntrea(antreaInfo{known: true, controllerVersion: tt.version}, antreaConfigMap(agentConfDefault, controllerConfDefault))
-		res := r.reconcileHealth(context.Background(), am, prom, f) // a new Antrea re-checks at once
+		res := check(runningAntrea(antreaInfo{known: true, controllerVersion: tt.version}, antreaConfigMap(agentConfDefault, controllerConfDefault))) // a new Antrea re-checks at once
 		if res.condition.Reason != monitoringv1alpha1.ReasonTargetsUp {
 			t.Fatalf("%s: %s (%s)", tt.version, res.condition.Reason, res.condition.Message)
 		}
@@ -309,8 +312,7 @@ func TestMissingMetricsFollowTheRelease(t *testing.T) {
 
 	// The same v2.7.0 with FlowExporter on: its families must move, and the
 	// poll histogram (v2.5.0+) is missing too.
-	f.antrea = runningAntrea(antreaInfo{known: true, controllerVersion: "v2.7.0"}, antreaConfigMap(agentConfFlowExporter, controllerConfDefault))
-	res := r.reconcileHealth(context.Background(), am, prom, f)
+	res := check(runningAntrea(antreaInfo{known: true, controllerVersion: "v2.7.0"}, antreaConfigMap(agentConfFlowExporter, controllerConfDefault)))
 	if !slices.Contains(res.missing, "antrea_agent_conntrack_poll_cycle_duration_seconds") {
 		t.Errorf("with FlowExporter on, the poll histogram is expected: missing %v", res.missing)
 	}
@@ -346,7 +348,7 @@ func TestLastReportedKeepsTheStatus(t *testing.T) {
 	} {
 		info := lastReported(&before)
 		after := before.DeepCopy()
-		applyAntrea(after, info, runningAntrea(info, nil), false)
+		reportAntrea(after, info, runningAntrea(info, nil), false)
 		if diff := cmp.Diff(before, *after); diff != "" {
 			t.Errorf("status changed (-before +after):\n%s", diff)
 		}
