@@ -12,6 +12,7 @@ package ssa
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -183,7 +184,14 @@ func (a *Applier) create(ctx context.Context, gvk schema.GroupVersionKind, obj c
 // operator's ownership of every field it sets. A resourceVersion, when not
 // empty, is the apply's precondition (see absentVersion).
 func (a *Applier) apply(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object, desired map[string]any, resourceVersion string) error {
-	u := &unstructured.Unstructured{Object: desired}
+	// The body gets the identity and the precondition; desired, which is
+	// compared with the live object afterwards, stays the render (a copy of
+	// the two levels the setters write is enough).
+	body := maps.Clone(desired)
+	if md, ok := desired["metadata"].(map[string]any); ok {
+		body["metadata"] = maps.Clone(md)
+	}
+	u := &unstructured.Unstructured{Object: body}
 	u.SetGroupVersionKind(gvk)
 	u.SetName(obj.GetName())
 	u.SetNamespace(obj.GetNamespace())
