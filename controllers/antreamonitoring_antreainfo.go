@@ -11,7 +11,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -92,45 +91,16 @@ type antreaInfo struct {
 	agents map[string]agentInfo
 }
 
-// crdEstablished says whether a (cached) CRD exists, is not being deleted
-// and is established.
-func crdEstablished(crd *apiextensionsv1.CustomResourceDefinition) bool {
-	if crd == nil || !crd.DeletionTimestamp.IsZero() {
-		return false
-	}
-	for _, c := range crd.Status.Conditions {
-		if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-			return true
-		}
-	}
-	return false
-}
-
-// antreaInfoCRDsEstablished reads Antrea's info CRDs from the cache (the
-// CRD watch notices them coming and going).
-func (r *AntreaMonitoringReconciler) antreaInfoCRDsEstablished(ctx context.Context) (bool, error) {
-	for _, name := range slices.Sorted(maps.Keys(antreaInfoCRDs)) {
-		crd, err := getOptional[apiextensionsv1.CustomResourceDefinition](ctx, r.Client, "", name)
-		if err != nil {
-			return false, fmt.Errorf("reading CRD %s: %w", name, err)
-		}
-		if !crdEstablished(crd) {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
 // gatherAntreaInfo reads, from the cache, what Antrea reports about itself;
 // nothing is known while its CRDs are not established. The first time both
 // are, it starts their cache and the watches that wake every
 // AntreaMonitoring when a version, API port or CA changes.
 func (r *AntreaMonitoringReconciler) gatherAntreaInfo(ctx context.Context) (antreaInfo, error) {
-	ok, err := r.antreaInfoCRDsEstablished(ctx)
-	if err != nil || !ok {
+	established, _, err := r.crdStates(ctx, AntreaAgentInfoCRD, AntreaControllerInfoCRD)
+	if err != nil || !established[AntreaAgentInfoCRD] || !established[AntreaControllerInfoCRD] {
 		return antreaInfo{}, err
 	}
-	if err := r.tracker.Ensure(ctx, func(string) bool { return true }, r.antreaInfoWatches()...); err != nil {
+	if err := r.tracker.Ensure(ctx, func(crd string) bool { return established[crd] }, r.antreaInfoWatches()...); err != nil {
 		return antreaInfo{}, err
 	}
 	c := r.tracker.Cache(antreaInfoCache)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -189,32 +188,15 @@ func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (ob
 }
 
 // establishedCRDs says which of prometheus-operator's CRDs the operator
-// uses are established, and their release (promop.VersionAnnotation), from
-// the cache.
+// uses are established, and their release (promop.VersionAnnotation).
 func (r *AntreaMonitoringReconciler) establishedCRDs(ctx context.Context) (map[string]bool, map[string]string, error) {
-	established, versions := map[string]bool{}, map[string]string{}
 	names := []string{PrometheusCRD}
 	for _, k := range render.Kinds {
 		if k.PrometheusOperator {
 			names = append(names, k.CRD)
 		}
 	}
-	for _, name := range names {
-		crd, err := getOptional[apiextensionsv1.CustomResourceDefinition](ctx, r.Client, "", name)
-		if err != nil {
-			return established, versions, fmt.Errorf("reading CRD %s: %w", name, err)
-		}
-		if crd == nil || !crd.DeletionTimestamp.IsZero() {
-			continue
-		}
-		versions[name] = crd.Annotations[promop.VersionAnnotation]
-		for _, c := range crd.Status.Conditions {
-			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-				established[name] = true
-			}
-		}
-	}
-	return established, versions, nil
+	return r.crdStates(ctx, names...)
 }
 
 // resolveMode turns Auto into a mode, with the condition saying why.

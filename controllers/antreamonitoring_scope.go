@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,6 +17,7 @@ import (
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
@@ -233,4 +235,40 @@ func getOptional[T any, PT interface {
 		return nil, fmt.Errorf("reading %s/%s: %w", namespace, name, err)
 	}
 	return obj, nil
+}
+
+// crdEstablished says whether a (cached) CRD exists, is not being deleted
+// and is established.
+func crdEstablished(crd *apiextensionsv1.CustomResourceDefinition) bool {
+	if crd == nil || !crd.DeletionTimestamp.IsZero() {
+		return false
+	}
+	for _, c := range crd.Status.Conditions {
+		if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
+// crdStates reads CRDs from the cache (the CRD watch notices them coming
+// and going): which are established (crdEstablished), and the
+// prometheus-operator release (promop.VersionAnnotation) each one present
+// and not being deleted carries.
+func (r *AntreaMonitoringReconciler) crdStates(ctx context.Context, names ...string) (map[string]bool, map[string]string, error) {
+	established, versions := map[string]bool{}, map[string]string{}
+	for _, name := range names {
+		crd, err := getOptional[apiextensionsv1.CustomResourceDefinition](ctx, r.Client, "", name)
+		if err != nil {
+			return established, versions, fmt.Errorf("reading CRD %s: %w", name, err)
+		}
+		if crd == nil || !crd.DeletionTimestamp.IsZero() {
+			continue
+		}
+		versions[name] = crd.Annotations[promop.VersionAnnotation]
+		if crdEstablished(crd) {
+			established[name] = true
+		}
+	}
+	return established, versions, nil
 }
