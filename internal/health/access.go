@@ -52,12 +52,7 @@ func (a *Access) Service(namespace, name, portName string, port int32) (*Client,
 	if a.inCluster() {
 		return &Client{HTTP: directClient, BaseURL: fmt.Sprintf("http://%s.%s.svc:%d", name, namespace, port)}, nil
 	}
-	hc, err := a.proxyClient()
-	if err != nil {
-		return nil, fmt.Errorf("building the API server's proxy client: %w", err)
-	}
-	return &Client{HTTP: hc, BaseURL: fmt.Sprintf("%s/api/v1/namespaces/%s/services/http:%s:%s/proxy",
-		strings.TrimSuffix(a.Config.Host, "/"), namespace, name, portName)}, nil
+	return a.proxied("services", namespace, name+":"+portName)
 }
 
 // Pod reaches one Prometheus pod: its IP in cluster, the API server's pod
@@ -66,12 +61,18 @@ func (a *Access) Pod(namespace, name, ip string, port int32) (*Client, error) {
 	if a.inCluster() {
 		return &Client{HTTP: directClient, BaseURL: "http://" + net.JoinHostPort(ip, strconv.Itoa(int(port)))}, nil
 	}
+	return a.proxied("pods", namespace, name+":"+strconv.Itoa(int(port)))
+}
+
+// proxied reaches http://<target> of a Service or pod (resource) through
+// the API server's proxy.
+func (a *Access) proxied(resource, namespace, target string) (*Client, error) {
 	hc, err := a.proxyClient()
 	if err != nil {
 		return nil, fmt.Errorf("building the API server's proxy client: %w", err)
 	}
-	return &Client{HTTP: hc, BaseURL: fmt.Sprintf("%s/api/v1/namespaces/%s/pods/http:%s:%d/proxy",
-		strings.TrimSuffix(a.Config.Host, "/"), namespace, name, port)}, nil
+	return &Client{HTTP: hc, BaseURL: fmt.Sprintf("%s/api/v1/namespaces/%s/%s/http:%s/proxy",
+		strings.TrimSuffix(a.Config.Host, "/"), namespace, resource, target)}, nil
 }
 
 // Shard is one shard of the Prometheus to ask: its replicas, asked in turn
