@@ -136,7 +136,7 @@ func (r *AntreaMonitoringReconciler) checkHealth(ctx context.Context, s *scope) 
 	}
 	interval := am.Spec.HealthCheck.IntervalDuration()
 	shards, why, err := r.shards(ctx, am, prom)
-	key := why + fmt.Sprint(prom.pools) + antreaKey(s.running)
+	key := why + fmt.Sprint(prom.pools) + antreaKey(s.running) + fmt.Sprint(am.Spec.Prometheus.Series)
 	for _, sh := range shards {
 		for _, c := range sh.Replicas {
 			key += " " + c.BaseURL
@@ -157,7 +157,7 @@ func (r *AntreaMonitoringReconciler) checkHealth(ctx context.Context, s *scope) 
 		res = healthResult{condition: targetsUnknown(reason, why)}
 	default:
 		settles := settling(managedPods(s), s.now)
-		res = check(ctx, shards, prom.pools, judge{fleet: s.fleet, antrea: s.running, scrapeAs: prom.scrapeAs, configMap: s.status.AntreaConfigMap,
+		res = check(ctx, shards, prom.pools, judge{fleet: s.fleet, antrea: s.running, series: render.SeriesFor(am.Spec.Prometheus.Series), scrapeAs: prom.scrapeAs, configMap: s.status.AntreaConfigMap,
 			caChanged: antreaCAChanged(s.cluster), now: s.now, caWindow: r.CAPropagation, settling: settles})
 		if unroutedYet(res, settles) {
 			res = healthResult{pending: true, condition: targetsUnknown(monitoringv1alpha1.ReasonPrometheusStarting, fmt.Sprintf(
@@ -333,7 +333,7 @@ func check(ctx context.Context, shards []health.Shard, pools []render.Pool, j ju
 		if err != nil {
 			return unreachable(err.Error())
 		}
-		res.missing = health.Missing(expectedFamilies(j.antrea), slices.Concat(perShard...))
+		res.missing = health.Missing(slices.DeleteFunc(expectedFamilies(j.antrea), func(f string) bool { return !j.series.Keeps(f) }), slices.Concat(perShard...))
 		if len(res.missing) > maxMissingMetrics {
 			res.missing = res.missing[:maxMissingMetrics]
 		}

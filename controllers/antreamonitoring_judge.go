@@ -20,6 +20,8 @@ type judge struct {
 	fleet fleet
 	// antrea is the running Antrea: which metric families a scrape must find.
 	antrea catalog.Antrea
+	// series is which of them the scrape keeps: a family dropped is not missing.
+	series render.Series
 	// scrapeAs is the ServiceAccount Prometheus scrapes as (namespace/name).
 	scrapeAs string
 	// configMap is Antrea's ConfigMap, when known.

@@ -46,6 +46,7 @@ type prometheusResult struct {
 // ScrapeConfigured and the mode's own (PrometheusReady).
 func (r *AntreaMonitoringReconciler) prometheusPhase(ctx context.Context, s *scope) result {
 	s.status.Mode, s.status.Prometheus = "", nil
+	s.status.SeriesProfile = render.SeriesFor(s.am.Spec.Prometheus.Series).String()
 	if s.clusterErr != nil {
 		c := scrapeFailed(s.clusterErr)
 		s.decided.prometheus = prometheusResult{conditions: []metav1.Condition{c}}
@@ -128,6 +129,7 @@ func planPrometheus(am *monitoringv1alpha1.AntreaMonitoring, c *observed.Cluster
 		DashboardNamespace: am.Spec.Dashboard.Namespace,
 		Antrea:             running,
 		AgentAPIPort:       c.AgentAPIPort,
+		Series:             render.SeriesFor(am.Spec.Prometheus.Series),
 		InsecureSkipVerify: am.Spec.Antrea.InsecureSkipVerify,
 	}.For(target)
 	if blocked == nil && !in.InsecureSkipVerify {

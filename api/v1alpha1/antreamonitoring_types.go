@@ -116,6 +116,15 @@ type PrometheusSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self != '' && self.matches('^([0-9]{1,4}h)?([0-9]{1,6}m)?([0-9]{1,8}s)?([0-9]{1,11}ms)?$') && duration(self) >= duration('1s') && duration(self) <= duration('1h')",message="spec.prometheus.scrapeInterval must be a duration from 1s to 1h in units h, m, s and ms, for example 30s or 1m30s"
 	ScrapeInterval Duration `json:"scrapeInterval,omitempty"`
 
+	// series says which of the series Antrea serves Prometheus keeps from
+	// each scrape, in every mode. By default (profile Essential) it keeps
+	// Antrea's own families and the process basics, and drops the Go
+	// runtime, API-server library, authn/authz and workqueue families
+	// that make up most of what Antrea serves.
+	// +optional
+	// +kubebuilder:default={}
+	Series SeriesSpec `json:"series,omitempty"`
+
 	// managed configures the Prometheus the operator runs (mode Managed).
 	// +optional
 	Managed *ManagedPrometheus `json:"managed,omitempty"`
@@ -140,6 +149,67 @@ type PrometheusSpec struct {
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/$.?#].[^\s]*$`
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getHostname() != ''",message="spec.prometheus.url must be an http or https URL with a host, for example http://prometheus.monitoring.svc:9090"
 	URL string `json:"url,omitempty"`
+}
+
+// SeriesProfile names a set of metric families kept from each scrape.
+// +kubebuilder:validation:Enum=Essential;All
+type SeriesProfile string
+
+// Series profiles.
+const (
+	// SeriesEssential keeps Antrea's own families (antrea_*), which the
+	// shipped alerting rules, the dashboard and the status read, and the
+	// process basics an admin watches Antrea's own memory and CPU with
+	// (EssentialProcessFamilies).
+	SeriesEssential SeriesProfile = "Essential"
+	// SeriesAll keeps every series Antrea serves.
+	SeriesAll SeriesProfile = "All"
+)
+
+// EssentialProcessFamilies are the families besides Antrea's own that
+// profile Essential keeps: Antrea's CPU, memory, file descriptors, restarts
+// and goroutines.
+var EssentialProcessFamilies = []string{
+	"process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds",
+	"process_open_fds", "process_max_fds", "go_goroutines",
+}
+
+// MetricName is the name of a metric family as Antrea serves it, for
+// example go_memstats_heap_inuse_bytes; a histogram's or summary's _bucket,
+// _sum and _count series go with it.
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=200
+// +kubebuilder:validation:Pattern=`^[a-zA-Z_:][a-zA-Z0-9_:]*$`
+type MetricName string
+
+// SeriesSpec says which series Prometheus keeps from each scrape of Antrea.
+type SeriesSpec struct {
+	// profile is the set of families kept: Essential (default) keeps
+	// Antrea's own families and the process basics; All keeps everything
+	// Antrea serves (about 25 times as many series on antrea-controller).
+	// +optional
+	// +kubebuilder:default=Essential
+	Profile SeriesProfile `json:"profile,omitempty"`
+	// keep are families kept beyond the profile, for example
+	// workqueue_depth.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	Keep []MetricName `json:"keep,omitempty"`
+	// drop are families dropped even when the profile or keep keeps them,
+	// for example antrea_agent_ovs_flow_count. A dropped family the status
+	// would expect is not reported missing.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	Drop []MetricName `json:"drop,omitempty"`
+	// sampleLimit fails a scrape that keeps more samples than this, after
+	// the profile's filtering (Prometheus's sample_limit): a guard against
+	// a runaway family. 0, the default, sets no limit.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=10000000
+	SampleLimit int32 `json:"sampleLimit,omitempty"`
 }
 
 // HealthCheckSpec configures the scrape-health check.
@@ -378,6 +448,13 @@ type AntreaMonitoringStatus struct {
 	// +optional
 	Prometheus *ObjectReference `json:"prometheus,omitempty"`
 
+	// seriesProfile is the series profile in force (spec.prometheus.series),
+	// with the number of families kept and dropped beyond it, for example
+	// "Essential" or "Essential, +2 kept, -1 dropped".
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	SeriesProfile string `json:"seriesProfile,omitempty"`
+
 	// targets is the scrape health of each of the operator's scrape pools,
 	// as Prometheus reports it.
 	// +optional
@@ -397,7 +474,8 @@ type AntreaMonitoringStatus struct {
 	// families every release since v1.6.0 serves while it is unknown) and of
 	// the features its configuration turns on, with at least one series from
 	// start-up. A family that appears only once used (for example Node IPAM's)
-	// is never missing, and neither is one listed in inactiveMetrics.
+	// is never missing, and neither is one listed in inactiveMetrics or one
+	// spec.prometheus.series drops.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=40

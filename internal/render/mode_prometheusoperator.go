@@ -260,11 +260,13 @@ func prometheusOperator(in Input) []client.Object {
 				Selector:             metav1.LabelSelector{MatchLabels: map[string]string{"app": "antrea"}},
 				NamespaceSelector:    promv1.NamespaceSelector{MatchNames: []string{in.AntreaNamespace}},
 				ServiceDiscoveryRole: serviceDiscoveryRole(p.EndpointSlice),
+				SampleLimit:          in.Series.promOpSampleLimit(),
 				Endpoints: []promv1.Endpoint{{
-					TargetPort:     ptr.To(intstr.FromString("api")),
-					Scheme:         ptr.To(promv1.SchemeHTTPS),
-					Interval:       interval,
-					RelabelConfigs: []promv1.RelabelConfig{keep("antrea-controller"), instance, job(ControllersJob)},
+					TargetPort:           ptr.To(intstr.FromString("api")),
+					Scheme:               ptr.To(promv1.SchemeHTTPS),
+					Interval:             interval,
+					RelabelConfigs:       []promv1.RelabelConfig{keep("antrea-controller"), instance, job(ControllersJob)},
+					MetricRelabelConfigs: in.Series.promOpRelabelings(),
 					HTTPConfigWithProxyAndTLSFiles: promv1.HTTPConfigWithProxyAndTLSFiles{HTTPConfigWithTLSFiles: promv1.HTTPConfigWithTLSFiles{
 						HTTPConfigWithoutTLS: promv1.HTTPConfigWithoutTLS{Authorization: auth},
 						TLSConfig:            &promv1.TLSConfig{SafeTLSConfig: *controllerTLS},
@@ -278,10 +280,12 @@ func prometheusOperator(in Input) []client.Object {
 			Spec: promv1.PodMonitorSpec{
 				Selector:          metav1.LabelSelector{MatchLabels: map[string]string{"app": "antrea", "component": "antrea-agent"}},
 				NamespaceSelector: promv1.NamespaceSelector{MatchNames: []string{in.AntreaNamespace}},
+				SampleLimit:       in.Series.promOpSampleLimit(),
 				PodMetricsEndpoints: []promv1.PodMetricsEndpoint{{
-					Scheme:         ptr.To(promv1.SchemeHTTPS),
-					Interval:       interval,
-					RelabelConfigs: agentRelabels,
+					Scheme:               ptr.To(promv1.SchemeHTTPS),
+					Interval:             interval,
+					RelabelConfigs:       agentRelabels,
+					MetricRelabelConfigs: in.Series.promOpRelabelings(),
 					HTTPConfigWithProxy: promv1.HTTPConfigWithProxy{HTTPConfig: promv1.HTTPConfig{
 						HTTPConfigWithoutTLS: promv1.HTTPConfigWithoutTLS{Authorization: auth},
 						TLSConfig:            tls,
@@ -308,11 +312,13 @@ func scrapeConfigObjects(in Input, n Names, auth *promv1.SafeAuthorization, cont
 					Namespaces: &promv1alpha1.NamespaceDiscovery{Names: []string{in.AntreaNamespace}},
 					Selectors:  []promv1alpha1.K8SSelectorConfig{{Role: role, Label: ptr.To(selector)}},
 				}},
-				ScrapeInterval: ptr.To(promv1.Duration(in.ScrapeInterval)),
-				Scheme:         ptr.To(promv1.SchemeHTTPS),
-				Authorization:  auth,
-				TLSConfig:      tls,
-				RelabelConfigs: slices.Concat([]promv1.RelabelConfig{keep(container)}, extra, []promv1.RelabelConfig{instance}),
+				ScrapeInterval:       ptr.To(promv1.Duration(in.ScrapeInterval)),
+				Scheme:               ptr.To(promv1.SchemeHTTPS),
+				Authorization:        auth,
+				TLSConfig:            tls,
+				RelabelConfigs:       slices.Concat([]promv1.RelabelConfig{keep(container)}, extra, []promv1.RelabelConfig{instance}),
+				MetricRelabelConfigs: in.Series.promOpRelabelings(),
+				SampleLimit:          in.Series.promOpSampleLimit(),
 			},
 		}
 	}

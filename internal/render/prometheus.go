@@ -77,6 +77,8 @@ type Input struct {
 	// not serve its families or they cannot move. The zero value is an
 	// Antrea of unknown version with default features.
 	Antrea catalog.Antrea
+	// Series is which families a scrape keeps (every mode).
+	Series Series
 	// Alerts ships the alerting rules.
 	Alerts bool
 	// Dashboard ships the Grafana dashboard, in DashboardNamespace (the

@@ -47,7 +47,9 @@ var goldenCases = []struct {
 	in   Input
 }{
 	{"managed", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModeManaged, Managed: managedDefaults(), Alerts: true, ControllerCA: testCA}},
-	{"managed-pvc", Input{Owner: owner, AntreaNamespace: "antrea", ScrapeInterval: "1m", Mode: monitoringv1alpha1.ModeManaged, Dashboard: true, ControllerCA: testCA, Managed: func() monitoringv1alpha1.ManagedPrometheus {
+	{"managed-pvc", Input{Owner: owner, AntreaNamespace: "antrea", ScrapeInterval: "1m", Mode: monitoringv1alpha1.ModeManaged, Dashboard: true, ControllerCA: testCA,
+		Series: SeriesFor(monitoringv1alpha1.SeriesSpec{Profile: monitoringv1alpha1.SeriesAll, Drop: []monitoringv1alpha1.MetricName{"apiserver_request_duration_seconds", "go_gc_duration_seconds"}, SampleLimit: 20000}),
+		Managed: func() monitoringv1alpha1.ManagedPrometheus {
 		m := managedDefaults()
 		m.Namespace, m.Image, m.Retention = "observability", "quay.io/prometheus/prometheus:v3.16.0", "30d"
 		m.Storage = &monitoringv1alpha1.PrometheusStorage{Size: resource.MustParse("20Gi"), StorageClassName: "fast"}
@@ -61,6 +63,7 @@ var goldenCases = []struct {
 		PrometheusOperator: PrometheusOperatorInput{Namespace: "monitoring", Labels: map[string]string{"release": "kube-prometheus-stack"}, EndpointSlice: true,
 			PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "monitoring", Name: "kube-prometheus-stack-prometheus"}}}},
 	{"prometheus-operator-scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "15s", Mode: monitoringv1alpha1.ModePrometheusOperator, InsecureSkipVerify: true,
+		Series: SeriesFor(monitoringv1alpha1.SeriesSpec{Keep: []monitoringv1alpha1.MetricName{"workqueue_depth", "workqueue_queue_duration_seconds"}, Drop: []monitoringv1alpha1.MetricName{"antrea_agent_ovs_flow_count"}, SampleLimit: 5000}),
 		PrometheusOperator: PrometheusOperatorInput{Namespace: "monitoring", UseScrapeConfig: true,
 			PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "monitoring", Name: "prometheus"}}}},
 }

@@ -32,6 +32,17 @@ type ScrapeJob struct {
 	TLSConfig           TLSConfig      `yaml:"tls_config"`
 	BearerTokenFile     string         `yaml:"bearer_token_file"`
 	RelabelConfigs      []Relabel      `yaml:"relabel_configs"`
+	// MetricRelabelConfigs keep the series profile's families (Series).
+	MetricRelabelConfigs []Relabel `yaml:"metric_relabel_configs,omitempty"`
+	SampleLimit          int32     `yaml:"sample_limit,omitempty"`
+}
+
+// withSeries makes the jobs keep only the families s keeps.
+func withSeries(jobs []ScrapeJob, s Series) []ScrapeJob {
+	for i := range jobs {
+		jobs[i].MetricRelabelConfigs, jobs[i].SampleLimit = s.Relabelings(), s.SampleLimit()
+	}
+	return jobs
 }
 
 // KubernetesSD is a kubernetes_sd_config.

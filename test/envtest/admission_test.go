@@ -321,6 +321,18 @@ var _ = Describe("AntreaMonitoring admission", func() {
 		Entry("URL that does not parse", invalidAM(withURL("http://[::1")), msgURL),
 		Entry("URL of 2049 characters", invalidAM(withURL("http://p/"+strings.Repeat("a", 2040))), tooLong("spec.prometheus.url", 2048)),
 
+		// spec.prometheus.series
+		Entry("series profile Minimal", rawInvalidAM(map[string]any{"prometheus": map[string]any{"series": map[string]any{"profile": "Minimal"}}}),
+			`spec.prometheus.series.profile: Unsupported value: "Minimal": supported values: "Essential", "All"`),
+		Entry("series keep of a name with a dash", invalidAM(func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Series.Keep = []monitoringv1alpha1.MetricName{"workqueue-depth"}
+		}), shouldMatch("spec.prometheus.series.keep[0]")),
+		Entry("series drop of a regular expression", invalidAM(func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Series.Drop = []monitoringv1alpha1.MetricName{"go_.*"}
+		}), shouldMatch("spec.prometheus.series.drop[0]")),
+		Entry("series sampleLimit -1", invalidAM(func(am *monitoringv1alpha1.AntreaMonitoring) { am.Spec.Prometheus.Series.SampleLimit = -1 }),
+			"spec.prometheus.series.sampleLimit: Invalid value: -1: should be greater than or equal to 0"),
+
 		// spec.dashboard
 		Entry("dashboard namespace Bad_NS", invalidAM(func(am *monitoringv1alpha1.AntreaMonitoring) { am.Spec.Dashboard.Namespace = "Bad_NS" }),
 			shouldMatch("spec.dashboard.namespace")),
@@ -343,6 +355,10 @@ var _ = Describe("AntreaMonitoring admission", func() {
 		Entry("health interval 1h", typedAM("admitted", withHealthInterval("1h"))),
 		Entry("health interval 3600s", typedAM("admitted", withHealthInterval("3600s"))),
 		Entry("retention 2h", typedAM("admitted", withRetention("2h"))),
+		Entry("series All with keep, drop and a sample limit", typedAM("admitted", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Series = monitoringv1alpha1.SeriesSpec{Profile: monitoringv1alpha1.SeriesAll, Keep: []monitoringv1alpha1.MetricName{"workqueue_depth"},
+				Drop: []monitoringv1alpha1.MetricName{"go_gc_duration_seconds", "apiserver:request:rate5m"}, SampleLimit: 10000000}
+		})),
 		Entry("retention 120m", typedAM("admitted", withRetention("120m"))),
 		Entry("retention 100y", typedAM("admitted", withRetention("100y"))),
 		Entry("retention 5214w", typedAM("admitted", withRetention("5214w"))),

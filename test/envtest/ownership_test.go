@@ -333,7 +333,9 @@ var _ = Describe("Ownership", func() {
 	It("makes no API read that bypasses the cache when nothing changed, and ignores ConfigMaps that are not Antrea's", func() {
 		Expect(k8sClient.Create(ctx, monitoring("quiet", "kube-system", managedIn("prom-quiet", "")))).To(Succeed())
 		Eventually(func(g Gomega) {
-			expectCondition(g, getAM(g, ctx, "quiet"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
+			am := getAM(g, ctx, "quiet")
+			expectCondition(g, am, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
+			g.Expect(am.Status.SeriesProfile).To(Equal("Essential"), "the default series profile is reported")
 		}, timeout, interval).Should(Succeed())
 
 		By("counting the API requests of direct reconciles of an unchanged world")
