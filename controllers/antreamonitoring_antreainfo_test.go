@@ -316,6 +316,18 @@ func TestMissingMetricsFollowTheRelease(t *testing.T) {
 	if !slices.Contains(res.missing, "antrea_agent_conntrack_poll_cycle_duration_seconds") {
 		t.Errorf("with FlowExporter on, the poll histogram is expected: missing %v", res.missing)
 	}
+
+	// A family spec.prometheus.series drops is never missing.
+	am.Spec.Prometheus.Series.Drop = []monitoringv1alpha1.MetricName{"antrea_agent_conntrack_poll_cycle_duration_seconds", "antrea_agent_fqdn_cache_size"}
+	res = check(runningAntrea(antreaInfo{known: true, controllerVersion: "v2.7.0"}, antreaConfigMap(agentConfFlowExporter, controllerConfDefault)))
+	for _, dropped := range am.Spec.Prometheus.Series.Drop {
+		if slices.Contains(res.missing, string(dropped)) {
+			t.Errorf("%s is dropped by spec.prometheus.series, yet reported missing: %v", dropped, res.missing)
+		}
+	}
+	if !slices.Contains(res.missing, "antrea_agent_fqdn_cache_eviction_count") {
+		t.Errorf("a family not dropped is still reported missing: %v", res.missing)
+	}
 }
 
 func TestExpectedFamiliesLeaveOutDormantOnes(t *testing.T) {

@@ -35,7 +35,7 @@ func (managedMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, _ *observed.Clu
 // Render renders the managed Prometheus: ServiceAccount, binding,
 // configuration, Deployment, Service and, when asked for, a PVC.
 func (managedMode) Render(in Input) (Rendered, error) {
-	objs, err := managed(in, withSeries(ScrapeJobs(in.AntreaNamespace, in.ScrapeInterval, caFile(in, prometheusConfigPath+"/"+AntreaCAKey), in.agentPort()), in.Series))
+	objs, err := managed(in, WithSeries(ScrapeJobs(in.AntreaNamespace, in.ScrapeInterval, caFile(in, prometheusConfigPath+"/"+AntreaCAKey), in.agentPort()), in.Series))
 	if err != nil {
 		return Rendered{}, err
 	}

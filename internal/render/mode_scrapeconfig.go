@@ -36,7 +36,7 @@ func (scrapeConfigMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *observe
 
 // Render renders the delivered jobs and the bindings.
 func (scrapeConfigMode) Render(in Input) (Rendered, error) {
-	objs, err := scrapeConfigDelivery(in, withSeries(ScrapeJobs(in.AntreaNamespace, in.ScrapeInterval, caFile(in, ScrapeConfigMountPath+"/"+AntreaCAKey), in.agentPort()), in.Series))
+	objs, err := scrapeConfigDelivery(in, WithSeries(ScrapeJobs(in.AntreaNamespace, in.ScrapeInterval, caFile(in, ScrapeConfigMountPath+"/"+AntreaCAKey), in.agentPort()), in.Series))
 	if err != nil {
 		return Rendered{}, err
 	}

@@ -37,8 +37,8 @@ type ScrapeJob struct {
 	SampleLimit          int32     `yaml:"sample_limit,omitempty"`
 }
 
-// withSeries makes the jobs keep only the families s keeps.
-func withSeries(jobs []ScrapeJob, s Series) []ScrapeJob {
+// WithSeries makes the jobs keep only the families s keeps.
+func WithSeries(jobs []ScrapeJob, s Series) []ScrapeJob {
 	for i := range jobs {
 		jobs[i].MetricRelabelConfigs, jobs[i].SampleLimit = s.Relabelings(), s.SampleLimit()
 	}

@@ -331,7 +331,7 @@ var _ = Describe("AntreaMonitoring admission", func() {
 			am.Spec.Prometheus.Series.Drop = []monitoringv1alpha1.MetricName{"go_.*"}
 		}), shouldMatch("spec.prometheus.series.drop[0]")),
 		Entry("series sampleLimit -1", invalidAM(func(am *monitoringv1alpha1.AntreaMonitoring) { am.Spec.Prometheus.Series.SampleLimit = -1 }),
-			"spec.prometheus.series.sampleLimit: Invalid value: -1: should be greater than or equal to 0"),
+			"spec.prometheus.series.sampleLimit in body should be greater than or equal to 0"),
 
 		// spec.dashboard
 		Entry("dashboard namespace Bad_NS", invalidAM(func(am *monitoringv1alpha1.AntreaMonitoring) { am.Spec.Dashboard.Namespace = "Bad_NS" }),

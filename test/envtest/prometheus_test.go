@@ -295,7 +295,7 @@ var _ = Describe("Prometheus provisioning", func() {
 		}, timeout, interval).Should(Succeed())
 		var secret corev1.Secret
 		Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "prom-users", Name: "plain-scrape-configs"}, &secret)).To(Succeed())
-		jobs, err := render.ScrapeJobsYAML(render.ScrapeJobs("kube-system", "30s", render.ScrapeConfigMountPath+"/"+render.AntreaCAKey, render.DefaultAgentAPIPort))
+		jobs, err := render.ScrapeJobsYAML(render.WithSeries(render.ScrapeJobs("kube-system", "30s", render.ScrapeConfigMountPath+"/"+render.AntreaCAKey, render.DefaultAgentAPIPort), render.SeriesFor(monitoringv1alpha1.SeriesSpec{})))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(string(secret.Data["antrea-scrape-configs.yaml"])).To(Equal(jobs))
 		for _, name := range []string{"antrea-monitoring:plain:prometheus", "antrea-monitoring:plain:prometheus-antrea"} {
