@@ -267,6 +267,156 @@ type ManagedPrometheus struct {
 	// replaced) when absent, a PersistentVolumeClaim of this size otherwise.
 	// +optional
 	Storage *PrometheusStorage `json:"storage,omitempty"`
+
+	// externalLabels are added to every series and alert this Prometheus
+	// sends out (remote write, Alertmanager, federation), for example
+	// {cluster: prod-eu-1}: what tells one cluster's series from another's
+	// in a shared store. None by default (the operator cannot know the
+	// cluster's name); set a cluster label when you use remoteWrite.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=16
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-zA-Z_][a-zA-Z0-9_]{0,127}$') && !k.startsWith('__'))",message="spec.prometheus.managed.externalLabels: every key must be a Prometheus label name (letters, digits and '_', not starting with a digit or '__'), for example cluster"
+	ExternalLabels map[string]ExternalLabelValue `json:"externalLabels,omitempty"`
+
+	// remoteWrite sends every series Prometheus keeps (after
+	// spec.prometheus.series) to remote stores such as Thanos Receive,
+	// Mimir, Cortex or VictoriaMetrics.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=8
+	RemoteWrite []RemoteWrite `json:"remoteWrite,omitempty"`
+}
+
+// ExternalLabelValue is the value of an external label.
+// +kubebuilder:validation:MinLength=1
+// +kubebuilder:validation:MaxLength=256
+type ExternalLabelValue string
+
+// RemoteWrite is one remote_write endpoint. Credentials come from keys of
+// Secrets in the managed Prometheus's namespace, mounted into its pod:
+// Prometheus re-reads them at every request, so a rotated Secret takes
+// effect without a restart.
+// +kubebuilder:validation:XValidation:rule="!(has(self.bearerToken) && has(self.basicAuth))",message="spec.prometheus.managed.remoteWrite: set bearerToken or basicAuth, not both"
+type RemoteWrite struct {
+	// url of the remote write endpoint, for example
+	// http://thanos-receive.thanos.svc:19291/api/v1/receive.
+	// +required
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''",message="spec.prometheus.managed.remoteWrite[].url must be an http or https URL with a host, for example http://thanos-receive.thanos.svc:19291/api/v1/receive"
+	URL string `json:"url"`
+	// name of the queue in Prometheus's own metrics; derived from the URL
+	// when empty.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z0-9][-a-zA-Z0-9_.]*$`
+	Name string `json:"name,omitempty"`
+	// bearerToken is a key of a Secret holding the token sent as
+	// "Authorization: Bearer".
+	// +optional
+	BearerToken *SecretKey `json:"bearerToken,omitempty"`
+	// basicAuth are keys of Secrets holding the user name and password.
+	// +optional
+	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
+	// tls verifies the endpoint's certificate with a CA from a Secret key
+	// (the system's roots otherwise), or not at all.
+	// +optional
+	TLS *RemoteWriteTLS `json:"tls,omitempty"`
+	// writeRelabelConfigs filter or rewrite the series sent to this
+	// endpoint only (Prometheus's write_relabel_configs), for example
+	// [{sourceLabels: [__name__], regex: "antrea_agent_.*", action: keep}].
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=16
+	WriteRelabelConfigs []RelabelConfig `json:"writeRelabelConfigs,omitempty"`
+	// queue tunes the queue of samples in flight (Prometheus's
+	// queue_config); its defaults suit most stores.
+	// +optional
+	Queue *RemoteWriteQueue `json:"queue,omitempty"`
+}
+
+// SecretKey selects a key of a Secret in the managed Prometheus's namespace.
+type SecretKey struct {
+	// name of the Secret.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Name string `json:"name"`
+	// key in the Secret's data.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key"`
+}
+
+// BasicAuth are the Secret keys of a user name and password.
+type BasicAuth struct {
+	// username is the Secret key holding the user name.
+	// +required
+	Username SecretKey `json:"username"`
+	// password is the Secret key holding the password.
+	// +required
+	Password SecretKey `json:"password"`
+}
+
+// RemoteWriteTLS configures TLS to a remote write endpoint.
+type RemoteWriteTLS struct {
+	// ca is the Secret key holding the PEM CA that signed the endpoint's
+	// certificate.
+	// +optional
+	CA *SecretKey `json:"ca,omitempty"`
+	// serverName is the name verified in the endpoint's certificate, when
+	// it differs from the URL's host.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	ServerName string `json:"serverName,omitempty"`
+	// insecureSkipVerify sends to the endpoint without verifying its
+	// certificate: insecure, for tests only.
+	// +optional
+	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
+}
+
+// RelabelConfig is one Prometheus relabelling rule.
+type RelabelConfig struct {
+	// sourceLabels are joined with ';' and matched against regex.
+	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:Pattern=`^[a-zA-Z_][a-zA-Z0-9_]*$`
+	SourceLabels []string `json:"sourceLabels,omitempty"`
+	// regex, RE2, anchored at both ends; (.*) by default.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Regex string `json:"regex,omitempty"`
+	// action: keep, drop, replace (default), labeldrop or labelkeep.
+	// +optional
+	// +kubebuilder:validation:Enum=keep;drop;replace;labeldrop;labelkeep
+	Action string `json:"action,omitempty"`
+	// targetLabel that action replace writes.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z_][a-zA-Z0-9_]*$`
+	TargetLabel string `json:"targetLabel,omitempty"`
+	// replacement that action replace writes ($1 by default).
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Replacement *string `json:"replacement,omitempty"`
+}
+
+// RemoteWriteQueue is a remote write queue_config.
+type RemoteWriteQueue struct {
+	// capacity of each shard's buffer, in samples.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	Capacity int32 `json:"capacity,omitempty"`
+	// maxShards is the most shards sending at once.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
+	MaxShards int32 `json:"maxShards,omitempty"`
+	// maxSamplesPerSend is the most samples in one request.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100000
+	MaxSamplesPerSend int32 `json:"maxSamplesPerSend,omitempty"`
 }
 
 // PrometheusStorage asks for a PersistentVolumeClaim.

@@ -103,10 +103,18 @@ func managed(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 		data[RulesKey] = rules
 		ruleFiles = []string{prometheusConfigPath + "/" + RulesKey}
 	}
+	var external map[string]string
+	for k, v := range m.ExternalLabels {
+		if external == nil {
+			external = map[string]string{}
+		}
+		external[k] = string(v)
+	}
 	cfg, err := marshal(PrometheusConfig{
-		Global:        GlobalConfig{ScrapeInterval: in.ScrapeInterval, EvaluationInterval: in.ScrapeInterval},
+		Global:        GlobalConfig{ScrapeInterval: in.ScrapeInterval, EvaluationInterval: in.ScrapeInterval, ExternalLabels: external},
 		RuleFiles:     ruleFiles,
 		ScrapeConfigs: jobs,
+		RemoteWrite:   remoteWrite(m.RemoteWrite),
 	})
 	if err != nil {
 		return nil, err
@@ -171,6 +179,7 @@ func managedDeployment(in Input, n Names, configHash string, data corev1.VolumeS
 		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("web")}},
 			InitialDelaySeconds: delay, PeriodSeconds: period}
 	}
+	secretVolumes, secretMounts := remoteWriteSecrets(m.RemoteWrite)
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: meta(n.Prometheus(), m.Namespace),
@@ -209,17 +218,17 @@ func managedDeployment(in Input, n Names, configHash string, data corev1.VolumeS
 							AllowPrivilegeEscalation: ptr.To(false), ReadOnlyRootFilesystem: ptr.To(true),
 							Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 						},
-						VolumeMounts: []corev1.VolumeMount{
+						VolumeMounts: append([]corev1.VolumeMount{
 							{Name: "config", MountPath: prometheusConfigPath, ReadOnly: true},
 							{Name: "data", MountPath: prometheusDataPath},
-						},
+						}, secretMounts...),
 					}},
 					InitContainers: chownData(m),
-					Volumes: []corev1.Volume{
+					Volumes: append([]corev1.Volume{
 						{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 							LocalObjectReference: corev1.LocalObjectReference{Name: n.Prometheus()}}}},
 						{Name: "data", VolumeSource: data},
-					},
+					}, secretVolumes...),
 				},
 			},
 		},

@@ -50,12 +50,21 @@ var goldenCases = []struct {
 	{"managed-pvc", Input{Owner: owner, AntreaNamespace: "antrea", ScrapeInterval: "1m", Mode: monitoringv1alpha1.ModeManaged, Dashboard: true, ControllerCA: testCA,
 		Series: SeriesFor(monitoringv1alpha1.SeriesSpec{Profile: monitoringv1alpha1.SeriesAll, Drop: []monitoringv1alpha1.MetricName{"apiserver_request_duration_seconds", "go_gc_duration_seconds"}, SampleLimit: 20000}),
 		Managed: func() monitoringv1alpha1.ManagedPrometheus {
-		m := managedDefaults()
-		m.Namespace, m.Image, m.Retention = "observability", "quay.io/prometheus/prometheus:v3.16.0", "30d"
-		m.Storage = &monitoringv1alpha1.PrometheusStorage{Size: resource.MustParse("20Gi"), StorageClassName: "fast"}
-		m.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi")}}
-		return m
-	}()}},
+			m := managedDefaults()
+			m.Namespace, m.Image, m.Retention = "observability", "quay.io/prometheus/prometheus:v3.16.0", "30d"
+			m.Storage = &monitoringv1alpha1.PrometheusStorage{Size: resource.MustParse("20Gi"), StorageClassName: "fast"}
+			m.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi")}}
+			m.ExternalLabels = map[string]monitoringv1alpha1.ExternalLabelValue{"cluster": "prod-eu-1", "region": "eu-west"}
+			m.RemoteWrite = []monitoringv1alpha1.RemoteWrite{
+				{URL: "https://mimir.example.com/api/v1/push", Name: "mimir", BearerToken: &monitoringv1alpha1.SecretKey{Name: "mimir-token", Key: "token"},
+					TLS:   &monitoringv1alpha1.RemoteWriteTLS{CA: &monitoringv1alpha1.SecretKey{Name: "mimir-ca", Key: "ca.crt"}, ServerName: "mimir.internal"},
+					Queue: &monitoringv1alpha1.RemoteWriteQueue{Capacity: 20000, MaxShards: 50, MaxSamplesPerSend: 5000}},
+				{URL: "http://thanos-receive.thanos.svc:19291/api/v1/receive", BasicAuth: &monitoringv1alpha1.BasicAuth{
+					Username: monitoringv1alpha1.SecretKey{Name: "thanos.auth", Key: "user"}, Password: monitoringv1alpha1.SecretKey{Name: "thanos.auth", Key: "password"}},
+					WriteRelabelConfigs: []monitoringv1alpha1.RelabelConfig{{SourceLabels: []string{"__name__"}, Regex: "antrea_agent_.+", Action: "keep"}}},
+			}
+			return m
+		}()}},
 	{"scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModeScrapeConfig, Alerts: true, ControllerCA: testCA,
 		ScrapeConfig: monitoringv1alpha1.ScrapeConfigTarget{Namespace: "prom", ServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "prom", Name: "prometheus-server"}}}},
 	{"prometheus-operator", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModePrometheusOperator, Alerts: true,

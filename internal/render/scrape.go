@@ -151,15 +151,17 @@ var agentsTLS = TLSConfig{InsecureSkipVerify: true}
 
 // PrometheusConfig is a whole prometheus.yml.
 type PrometheusConfig struct {
-	Global        GlobalConfig `yaml:"global"`
-	RuleFiles     []string     `yaml:"rule_files,omitempty"`
-	ScrapeConfigs []ScrapeJob  `yaml:"scrape_configs"`
+	Global        GlobalConfig        `yaml:"global"`
+	RuleFiles     []string            `yaml:"rule_files,omitempty"`
+	ScrapeConfigs []ScrapeJob         `yaml:"scrape_configs"`
+	RemoteWrite   []RemoteWriteConfig `yaml:"remote_write,omitempty"`
 }
 
 // GlobalConfig is prometheus.yml's global section.
 type GlobalConfig struct {
-	ScrapeInterval     string `yaml:"scrape_interval"`
-	EvaluationInterval string `yaml:"evaluation_interval"`
+	ScrapeInterval     string            `yaml:"scrape_interval"`
+	EvaluationInterval string            `yaml:"evaluation_interval"`
+	ExternalLabels     map[string]string `yaml:"external_labels,omitempty"`
 }
 
 // marshal renders YAML with two-space indentation.

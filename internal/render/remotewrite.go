@@ -1,0 +1,123 @@
+package render
+
+import (
+	"maps"
+	"path"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+)
+
+// secretsPath is where the managed Prometheus's pod mounts each Secret its
+// remote_write endpoints read credentials from: <secretsPath>/<name>/<key>.
+const secretsPath = "/etc/prometheus/secrets"
+
+// RemoteWriteConfig is a remote_write entry of prometheus.yml.
+type RemoteWriteConfig struct {
+	URL                 string                `yaml:"url"`
+	Name                string                `yaml:"name,omitempty"`
+	Authorization       *AuthorizationConfig  `yaml:"authorization,omitempty"`
+	BasicAuth           *BasicAuthConfig      `yaml:"basic_auth,omitempty"`
+	TLSConfig           *TLSConfig            `yaml:"tls_config,omitempty"`
+	WriteRelabelConfigs []WriteRelabel        `yaml:"write_relabel_configs,omitempty"`
+	QueueConfig         *RemoteWriteQueueYAML `yaml:"queue_config,omitempty"`
+}
+
+// AuthorizationConfig sends a bearer token read from a file.
+type AuthorizationConfig struct {
+	CredentialsFile string `yaml:"credentials_file"`
+}
+
+// BasicAuthConfig sends a user name and password read from files.
+type BasicAuthConfig struct {
+	UsernameFile string `yaml:"username_file"`
+	PasswordFile string `yaml:"password_file"`
+}
+
+// WriteRelabel is a write_relabel_config (the replacement may be empty).
+type WriteRelabel struct {
+	SourceLabels []string `yaml:"source_labels,flow,omitempty"`
+	Regex        string   `yaml:"regex,omitempty"`
+	Action       string   `yaml:"action,omitempty"`
+	TargetLabel  string   `yaml:"target_label,omitempty"`
+	Replacement  *string  `yaml:"replacement,omitempty"`
+}
+
+// RemoteWriteQueueYAML is a queue_config.
+type RemoteWriteQueueYAML struct {
+	Capacity          int32 `yaml:"capacity,omitempty"`
+	MaxShards         int32 `yaml:"max_shards,omitempty"`
+	MaxSamplesPerSend int32 `yaml:"max_samples_per_send,omitempty"`
+}
+
+// secretFile is where the pod reads key k.
+func secretFile(k monitoringv1alpha1.SecretKey) string { return path.Join(secretsPath, k.Name, k.Key) }
+
+// remoteWrite renders spec.prometheus.managed.remoteWrite.
+func remoteWrite(rws []monitoringv1alpha1.RemoteWrite) []RemoteWriteConfig {
+	out := make([]RemoteWriteConfig, 0, len(rws))
+	for _, rw := range rws {
+		c := RemoteWriteConfig{URL: rw.URL, Name: rw.Name}
+		if rw.BearerToken != nil {
+			c.Authorization = &AuthorizationConfig{CredentialsFile: secretFile(*rw.BearerToken)}
+		}
+		if b := rw.BasicAuth; b != nil {
+			c.BasicAuth = &BasicAuthConfig{UsernameFile: secretFile(b.Username), PasswordFile: secretFile(b.Password)}
+		}
+		if t := rw.TLS; t != nil {
+			c.TLSConfig = &TLSConfig{ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
+			if t.CA != nil {
+				c.TLSConfig.CAFile = secretFile(*t.CA)
+			}
+		}
+		for _, r := range rw.WriteRelabelConfigs {
+			c.WriteRelabelConfigs = append(c.WriteRelabelConfigs, WriteRelabel{SourceLabels: r.SourceLabels, Regex: r.Regex, Action: r.Action,
+				TargetLabel: r.TargetLabel, Replacement: r.Replacement})
+		}
+		if q := rw.Queue; q != nil {
+			c.QueueConfig = &RemoteWriteQueueYAML{Capacity: q.Capacity, MaxShards: q.MaxShards, MaxSamplesPerSend: q.MaxSamplesPerSend}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// remoteWriteSecrets are the Secrets the remote_write endpoints read, as
+// volumes and mounts of the Prometheus container (only the keys used, so a
+// Secret's other keys never reach the pod), sorted by name.
+func remoteWriteSecrets(rws []monitoringv1alpha1.RemoteWrite) ([]corev1.Volume, []corev1.VolumeMount) {
+	keys := map[string]map[string]bool{}
+	add := func(k *monitoringv1alpha1.SecretKey) {
+		if k == nil {
+			return
+		}
+		if keys[k.Name] == nil {
+			keys[k.Name] = map[string]bool{}
+		}
+		keys[k.Name][k.Key] = true
+	}
+	for _, rw := range rws {
+		add(rw.BearerToken)
+		if rw.BasicAuth != nil {
+			add(&rw.BasicAuth.Username)
+			add(&rw.BasicAuth.Password)
+		}
+		if rw.TLS != nil {
+			add(rw.TLS.CA)
+		}
+	}
+	var volumes []corev1.Volume
+	var mounts []corev1.VolumeMount
+	for i, name := range slices.Sorted(maps.Keys(keys)) {
+		vol := "secret-" + string(rune('a'+i)) // volume names are DNS labels; Secret names may hold dots
+		var items []corev1.KeyToPath
+		for _, k := range slices.Sorted(maps.Keys(keys[name])) {
+			items = append(items, corev1.KeyToPath{Key: k, Path: k})
+		}
+		volumes = append(volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: name, Items: items}}})
+		mounts = append(mounts, corev1.VolumeMount{Name: vol, MountPath: path.Join(secretsPath, name), ReadOnly: true})
+	}
+	return volumes, mounts
+}
