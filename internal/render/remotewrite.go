@@ -11,8 +11,10 @@ import (
 )
 
 // secretsPath is where the managed Prometheus's pod mounts each Secret its
-// remote_write endpoints read credentials from: <secretsPath>/<name>/<key>.
-const secretsPath = "/etc/prometheus/secrets"
+// remote_write endpoints read credentials from: <secretsPath>/<name>/<key>
+// (beside the ConfigMap's mount, not below it: the kubelet rewrites a
+// ConfigMap volume in place, and a mount point inside it would not survive).
+const secretsPath = "/etc/prometheus-secrets"
 
 // RemoteWriteConfig is a remote_write entry of prometheus.yml.
 type RemoteWriteConfig struct {

@@ -13,12 +13,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"gopkg.in/yaml.v3"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -129,6 +131,62 @@ var _ = Describe("Mode Managed's configuration in a real Prometheus", Ordered, f
 			g.Expect(unhealthy).To(BeEmpty())
 			g.Expect(got).To(Equal(want))
 		}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
+	})
+})
+
+var _ = Describe("Mode Managed forwarding to a remote store", Ordered, func() {
+	var receiver *fixtures.Prometheus
+	AfterAll(func() {
+		if receiver != nil {
+			receiver.Stop()
+		}
+	})
+
+	It("remote-writes every Antrea series it keeps to a real Prometheus receiver, with the external labels, and nothing the series profile drops", func() {
+		ctx := context.Background()
+		By("starting a real Prometheus as a remote-write receiver")
+		port, err := fixtures.FreePort()
+		Expect(err).NotTo(HaveOccurred())
+		dir := GinkgoT().TempDir()
+		cfg, err := fixtures.WriteFile(dir, "receiver.yml", "global: {}\n")
+		Expect(err).NotTo(HaveOccurred())
+		receiver = &fixtures.Prometheus{Bin: os.Getenv("PROMETHEUS"), Dir: dir, ConfigFile: cfg, Port: port, Args: []string{"--web.enable-remote-write-receiver"}}
+		Expect(receiver.Start(ctx)).To(Succeed())
+
+		By("giving the managed Prometheus a remote write with a bearer token from a Secret, and a cluster label")
+		Expect(world.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "remote-write"},
+			Data: map[string][]byte{"token": []byte("e2e-token")}})).To(Succeed())
+		am := getAM(Default)
+		am.Spec.Prometheus.Managed.ExternalLabels = map[string]monitoringv1alpha1.ExternalLabelValue{"cluster": "e2e"}
+		am.Spec.Prometheus.Managed.RemoteWrite = []monitoringv1alpha1.RemoteWrite{{URL: receiver.URL() + "/api/v1/write", Name: "receiver",
+			BearerToken: &monitoringv1alpha1.SecretKey{Name: "remote-write", Key: "token"}}}
+		Expect(world.Client.Update(ctx, am)).To(Succeed())
+		Expect(world.Redeliver(ctx, func(y string) bool { return strings.Contains(y, "remote_write:") })).To(Succeed())
+		GinkgoWriter.Println("Runnable managed configuration:\n" + world.Runnable)
+		Expect(world.Runnable).To(ContainSubstring(filepath.Join(world.Dir, "managed-prometheus", "secrets", "remote-write", "token")),
+			"the token file is read where the Deployment mounts the Secret")
+
+		By("finding, at the receiver, every Antrea family the managed Prometheus holds, labelled cluster=e2e, for both jobs")
+		antrea := `count by (__name__) ({__name__=~"antrea_.+"})`
+		Eventually(func(g Gomega) {
+			local, err := fixtures.Names(ctx, world.Prometheus.URL(), antrea, "__name__")
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(local).NotTo(BeEmpty())
+			remote, err := fixtures.Names(ctx, receiver.URL(), `count by (__name__) ({__name__=~"antrea_.+", cluster="e2e"})`, "__name__")
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(remote).To(Equal(local))
+			jobs, err := fixtures.Names(ctx, receiver.URL(), `count by (job) ({__name__=~"antrea_.+", cluster="e2e"})`, "job")
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(jobs).To(Equal([]string{render.AgentsJob, render.ControllersJob}))
+		}).WithTimeout(90 * time.Second).WithPolling(2 * time.Second).Should(Succeed())
+
+		By("finding no series the default profile drops, neither at the receiver nor in the managed Prometheus")
+		dropped := `count by (__name__) ({__name__=~"go_memstats_.+|go_gc_.+|apiserver_.+|workqueue_.+|rest_client_.+|authentication_.+|authorization_.+"})`
+		for _, url := range []string{world.Prometheus.URL(), receiver.URL()} {
+			names, err := fixtures.Names(ctx, url, dropped, "__name__")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(names).To(BeEmpty(), "at %s", url)
+		}
 	})
 })
 
