@@ -136,7 +136,7 @@ func (r *AntreaMonitoringReconciler) checkHealth(ctx context.Context, s *scope) 
 	}
 	interval := am.Spec.HealthCheck.IntervalDuration()
 	shards, why, err := r.shards(ctx, am, prom)
-	key := why + fmt.Sprint(prom.pools) + antreaKey(s.running) + fmt.Sprint(am.Spec.Prometheus.Series)
+	key := why + fmt.Sprint(prom.pools) + antreaKey(s.running) + fmt.Sprint(am.Spec.Prometheus.Series) + fmt.Sprint(prom.endpoint != nil && prom.endpoint.Agent)
 	for _, sh := range shards {
 		for _, c := range sh.Replicas {
 			key += " " + c.BaseURL
@@ -157,7 +157,7 @@ func (r *AntreaMonitoringReconciler) checkHealth(ctx context.Context, s *scope) 
 		res = healthResult{condition: targetsUnknown(reason, why)}
 	default:
 		settles := settling(managedPods(s), s.now)
-		res = check(ctx, shards, prom.pools, judge{fleet: s.fleet, antrea: s.running, series: render.SeriesFor(am.Spec.Prometheus.Series), scrapeAs: prom.scrapeAs, configMap: s.status.AntreaConfigMap,
+		res = check(ctx, shards, prom.pools, judge{fleet: s.fleet, antrea: s.running, agent: prom.endpoint != nil && prom.endpoint.Agent, series: render.SeriesFor(am.Spec.Prometheus.Series), scrapeAs: prom.scrapeAs, configMap: s.status.AntreaConfigMap,
 			caChanged: antreaCAChanged(s.cluster), now: s.now, caWindow: r.CAPropagation, settling: settles})
 		if unroutedYet(res, settles) {
 			res = healthResult{pending: true, condition: targetsUnknown(monitoringv1alpha1.ReasonPrometheusStarting, fmt.Sprintf(
@@ -328,6 +328,11 @@ func check(ctx context.Context, shards []health.Shard, pools []render.Pool, j ju
 	}
 	_, _, res.summary = health.Summary(res.targets)
 	res.condition, res.pending = j.overall(verdicts)
+	if j.agent {
+		// An agent serves its targets API but no query API.
+		res.condition = targetsOfAnAgent(res.condition)
+		return res
+	}
 	if res.condition.Status == metav1.ConditionTrue {
 		perShard, err := health.Ask(shards, func(c *health.Client) ([]string, error) { return c.MetricNames(ctx) })
 		if err != nil {

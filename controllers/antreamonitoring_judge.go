@@ -22,6 +22,9 @@ type judge struct {
 	antrea catalog.Antrea
 	// series is which of them the scrape keeps: a family dropped is not missing.
 	series render.Series
+	// agent: Prometheus runs in agent mode (no query API: no family is
+	// asked for).
+	agent bool
 	// scrapeAs is the ServiceAccount Prometheus scrapes as (namespace/name).
 	scrapeAs string
 	// configMap is Antrea's ConfigMap, when known.

@@ -326,3 +326,49 @@ func TestCAUpdated(t *testing.T) {
 		t.Errorf("no managedFields: %v, want zero", got)
 	}
 }
+
+// TestAgentHealthFromTargetsOnly: a Prometheus in agent mode is judged by
+// its targets API alone (it has no query API), and the condition says so.
+func TestAgentHealthFromTargetsOnly(t *testing.T) {
+	var queried atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/query" {
+			queried.Store(true)
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			_, _ = fmt.Fprint(w, `{"status":"error","errorType":"execution","error":"unavailable with Prometheus Agent"}`)
+			return
+		}
+		pool := r.URL.Query().Get("scrapePool")
+		inst := "node-a;antrea-agent-a"
+		if pool == render.ControllersJob {
+			inst = "node-a;antrea-controller-x"
+		}
+		_, _ = fmt.Fprintf(w, `{"status":"success","data":{"activeTargets":[{"labels":{"instance":%q},"scrapePool":%q,"health":"up","lastError":"","lastScrape":%q}],"droppedTargets":[]}}`,
+			inst, pool, time.Now().UTC().Format(time.RFC3339))
+	}))
+	defer srv.Close()
+	am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "a", UID: types.UID("u")}}
+	am.Spec.Prometheus.URL = srv.URL
+	am.Spec.HealthCheck = monitoringv1alpha1.HealthCheckSpec{Enabled: ptr.To(true), Interval: "5m"}
+	f := fleet{namespace: "kube-system", running: map[string][]*corev1.Pod{
+		render.ComponentAgent:      {runningPod("antrea-agent-a", "node-a", render.ComponentAgent, nil)},
+		render.ComponentController: {runningPod("antrea-controller-x", "node-a", render.ComponentController, nil)}}}
+	for _, agent := range []bool{false, true} {
+		prom := prometheusResult{pools: []render.Pool{{Name: render.ControllersJob, Component: render.ComponentController}, {Name: render.AgentsJob, Component: render.ComponentAgent}},
+			endpoint: &render.Endpoint{Agent: agent}}
+		queried.Store(false)
+		r := &AntreaMonitoringReconciler{}
+		res := r.checkHealth(context.Background(), &scope{am: am, fleet: f, now: time.Now(), status: &monitoringv1alpha1.AntreaMonitoringStatus{}, decided: decided{prometheus: prom}})
+		if agent {
+			if res.condition.Status != metav1.ConditionTrue || res.condition.Reason != monitoringv1alpha1.ReasonTargetsUp || queried.Load() ||
+				!strings.Contains(res.condition.Message, "agent mode: health is read from its targets API") {
+				t.Errorf("agent: %s %s %q, query API asked: %v; want TargetsUp from the targets API alone, saying so", res.condition.Status, res.condition.Reason, res.condition.Message, queried.Load())
+			}
+			continue
+		}
+		// A server is asked for the families: its failing query API fails the check.
+		if res.condition.Reason != monitoringv1alpha1.ReasonPrometheusUnreachable || !queried.Load() {
+			t.Errorf("server: %s %q; want PrometheusUnreachable after asking the query API", res.condition.Reason, res.condition.Message)
+		}
+	}
+}

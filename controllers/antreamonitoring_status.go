@@ -246,6 +246,14 @@ func targetsHealthy(status metav1.ConditionStatus, reason, message string) *meta
 	return &metav1.Condition{Type: monitoringv1alpha1.ConditionTargetsHealthy, Status: status, Reason: reason, Message: message}
 }
 
+// targetsOfAnAgent is TargetsHealthy of a Prometheus in agent mode, which
+// says where its health comes from and what cannot be known.
+func targetsOfAnAgent(c *metav1.Condition) *metav1.Condition {
+	out := *c
+	out.Message += " Prometheus runs in agent mode: health is read from its targets API, and missing metric families cannot be queried there (ask the remote store)."
+	return &out
+}
+
 // targetsUnknown is TargetsHealthy Unknown: the targets could not be asked.
 func targetsUnknown(reason, message string) *metav1.Condition {
 	c := unknownCond(monitoringv1alpha1.ConditionTargetsHealthy, reason, message)

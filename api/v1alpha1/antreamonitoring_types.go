@@ -228,6 +228,7 @@ type HealthCheckSpec struct {
 }
 
 // ManagedPrometheus configures the Prometheus the operator runs.
+// +kubebuilder:validation:XValidation:rule="!has(self.agent) || !self.agent || (has(self.remoteWrite) && size(self.remoteWrite) > 0)",message="spec.prometheus.managed.agent needs spec.prometheus.managed.remoteWrite: an agent keeps nothing to query, so it must send its series somewhere"
 type ManagedPrometheus struct {
 	// namespace to run Prometheus in; created when missing.
 	// +optional
@@ -277,6 +278,16 @@ type ManagedPrometheus struct {
 	// +kubebuilder:validation:MaxProperties=16
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-zA-Z_][a-zA-Z0-9_]{0,127}$') && !k.startsWith('__'))",message="spec.prometheus.managed.externalLabels: every key must be a Prometheus label name (letters, digits and '_', not starting with a digit or '__'), for example cluster"
 	ExternalLabels map[string]ExternalLabelValue `json:"externalLabels,omitempty"`
+
+	// agent runs Prometheus in agent mode: it scrapes and remote-writes
+	// only, with no local storage to query and no rule evaluation (the
+	// rules stay in key antrea-rules.yaml of its ConfigMap, for the ruler
+	// of the remote store). Needs remoteWrite. Health is then read from
+	// the agent's targets API; missing metric families cannot be queried.
+	// The flag follows the image's major version: --agent from
+	// Prometheus 3, --enable-feature=agent before.
+	// +optional
+	Agent bool `json:"agent,omitempty"`
 
 	// remoteWrite sends every series Prometheus keeps (after
 	// spec.prometheus.series) to remote stores such as Thanos Receive,

@@ -136,6 +136,9 @@ type Endpoint struct {
 	// Unknown, when the mode cannot know where Prometheus is, says what the
 	// user must set (spec.prometheus.url).
 	Unknown string
+	// Agent: a Prometheus in agent mode, which serves its targets API but
+	// no query API (missing metric families cannot be asked for).
+	Agent bool
 }
 
 // ControllerCA returns the CA the controller job verifies with (antrea-ca's

@@ -3,6 +3,8 @@ package render
 import (
 	"cmp"
 	"fmt"
+	"strconv"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -46,7 +48,7 @@ func (managedMode) Render(in Input) (Rendered, error) {
 		Namespace:  ns,
 		Pools:      antreaPools,
 		ScrapeAs:   monitoringv1alpha1.ObjectReference{Namespace: ns, Name: name},
-		Endpoint:   Endpoint{Namespace: ns, Service: name, Port: PrometheusPort, PortName: "web"},
+		Endpoint:   Endpoint{Namespace: ns, Service: name, Port: PrometheusPort, PortName: "web", Agent: in.Managed.Agent},
 	}, nil
 }
 
@@ -101,7 +103,9 @@ func managed(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 			return nil, err
 		}
 		data[RulesKey] = rules
-		ruleFiles = []string{prometheusConfigPath + "/" + RulesKey}
+		if !m.Agent { // an agent evaluates no rule: they stay here for the remote store's ruler
+			ruleFiles = []string{prometheusConfigPath + "/" + RulesKey}
+		}
 	}
 	var external map[string]string
 	for k, v := range m.ExternalLabels {
@@ -202,11 +206,7 @@ func managedDeployment(in Input, n Names, configHash string, data corev1.VolumeS
 					Containers: []corev1.Container{{
 						Name:  "prometheus",
 						Image: m.Image,
-						Args: []string{
-							"--config.file=" + prometheusConfigPath + "/" + PrometheusConfigKey,
-							"--storage.tsdb.path=" + prometheusDataPath,
-							"--storage.tsdb.retention.time=" + string(m.Retention),
-						},
+						Args:  prometheusArgs(m),
 						Ports: []corev1.ContainerPort{{Name: "web", ContainerPort: PrometheusPort, Protocol: corev1.ProtocolTCP}},
 						// A crash keeps its last log lines as the termination
 						// message, which PrometheusReady quotes.
@@ -233,6 +233,43 @@ func managedDeployment(in Input, n Names, configHash string, data corev1.VolumeS
 			},
 		},
 	}
+}
+
+// prometheusArgs are the Prometheus container's flags: a server with its
+// TSDB and retention, or an agent with its WAL only (agent mode refuses the
+// TSDB flags; Prometheus 3 turns it on with --agent, 2.x with
+// --enable-feature=agent).
+func prometheusArgs(m monitoringv1alpha1.ManagedPrometheus) []string {
+	args := []string{"--config.file=" + prometheusConfigPath + "/" + PrometheusConfigKey}
+	if !m.Agent {
+		return append(args, "--storage.tsdb.path="+prometheusDataPath, "--storage.tsdb.retention.time="+string(m.Retention))
+	}
+	flag := "--agent"
+	if imageMajor(m.Image) == 2 {
+		flag = "--enable-feature=agent"
+	}
+	return append(args, flag, "--storage.agent.path="+prometheusDataPath)
+}
+
+// imageMajor is the major version an image's tag names (v2.46.0: 2), 0
+// when the tag names none (latest, a digest): then the current major's
+// flags are used.
+func imageMajor(image string) int {
+	ref := image
+	if i := strings.Index(ref, "@"); i >= 0 {
+		ref = ref[:i]
+	}
+	i := strings.LastIndex(ref, ":")
+	if i < 0 || strings.Contains(ref[i:], "/") {
+		return 0
+	}
+	tag := strings.TrimPrefix(ref[i+1:], "v")
+	major, _, _ := strings.Cut(tag, ".")
+	n, err := strconv.Atoi(major)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 // chownData is the init container that gives the claim's files to

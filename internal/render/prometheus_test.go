@@ -75,6 +75,14 @@ var goldenCases = []struct {
 		Series: SeriesFor(monitoringv1alpha1.SeriesSpec{Keep: []monitoringv1alpha1.MetricName{"workqueue_depth", "workqueue_queue_duration_seconds"}, Drop: []monitoringv1alpha1.MetricName{"antrea_agent_ovs_flow_count"}, SampleLimit: 5000}),
 		PrometheusOperator: PrometheusOperatorInput{Namespace: "monitoring", UseScrapeConfig: true,
 			PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "monitoring", Name: "prometheus"}}}},
+	{"managed-agent", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModeManaged, Alerts: true, ControllerCA: testCA,
+		Managed: func() monitoringv1alpha1.ManagedPrometheus {
+			m := managedDefaults()
+			m.Image, m.Agent = "quay.io/prometheus/prometheus:v3.16.0", true
+			m.ExternalLabels = map[string]monitoringv1alpha1.ExternalLabelValue{"cluster": "edge-7"}
+			m.RemoteWrite = []monitoringv1alpha1.RemoteWrite{{URL: "http://vminsert.vm.svc:8480/insert/0/prometheus/api/v1/write"}}
+			return m
+		}()}},
 }
 
 // TestGolden compares every rendering with its golden file (go test
