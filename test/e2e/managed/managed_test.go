@@ -20,6 +20,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"gopkg.in/yaml.v3"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -132,9 +133,9 @@ var _ = Describe("Mode Managed's configuration in a real Prometheus", Ordered, f
 			g.Expect(got).To(Equal(want))
 		}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
 	})
-})
 
-var _ = Describe("Mode Managed forwarding to a remote store", Ordered, func() {
+	// Last, as they turn the world's Prometheus into a forwarder, then an
+	// agent (one ordered container: top-level containers run in random order).
 	var receiver *fixtures.Prometheus
 	AfterAll(func() {
 		if receiver != nil {
@@ -187,6 +188,39 @@ var _ = Describe("Mode Managed forwarding to a remote store", Ordered, func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(names).To(BeEmpty(), "at %s", url)
 		}
+	})
+
+	It("runs as an agent: the rendered agent configuration and flags in a real Prometheus agent, health from its targets API, series still forwarded", func() {
+		ctx := context.Background()
+		am := getAM(Default)
+		am.Spec.Prometheus.Managed.Agent = true
+		am.Spec.Prometheus.Managed.Image = "localhost/prometheus:v3.16.0"
+		am.Spec.Prometheus.Managed.ExternalLabels = map[string]monitoringv1alpha1.ExternalLabelValue{"cluster": "e2e-agent"}
+		Expect(world.Client.Update(ctx, am)).To(Succeed())
+		Expect(world.Redeliver(ctx, func(y string) bool { return strings.Contains(y, "e2e-agent") })).To(Succeed())
+		Expect(world.Delivered[render.PrometheusConfigKey]).NotTo(ContainSubstring("rule_files"), "an agent evaluates no rule")
+		Expect(world.Delivered).To(HaveKey(render.RulesKey), "the rules stay in the ConfigMap for the remote store's ruler")
+		var dep appsv1.Deployment
+		Expect(world.Client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: render.NamesFor(world.Monitoring).Prometheus()}, &dep)).To(Succeed())
+		Expect(dep.Spec.Template.Spec.Containers[0].Args).To(ContainElements("--agent", "--storage.agent.path=/prometheus"))
+		Expect(dep.Spec.Template.Spec.Containers[0].Args).NotTo(ContainElement(HavePrefix("--storage.tsdb")))
+
+		By("restarting the process as an agent, as the new pod would run")
+		world.Prometheus.Stop()
+		world.Prometheus.Agent = true
+		Expect(world.Prometheus.Start(ctx)).To(Succeed())
+
+		Eventually(func(g Gomega) {
+			jobs, err := fixtures.Names(ctx, receiver.URL(), `count by (job) ({__name__=~"antrea_.+", cluster="e2e-agent"})`, "job")
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(jobs).To(Equal([]string{render.AgentsJob, render.ControllersJob}))
+			got := getAM(g)
+			c := meta.FindStatusCondition(got.Status.Conditions, monitoringv1alpha1.ConditionTargetsHealthy)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+			g.Expect(c.Message).To(ContainSubstring("agent mode: health is read from its targets API"))
+			g.Expect(got.Status.MissingMetrics).To(BeEmpty())
+		}).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
 	})
 })
 
