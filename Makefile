@@ -136,12 +136,13 @@ test-packaging: prometheus-operator-crds ## The packaging suite (tag packaging):
 	go test -tags packaging ./test/packaging/... -count=1 $(call cover,packaging) $(TEST_ARGS)
 
 .PHONY: test-e2e
-test-e2e: prometheus-operator-crds ## The end-to-end suites (tag e2e): real Prometheus, real prometheus-operator and Antrea-like servers; verbose alone.
+test-e2e: prometheus-operator-crds ## The end-to-end suites (tag e2e): real Prometheus, Alertmanager, prometheus-operator and Antrea-like servers; verbose alone.
 	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets"; \
 	kcm=$$(hack/tools.sh kube-controller-manager); echo "==> kube-controller-manager: $$kcm"; \
 	prometheus=$$(hack/tools.sh prometheus); echo "==> prometheus: $$prometheus"; \
+	alertmanager=$$(hack/tools.sh alertmanager); echo "==> alertmanager: $$alertmanager"; \
 	promop=$$(hack/tools.sh prometheus-operator); echo "==> prometheus-operator: $$promop"; \
-	PROMETHEUS_OPERATOR=$$promop PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus \
+	ALERTMANAGER=$$alertmanager PROMETHEUS_OPERATOR=$$promop PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus \
 	go test -tags e2e ./test/e2e/... -count=1 -timeout 15m $(GINKGO_V) $(call cover,e2e) $(TEST_ARGS)
 
 .PHONY: test-incluster
