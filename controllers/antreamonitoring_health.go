@@ -32,6 +32,8 @@ type healthResult struct {
 	// pending: Prometheus has not scraped (or found) the targets yet; the
 	// next check comes after one scrape interval.
 	pending bool
+	// alerts is AlertsDelivered, when the managed Prometheus sends alerts.
+	alerts *metav1.Condition
 }
 
 // healthChecks remembers the last check per AntreaMonitoring, so checks run
@@ -115,6 +117,9 @@ func (r *AntreaMonitoringReconciler) healthPhase(ctx context.Context, s *scope) 
 	if hc.condition != nil {
 		res.conditions = []metav1.Condition{*hc.condition}
 	}
+	if hc.alerts != nil {
+		res.conditions = append(res.conditions, *hc.alerts)
+	}
 	return res
 }
 
@@ -157,7 +162,7 @@ func (r *AntreaMonitoringReconciler) checkHealth(ctx context.Context, s *scope) 
 		res = healthResult{condition: targetsUnknown(reason, why)}
 	default:
 		settles := settling(managedPods(s), s.now)
-		res = check(ctx, shards, prom.pools, judge{fleet: s.fleet, antrea: s.running, agent: prom.endpoint != nil && prom.endpoint.Agent, series: render.SeriesFor(am.Spec.Prometheus.Series), scrapeAs: prom.scrapeAs, configMap: s.status.AntreaConfigMap,
+		res = check(ctx, shards, prom.pools, judge{fleet: s.fleet, antrea: s.running, agent: prom.endpoint != nil && prom.endpoint.Agent, alerting: sendsAlerts(s), series: render.SeriesFor(am.Spec.Prometheus.Series), scrapeAs: prom.scrapeAs, configMap: s.status.AntreaConfigMap,
 			caChanged: antreaCAChanged(s.cluster), now: s.now, caWindow: r.CAPropagation, settling: settles})
 		if unroutedYet(res, settles) {
 			res = healthResult{pending: true, condition: targetsUnknown(monitoringv1alpha1.ReasonPrometheusStarting, fmt.Sprintf(
@@ -209,6 +214,27 @@ func settling(pods []corev1.Pod, now time.Time) bool {
 		}
 	}
 	return newest.IsZero() || now.Sub(newest) < routeGrace
+}
+
+// sendsAlerts says whether the managed Prometheus sends alerts
+// (spec.prometheus.managed.alerting, mode Managed, not an agent).
+func sendsAlerts(s *scope) bool {
+	m := s.am.Spec.Prometheus.Managed
+	e := s.decided.prometheus.endpoint
+	return m != nil && m.Alerting != nil && !m.Agent && s.status.Mode == monitoringv1alpha1.ModeManaged && e != nil && e.Service != ""
+}
+
+// alertsDelivered asks Prometheus which Alertmanagers it sends alerts to.
+func alertsDelivered(ctx context.Context, shards []health.Shard) *metav1.Condition {
+	answers, err := health.Ask(shards, func(c *health.Client) (health.Alertmanagers, error) { return c.Alertmanagers(ctx) })
+	if err != nil {
+		return alertsUnknown(err)
+	}
+	var all health.Alertmanagers
+	for _, a := range answers {
+		all.Active, all.Dropped = append(all.Active, a.Active...), append(all.Dropped, a.Dropped...)
+	}
+	return alertsCondition(all)
 }
 
 // managedPods are the managed Prometheus's pods, as gathered; nil when
@@ -328,6 +354,9 @@ func check(ctx context.Context, shards []health.Shard, pools []render.Pool, j ju
 	}
 	_, _, res.summary = health.Summary(res.targets)
 	res.condition, res.pending = j.overall(verdicts)
+	if j.alerting {
+		res.alerts = alertsDelivered(ctx, shards)
+	}
 	if j.agent {
 		// An agent serves its targets API but no query API.
 		res.condition = targetsOfAnAgent(res.condition)

@@ -25,6 +25,8 @@ type judge struct {
 	// agent: Prometheus runs in agent mode (no query API: no family is
 	// asked for).
 	agent bool
+	// alerting: Prometheus sends alerts; it is asked to which Alertmanagers.
+	alerting bool
 	// scrapeAs is the ServiceAccount Prometheus scrapes as (namespace/name).
 	scrapeAs string
 	// configMap is Antrea's ConfigMap, when known.

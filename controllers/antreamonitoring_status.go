@@ -20,6 +20,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/ssa"
 )
@@ -254,6 +255,29 @@ func targetsOfAnAgent(c *metav1.Condition) *metav1.Condition {
 	return &out
 }
 
+// AlertsDelivered.
+
+// alertsCondition is AlertsDelivered from Prometheus's Alertmanagers.
+func alertsCondition(a health.Alertmanagers) *metav1.Condition {
+	t := monitoringv1alpha1.ConditionAlertsDelivered
+	if len(a.Active) > 0 {
+		c := trueCond(t, monitoringv1alpha1.ReasonAlertmanagersActive, fmt.Sprintf("Prometheus sends alerts to %d Alertmanager(s): %s.", len(a.Active), listSome(a.Active, 3)))
+		return &c
+	}
+	msg := "Prometheus has no Alertmanager to send alerts to (spec.prometheus.managed.alerting): the shipped alerts fire into nothing."
+	if len(a.Dropped) > 0 {
+		msg += fmt.Sprintf(" It dropped %s.", listSome(a.Dropped, 3))
+	}
+	c := falseCond(t, monitoringv1alpha1.ReasonNoAlertmanager, msg)
+	return &c
+}
+
+// alertsUnknown is AlertsDelivered Unknown: Prometheus could not be asked.
+func alertsUnknown(err error) *metav1.Condition {
+	c := unknownCond(monitoringv1alpha1.ConditionAlertsDelivered, monitoringv1alpha1.ReasonPrometheusUnreachable, "Querying Prometheus's Alertmanagers failed: "+err.Error())
+	return &c
+}
+
 // targetsUnknown is TargetsHealthy Unknown: the targets could not be asked.
 func targetsUnknown(reason, message string) *metav1.Condition {
 	c := unknownCond(monitoringv1alpha1.ConditionTargetsHealthy, reason, message)
@@ -293,7 +317,7 @@ func readyCondition(conds []metav1.Condition) metav1.Condition {
 	var notReady []string
 	reason := monitoringv1alpha1.ReasonProgressing
 	for _, c := range conds {
-		if c.Type != monitoringv1alpha1.ConditionReady && c.Status != metav1.ConditionTrue {
+		if c.Type != monitoringv1alpha1.ConditionReady && !informational[c.Type] && c.Status != metav1.ConditionTrue {
 			notReady = append(notReady, fmt.Sprintf("%s is %s (%s)", c.Type, c.Status, c.Reason))
 			if !progressing[c.Reason] {
 				reason = monitoringv1alpha1.ReasonNotReady
@@ -309,7 +333,11 @@ func readyCondition(conds []metav1.Condition) metav1.Condition {
 
 // optionalConditions exist only in some setups: PrometheusReady in mode
 // Managed, TargetsHealthy while the health check is enabled.
-var optionalConditions = []string{monitoringv1alpha1.ConditionPrometheusReady, monitoringv1alpha1.ConditionTargetsHealthy}
+var optionalConditions = []string{monitoringv1alpha1.ConditionPrometheusReady, monitoringv1alpha1.ConditionTargetsHealthy, monitoringv1alpha1.ConditionAlertsDelivered}
+
+// informational conditions are reported but not summed up in Ready: Ready
+// says Antrea's metrics are enabled and scraped.
+var informational = map[string]bool{monitoringv1alpha1.ConditionAlertsDelivered: true}
 
 // setConditions sets the given conditions and Ready on status, each with the
 // generation they were computed for, and drops optional conditions that no

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 )
 
@@ -222,5 +224,23 @@ func TestEventType(t *testing.T) {
 		if got := eventType(&tc.c, tc.status); got != tc.want {
 			t.Errorf("%s: %s, want %s", name, got, tc.want)
 		}
+	}
+}
+
+// TestAlertsDelivered: True naming the Alertmanagers Prometheus sends to,
+// False saying the alerts fire into nothing; never part of Ready.
+func TestAlertsDelivered(t *testing.T) {
+	on := alertsCondition(health.Alertmanagers{Active: []string{"http://10.0.0.1:9093/api/v2/alerts"}})
+	if on.Status != metav1.ConditionTrue || on.Reason != monitoringv1alpha1.ReasonAlertmanagersActive || !strings.Contains(on.Message, "http://10.0.0.1:9093/api/v2/alerts") {
+		t.Errorf("active: %+v", on)
+	}
+	off := alertsCondition(health.Alertmanagers{Dropped: []string{"http://10.0.0.9:9093/api/v2/alerts"}})
+	if off.Status != metav1.ConditionFalse || off.Reason != monitoringv1alpha1.ReasonNoAlertmanager || !strings.Contains(off.Message, "fire into nothing") ||
+		!strings.Contains(off.Message, "10.0.0.9") {
+		t.Errorf("none active: %+v", off)
+	}
+	ready := readyCondition([]metav1.Condition{*off, trueCond(monitoringv1alpha1.ConditionRBACReady, monitoringv1alpha1.ReasonClusterRolesApplied, "")})
+	if ready.Status != metav1.ConditionTrue {
+		t.Errorf("Ready waits for AlertsDelivered: %+v", ready)
 	}
 }

@@ -228,6 +228,7 @@ type HealthCheckSpec struct {
 }
 
 // ManagedPrometheus configures the Prometheus the operator runs.
+// +kubebuilder:validation:XValidation:rule="!(has(self.agent) && self.agent && has(self.alerting))",message="spec.prometheus.managed.alerting does not apply to an agent, which evaluates no rule: the remote store's ruler sends the alerts"
 // +kubebuilder:validation:XValidation:rule="!has(self.agent) || !self.agent || (has(self.remoteWrite) && size(self.remoteWrite) > 0)",message="spec.prometheus.managed.agent needs spec.prometheus.managed.remoteWrite: an agent keeps nothing to query, so it must send its series somewhere"
 type ManagedPrometheus struct {
 	// namespace to run Prometheus in; created when missing.
@@ -279,6 +280,12 @@ type ManagedPrometheus struct {
 	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[a-zA-Z_][a-zA-Z0-9_]{0,127}$') && !k.startsWith('__'))",message="spec.prometheus.managed.externalLabels: every key must be a Prometheus label name (letters, digits and '_', not starting with a digit or '__'), for example cluster"
 	ExternalLabels map[string]ExternalLabelValue `json:"externalLabels,omitempty"`
 
+	// alerting sends the alerts of the shipped rules to Alertmanagers; with
+	// none, they fire into nothing. Condition AlertsDelivered says whether
+	// Prometheus found an Alertmanager to send to.
+	// +optional
+	Alerting *ManagedAlerting `json:"alerting,omitempty"`
+
 	// agent runs Prometheus in agent mode: it scrapes and remote-writes
 	// only, with no local storage to query and no rule evaluation (the
 	// rules stay in key antrea-rules.yaml of its ConfigMap, for the ruler
@@ -296,6 +303,66 @@ type ManagedPrometheus struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=8
 	RemoteWrite []RemoteWrite `json:"remoteWrite,omitempty"`
+}
+
+// ManagedAlerting says where the managed Prometheus sends its alerts.
+// +kubebuilder:validation:XValidation:rule="(has(self.services) && size(self.services) > 0) || (has(self.urls) && size(self.urls) > 0)",message="spec.prometheus.managed.alerting needs services or urls, for example services: [{namespace: monitoring, name: alertmanager}]"
+// +kubebuilder:validation:XValidation:rule="!(has(self.bearerToken) && has(self.basicAuth))",message="spec.prometheus.managed.alerting: set bearerToken or basicAuth, not both"
+type ManagedAlerting struct {
+	// services are Alertmanager Services, whose endpoints Prometheus
+	// discovers (every replica of an Alertmanager cluster gets each alert).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=4
+	Services []AlertmanagerService `json:"services,omitempty"`
+	// urls of Alertmanagers reached directly, for example
+	// https://alertmanager.example.com:9093 (a path is its path prefix).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.all(u, isURL(u) && url(u).getScheme() in ['http', 'https'] && url(u).getHostname() != '')",message="spec.prometheus.managed.alerting.urls must be http or https URLs with a host, for example http://alertmanager.monitoring.svc:9093"
+	URLs []string `json:"urls,omitempty"`
+	// bearerToken is a key of a Secret holding the token sent to every
+	// Alertmanager.
+	// +optional
+	BearerToken *SecretKey `json:"bearerToken,omitempty"`
+	// basicAuth are keys of Secrets holding the user name and password.
+	// +optional
+	BasicAuth *BasicAuth `json:"basicAuth,omitempty"`
+	// tls verifies the Alertmanagers' certificates with a CA from a Secret
+	// key (the system's roots otherwise), or not at all.
+	// +optional
+	TLS *RemoteWriteTLS `json:"tls,omitempty"`
+}
+
+// AlertmanagerService is an Alertmanager Service.
+type AlertmanagerService struct {
+	// namespace of the Service.
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace"`
+	// name of the Service.
+	// +required
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+	// port is the name of the Service's port Alertmanager's API serves on.
+	// +optional
+	// +kubebuilder:default=web
+	// +kubebuilder:validation:MaxLength=15
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Port string `json:"port,omitempty"`
+	// scheme is http (default) or https.
+	// +optional
+	// +kubebuilder:validation:Enum=http;https
+	Scheme string `json:"scheme,omitempty"`
+	// pathPrefix of Alertmanager's API, for example /alertmanager.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:Pattern=`^/[-._~/a-zA-Z0-9]*$`
+	PathPrefix string `json:"pathPrefix,omitempty"`
 }
 
 // ExternalLabelValue is the value of an external label.

@@ -204,3 +204,19 @@ const (
 	// the operator does not know where your Prometheus is.
 	ReasonPrometheusURLNotSet = "PrometheusURLNotSet"
 )
+
+// ConditionAlertsDelivered (mode Managed with spec.prometheus.managed.alerting)
+// says whether Prometheus has an Alertmanager to send alerts to. It is
+// informational: Ready does not wait for it.
+const ConditionAlertsDelivered = "AlertsDelivered"
+
+// Reasons of AlertsDelivered.
+const (
+	// ReasonAlertmanagersActive: Prometheus sends alerts to at least one
+	// Alertmanager; the message names them.
+	ReasonAlertmanagersActive = "AlertmanagersActive"
+	// ReasonNoAlertmanager: Prometheus has no Alertmanager to send to (the
+	// Service has no ready endpoint, or discovery dropped them all): the
+	// shipped alerts fire into nothing.
+	ReasonNoAlertmanager = "NoAlertmanager"
+)

@@ -93,3 +93,28 @@ func Summary(pools []monitoringv1alpha1.TargetHealth) (up, total int32, s string
 	}
 	return up, total, fmt.Sprintf("%d/%d", up, total)
 }
+
+// Alertmanagers are the Alertmanagers Prometheus sends alerts to (active)
+// and those it discovered but does not use (dropped), by URL.
+type Alertmanagers struct {
+	Active, Dropped []string
+}
+
+// Alertmanagers asks Prometheus which Alertmanagers it sends alerts to
+// (/api/v1/alertmanagers, Prometheus's own API type).
+func (c *Client) Alertmanagers(ctx context.Context) (Alertmanagers, error) {
+	var res promv1.AlertManagersResult
+	if err := c.get(ctx, "/api/v1/alertmanagers", url.Values{}, func(dec *json.Decoder) error { return dec.Decode(&res) }); err != nil {
+		return Alertmanagers{}, err
+	}
+	var out Alertmanagers
+	for _, a := range res.Active {
+		out.Active = append(out.Active, a.URL)
+	}
+	for _, a := range res.Dropped {
+		out.Dropped = append(out.Dropped, a.URL)
+	}
+	sort.Strings(out.Active)
+	sort.Strings(out.Dropped)
+	return out, nil
+}

@@ -1,6 +1,10 @@
 package health
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +64,25 @@ func TestSummaryAndSameHealth(t *testing.T) {
 	changed := []monitoringv1alpha1.TargetHealth{pools[0], {ScrapePool: "b", Up: 2, Unknown: 1}}
 	if SameHealth(pools, changed) {
 		t.Errorf("SameHealth missed a change of counts")
+	}
+}
+
+// TestAlertmanagers reads Prometheus's answer on its Alertmanagers.
+func TestAlertmanagers(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/alertmanagers" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(`{"status":"success","data":{"activeAlertmanagers":[{"url":"http://10.0.0.2:9093/api/v2/alerts"},{"url":"http://10.0.0.1:9093/api/v2/alerts"}],"droppedAlertmanagers":[{"url":"http://10.0.0.9:9093/api/v2/alerts"}]}}`))
+	}))
+	defer srv.Close()
+	got, err := (&Client{HTTP: srv.Client(), BaseURL: srv.URL}).Alertmanagers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Alertmanagers{Active: []string{"http://10.0.0.1:9093/api/v2/alerts", "http://10.0.0.2:9093/api/v2/alerts"}, Dropped: []string{"http://10.0.0.9:9093/api/v2/alerts"}}
+	if !slices.Equal(got.Active, want.Active) || !slices.Equal(got.Dropped, want.Dropped) {
+		t.Errorf("got %+v, want %+v", got, want)
 	}
 }

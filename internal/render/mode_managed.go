@@ -119,6 +119,7 @@ func managed(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 		RuleFiles:     ruleFiles,
 		ScrapeConfigs: jobs,
 		RemoteWrite:   remoteWrite(m.RemoteWrite),
+		Alerting:      alerting(m.Alerting),
 	})
 	if err != nil {
 		return nil, err
@@ -183,7 +184,7 @@ func managedDeployment(in Input, n Names, configHash string, data corev1.VolumeS
 		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromString("web")}},
 			InitialDelaySeconds: delay, PeriodSeconds: period}
 	}
-	secretVolumes, secretMounts := remoteWriteSecrets(m.RemoteWrite)
+	secretVolumes, secretMounts := mountedSecrets(m)
 	return &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: meta(n.Prometheus(), m.Namespace),

@@ -63,6 +63,12 @@ var goldenCases = []struct {
 					Username: monitoringv1alpha1.SecretKey{Name: "thanos.auth", Key: "user"}, Password: monitoringv1alpha1.SecretKey{Name: "thanos.auth", Key: "password"}},
 					WriteRelabelConfigs: []monitoringv1alpha1.RelabelConfig{{SourceLabels: []string{"__name__"}, Regex: "antrea_agent_.+", Action: "keep"}}},
 			}
+			m.Alerting = &monitoringv1alpha1.ManagedAlerting{
+				Services: []monitoringv1alpha1.AlertmanagerService{{Namespace: "observability", Name: "alertmanager-main", Port: "web"}},
+				URLs:     []string{"https://alerts.example.com:9093/alertmanager"},
+				BasicAuth: &monitoringv1alpha1.BasicAuth{Username: monitoringv1alpha1.SecretKey{Name: "am-auth", Key: "user"},
+					Password: monitoringv1alpha1.SecretKey{Name: "am-auth", Key: "password"}},
+			}
 			return m
 		}()}},
 	{"scrapeconfig", Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModeScrapeConfig, Alerts: true, ControllerCA: testCA,

@@ -1,9 +1,12 @@
 package render
 
 import (
+	"cmp"
 	"maps"
+	"net/url"
 	"path"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -86,10 +89,74 @@ func remoteWrite(rws []monitoringv1alpha1.RemoteWrite) []RemoteWriteConfig {
 	return out
 }
 
-// remoteWriteSecrets are the Secrets the remote_write endpoints read, as
-// volumes and mounts of the Prometheus container (only the keys used, so a
-// Secret's other keys never reach the pod), sorted by name.
-func remoteWriteSecrets(rws []monitoringv1alpha1.RemoteWrite) ([]corev1.Volume, []corev1.VolumeMount) {
+// AlertingConfig is prometheus.yml's alerting section.
+type AlertingConfig struct {
+	Alertmanagers []AlertmanagerConfig `yaml:"alertmanagers"`
+}
+
+// AlertmanagerConfig is one alertmanagers entry.
+type AlertmanagerConfig struct {
+	Scheme              string               `yaml:"scheme,omitempty"`
+	PathPrefix          string               `yaml:"path_prefix,omitempty"`
+	Authorization       *AuthorizationConfig `yaml:"authorization,omitempty"`
+	BasicAuth           *BasicAuthConfig     `yaml:"basic_auth,omitempty"`
+	TLSConfig           *TLSConfig           `yaml:"tls_config,omitempty"`
+	StaticConfigs       []StaticConfig       `yaml:"static_configs,omitempty"`
+	KubernetesSDConfigs []KubernetesSD       `yaml:"kubernetes_sd_configs,omitempty"`
+	RelabelConfigs      []Relabel            `yaml:"relabel_configs,omitempty"`
+}
+
+// StaticConfig lists targets.
+type StaticConfig struct {
+	Targets []string `yaml:"targets"`
+}
+
+// alerting renders spec.prometheus.managed.alerting: one entry per URL
+// (its host as the target, its path as the prefix), one per Service (its
+// EndpointSlices' addresses on the named port).
+func alerting(a *monitoringv1alpha1.ManagedAlerting) *AlertingConfig {
+	if a == nil {
+		return nil
+	}
+	auth := func(c AlertmanagerConfig) AlertmanagerConfig {
+		if a.BearerToken != nil {
+			c.Authorization = &AuthorizationConfig{CredentialsFile: secretFile(*a.BearerToken)}
+		}
+		if b := a.BasicAuth; b != nil {
+			c.BasicAuth = &BasicAuthConfig{UsernameFile: secretFile(b.Username), PasswordFile: secretFile(b.Password)}
+		}
+		if t := a.TLS; t != nil {
+			c.TLSConfig = &TLSConfig{ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
+			if t.CA != nil {
+				c.TLSConfig.CAFile = secretFile(*t.CA)
+			}
+		}
+		return c
+	}
+	out := &AlertingConfig{}
+	for _, raw := range a.URLs {
+		u, err := url.Parse(raw)
+		if err != nil { // refused at admission
+			continue
+		}
+		out.Alertmanagers = append(out.Alertmanagers, auth(AlertmanagerConfig{Scheme: u.Scheme, PathPrefix: strings.TrimSuffix(u.Path, "/"),
+			StaticConfigs: []StaticConfig{{Targets: []string{u.Host}}}}))
+	}
+	for _, svc := range a.Services {
+		port := cmp.Or(svc.Port, "web")
+		out.Alertmanagers = append(out.Alertmanagers, auth(AlertmanagerConfig{Scheme: cmp.Or(svc.Scheme, "http"), PathPrefix: svc.PathPrefix,
+			KubernetesSDConfigs: []KubernetesSD{{Role: "endpointslice", Namespaces: &Namespaces{Names: []string{svc.Namespace}}}},
+			RelabelConfigs: []Relabel{{SourceLabels: []string{"__meta_kubernetes_service_name", "__meta_kubernetes_endpointslice_port_name"},
+				Action: "keep", Regex: svc.Name + ";" + port}}}))
+	}
+	return out
+}
+
+// mountedSecrets are the Secrets the remote_write endpoints and the
+// Alertmanagers read, as volumes and mounts of the Prometheus container
+// (only the keys used, so a Secret's other keys never reach the pod),
+// sorted by name.
+func mountedSecrets(m monitoringv1alpha1.ManagedPrometheus) ([]corev1.Volume, []corev1.VolumeMount) {
 	keys := map[string]map[string]bool{}
 	add := func(k *monitoringv1alpha1.SecretKey) {
 		if k == nil {
@@ -100,15 +167,21 @@ func remoteWriteSecrets(rws []monitoringv1alpha1.RemoteWrite) ([]corev1.Volume, 
 		}
 		keys[k.Name][k.Key] = true
 	}
-	for _, rw := range rws {
-		add(rw.BearerToken)
-		if rw.BasicAuth != nil {
-			add(&rw.BasicAuth.Username)
-			add(&rw.BasicAuth.Password)
+	credentials := func(token *monitoringv1alpha1.SecretKey, basic *monitoringv1alpha1.BasicAuth, tls *monitoringv1alpha1.RemoteWriteTLS) {
+		add(token)
+		if basic != nil {
+			add(&basic.Username)
+			add(&basic.Password)
 		}
-		if rw.TLS != nil {
-			add(rw.TLS.CA)
+		if tls != nil {
+			add(tls.CA)
 		}
+	}
+	for _, rw := range m.RemoteWrite {
+		credentials(rw.BearerToken, rw.BasicAuth, rw.TLS)
+	}
+	if a := m.Alerting; a != nil {
+		credentials(a.BearerToken, a.BasicAuth, a.TLS)
 	}
 	var volumes []corev1.Volume
 	var mounts []corev1.VolumeMount

@@ -155,6 +155,7 @@ type PrometheusConfig struct {
 	RuleFiles     []string            `yaml:"rule_files,omitempty"`
 	ScrapeConfigs []ScrapeJob         `yaml:"scrape_configs"`
 	RemoteWrite   []RemoteWriteConfig `yaml:"remote_write,omitempty"`
+	Alerting      *AlertingConfig     `yaml:"alerting,omitempty"`
 }
 
 // GlobalConfig is prometheus.yml's global section.
