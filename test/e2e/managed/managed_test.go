@@ -10,8 +10,11 @@ package managed
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,6 +137,64 @@ var _ = Describe("Mode Managed's configuration in a real Prometheus", Ordered, f
 		}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
 	})
 
+	It("delivers AntreaAgentDown to a real Alertmanager when an agent stops serving metrics: AlertsDelivered=True", func() {
+		ctx := context.Background()
+		By("starting a real Alertmanager")
+		bin := os.Getenv("ALERTMANAGER")
+		Expect(bin).NotTo(BeEmpty(), "ALERTMANAGER is not set: run 'make test-e2e', which builds it")
+		port, err := fixtures.FreePort()
+		Expect(err).NotTo(HaveOccurred())
+		dir := GinkgoT().TempDir()
+		cfg, err := fixtures.WriteFile(dir, "alertmanager.yml", "route: {receiver: nobody}\nreceivers: [{name: nobody}]\n")
+		Expect(err).NotTo(HaveOccurred())
+		amURL := fmt.Sprintf("http://127.0.0.1:%d", port)
+		cmd := exec.Command(bin, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"),
+			fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--cluster.listen-address=")
+		cmd.Stdout, cmd.Stderr = GinkgoWriter, GinkgoWriter
+		Expect(cmd.Start()).To(Succeed())
+		DeferCleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		Eventually(func() error { _, err := alertNames(amURL); return err }).WithTimeout(30 * time.Second).Should(Succeed())
+
+		By("pointing the managed Prometheus's alerting at it")
+		am := getAM(Default)
+		am.Spec.Prometheus.Managed.Alerting = &monitoringv1alpha1.ManagedAlerting{URLs: []string{amURL}}
+		Expect(world.Client.Update(ctx, am)).To(Succeed())
+		Expect(world.Redeliver(ctx, func(y string) bool { return strings.Contains(y, "alerting:") })).To(Succeed())
+		// The one test-only change: the rules wait 5m before firing; here they fire at once.
+		rules := filepath.Join(world.Mounts.ConfigDir, render.RulesKey)
+		b, err := os.ReadFile(rules)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(os.WriteFile(rules, []byte(strings.ReplaceAll(string(b), "for: 5m", "for: 0s")), 0o600)).To(Succeed())
+		Expect(world.Prometheus.Reload(ctx)).To(Succeed())
+
+		Eventually(func(g Gomega) {
+			c := meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionAlertsDelivered)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Status).To(Equal(metav1.ConditionTrue), c.Message)
+			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonAlertmanagersActive))
+			g.Expect(c.Message).To(ContainSubstring(fmt.Sprintf("127.0.0.1:%d", port)))
+		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
+
+		By("stopping an agent's metrics: AntreaAgentDown arrives in Alertmanager's API")
+		world.Agents[0].SetMetricsEnabled(false)
+		DeferCleanup(func() { world.Agents[0].SetMetricsEnabled(true) })
+		Eventually(func(g Gomega) {
+			names, err := alertNames(amURL)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(names).To(ContainElement("AntreaAgentDown"))
+		}).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
+
+		By("taking alerting away again: AlertsDelivered is not reported")
+		world.Agents[0].SetMetricsEnabled(true)
+		am = getAM(Default)
+		am.Spec.Prometheus.Managed.Alerting = nil
+		Expect(world.Client.Update(ctx, am)).To(Succeed())
+		Expect(world.Redeliver(ctx, func(y string) bool { return !strings.Contains(y, "alerting:") })).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(meta.FindStatusCondition(getAM(g).Status.Conditions, monitoringv1alpha1.ConditionAlertsDelivered)).To(BeNil())
+		}).WithTimeout(60 * time.Second).WithPolling(time.Second).Should(Succeed())
+	})
+
 	// Last, as they turn the world's Prometheus into a forwarder, then an
 	// agent (one ordered container: top-level containers run in random order).
 	var receiver *fixtures.Prometheus
@@ -223,6 +284,29 @@ var _ = Describe("Mode Managed's configuration in a real Prometheus", Ordered, f
 		}).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
 	})
 })
+
+// alertNames are the alert names Alertmanager holds (its v2 API).
+func alertNames(baseURL string) ([]string, error) {
+	resp, err := http.Get(baseURL + "/api/v2/alerts")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /api/v2/alerts: HTTP %d", resp.StatusCode)
+	}
+	var alerts []struct {
+		Labels map[string]string `json:"labels"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&alerts); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range alerts {
+		out = append(out, a.Labels["alertname"])
+	}
+	return out, nil
+}
 
 // MatchTargets matches a pool with n targets, all up.
 func MatchTargets(n int) OmegaMatcher {
