@@ -216,16 +216,25 @@ func settling(pods []corev1.Pod, now time.Time) bool {
 	return newest.IsZero() || now.Sub(newest) < routeGrace
 }
 
-// sendsAlerts says whether the managed Prometheus sends alerts
-// (spec.prometheus.managed.alerting, mode Managed, not an agent).
-func sendsAlerts(s *scope) bool {
-	m := s.am.Spec.Prometheus.Managed
+// sendsAlerts says to where Prometheus should send the shipped alerts, ""
+// when it is not asked: mode Managed with spec.prometheus.managed.alerting
+// (not an agent), or mode PrometheusOperator with the rules shipped (the
+// Prometheus object's spec.alerting decides).
+func sendsAlerts(s *scope) string {
 	e := s.decided.prometheus.endpoint
-	return m != nil && m.Alerting != nil && !m.Agent && s.status.Mode == monitoringv1alpha1.ModeManaged && e != nil && e.Service != ""
+	switch m := s.am.Spec.Prometheus.Managed; {
+	case e == nil:
+		return ""
+	case s.status.Mode == monitoringv1alpha1.ModeManaged && m != nil && m.Alerting != nil && !m.Agent && e.Service != "":
+		return "spec.prometheus.managed.alerting"
+	case s.status.Mode == monitoringv1alpha1.ModePrometheusOperator && s.am.AlertsEnabled() && e.PrometheusObject != "":
+		return fmt.Sprintf("spec.alerting of Prometheus %s/%s", e.Namespace, e.PrometheusObject)
+	}
+	return ""
 }
 
 // alertsDelivered asks Prometheus which Alertmanagers it sends alerts to.
-func alertsDelivered(ctx context.Context, shards []health.Shard) *metav1.Condition {
+func alertsDelivered(ctx context.Context, shards []health.Shard, where string) *metav1.Condition {
 	answers, err := health.Ask(shards, func(c *health.Client) (health.Alertmanagers, error) { return c.Alertmanagers(ctx) })
 	if err != nil {
 		return alertsUnknown(err)
@@ -234,7 +243,7 @@ func alertsDelivered(ctx context.Context, shards []health.Shard) *metav1.Conditi
 	for _, a := range answers {
 		all.Active, all.Dropped = append(all.Active, a.Active...), append(all.Dropped, a.Dropped...)
 	}
-	return alertsCondition(all)
+	return alertsCondition(all, where)
 }
 
 // managedPods are the managed Prometheus's pods, as gathered; nil when
@@ -354,8 +363,8 @@ func check(ctx context.Context, shards []health.Shard, pools []render.Pool, j ju
 	}
 	_, _, res.summary = health.Summary(res.targets)
 	res.condition, res.pending = j.overall(verdicts)
-	if j.alerting {
-		res.alerts = alertsDelivered(ctx, shards)
+	if j.alerting != "" {
+		res.alerts = alertsDelivered(ctx, shards, j.alerting)
 	}
 	if j.agent {
 		// An agent serves its targets API but no query API.

@@ -25,8 +25,9 @@ type judge struct {
 	// agent: Prometheus runs in agent mode (no query API: no family is
 	// asked for).
 	agent bool
-	// alerting: Prometheus sends alerts; it is asked to which Alertmanagers.
-	alerting bool
+	// alerting is the setting that says where Prometheus sends alerts
+	// (see sendsAlerts); when set, it is asked to which Alertmanagers.
+	alerting string
 	// scrapeAs is the ServiceAccount Prometheus scrapes as (namespace/name).
 	scrapeAs string
 	// configMap is Antrea's ConfigMap, when known.

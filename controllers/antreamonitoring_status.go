@@ -258,13 +258,13 @@ func targetsOfAnAgent(c *metav1.Condition) *metav1.Condition {
 // AlertsDelivered.
 
 // alertsCondition is AlertsDelivered from Prometheus's Alertmanagers.
-func alertsCondition(a health.Alertmanagers) *metav1.Condition {
+func alertsCondition(a health.Alertmanagers, where string) *metav1.Condition {
 	t := monitoringv1alpha1.ConditionAlertsDelivered
 	if len(a.Active) > 0 {
 		c := trueCond(t, monitoringv1alpha1.ReasonAlertmanagersActive, fmt.Sprintf("Prometheus sends alerts to %d Alertmanager(s): %s.", len(a.Active), listSome(a.Active, 3)))
 		return &c
 	}
-	msg := "Prometheus has no Alertmanager to send alerts to (spec.prometheus.managed.alerting): the shipped alerts fire into nothing."
+	msg := fmt.Sprintf("Prometheus has no Alertmanager to send alerts to (%s): the shipped alerts notify nobody.", where)
 	if len(a.Dropped) > 0 {
 		msg += fmt.Sprintf(" It dropped %s.", listSome(a.Dropped, 3))
 	}

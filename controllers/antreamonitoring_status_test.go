@@ -230,12 +230,12 @@ func TestEventType(t *testing.T) {
 // TestAlertsDelivered: True naming the Alertmanagers Prometheus sends to,
 // False saying the alerts fire into nothing; never part of Ready.
 func TestAlertsDelivered(t *testing.T) {
-	on := alertsCondition(health.Alertmanagers{Active: []string{"http://10.0.0.1:9093/api/v2/alerts"}})
+	on := alertsCondition(health.Alertmanagers{Active: []string{"http://10.0.0.1:9093/api/v2/alerts"}}, "spec.prometheus.managed.alerting")
 	if on.Status != metav1.ConditionTrue || on.Reason != monitoringv1alpha1.ReasonAlertmanagersActive || !strings.Contains(on.Message, "http://10.0.0.1:9093/api/v2/alerts") {
 		t.Errorf("active: %+v", on)
 	}
-	off := alertsCondition(health.Alertmanagers{Dropped: []string{"http://10.0.0.9:9093/api/v2/alerts"}})
-	if off.Status != metav1.ConditionFalse || off.Reason != monitoringv1alpha1.ReasonNoAlertmanager || !strings.Contains(off.Message, "fire into nothing") ||
+	off := alertsCondition(health.Alertmanagers{Dropped: []string{"http://10.0.0.9:9093/api/v2/alerts"}}, "spec.alerting of Prometheus kps/kps")
+	if off.Status != metav1.ConditionFalse || off.Reason != monitoringv1alpha1.ReasonNoAlertmanager || !strings.Contains(off.Message, "notify nobody") || !strings.Contains(off.Message, "spec.alerting of Prometheus kps/kps") ||
 		!strings.Contains(off.Message, "10.0.0.9") {
 		t.Errorf("none active: %+v", off)
 	}

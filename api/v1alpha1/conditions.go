@@ -205,7 +205,8 @@ const (
 	ReasonPrometheusURLNotSet = "PrometheusURLNotSet"
 )
 
-// ConditionAlertsDelivered (mode Managed with spec.prometheus.managed.alerting)
+// ConditionAlertsDelivered (mode Managed with spec.prometheus.managed.alerting,
+// and mode PrometheusOperator while the rules are shipped)
 // says whether Prometheus has an Alertmanager to send alerts to. It is
 // informational: Ready does not wait for it.
 const ConditionAlertsDelivered = "AlertsDelivered"
@@ -215,7 +216,7 @@ const (
 	// ReasonAlertmanagersActive: Prometheus sends alerts to at least one
 	// Alertmanager; the message names them.
 	ReasonAlertmanagersActive = "AlertmanagersActive"
-	// ReasonNoAlertmanager: Prometheus has no Alertmanager to send to (the
+	// ReasonNoAlertmanager: Prometheus has no Alertmanager to send to (none configured, the
 	// Service has no ready endpoint, or discovery dropped them all): the
 	// shipped alerts fire into nothing.
 	ReasonNoAlertmanager = "NoAlertmanager"
