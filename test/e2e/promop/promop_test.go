@@ -131,6 +131,13 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 			g.Expect(am.Status.Targets).To(HaveEach(HaveField("Down", BeZero())))
 			g.Expect(am.Status.TargetsSummary).To(Equal(fmt.Sprintf("%d/%d", agents+1, agents+1)))
 			GinkgoWriter.Println("pools:", up, "message:", c.Message)
+			// The Prometheus has no spec.alerting: the shipped rules notify nobody, which is
+			// said, without holding Ready back.
+			a := condition(g, am, monitoringv1alpha1.ConditionAlertsDelivered)
+			g.Expect(a.Status).To(Equal(metav1.ConditionFalse), a.Message)
+			g.Expect(a.Reason).To(Equal(monitoringv1alpha1.ReasonNoAlertmanager))
+			g.Expect(a.Message).To(ContainSubstring("spec.alerting of Prometheus"))
+			g.Expect(condition(g, am, monitoringv1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
 		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
 	})
 
