@@ -79,7 +79,9 @@ type AntreaMonitoringReconciler struct {
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=create;delete
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterrolebindings,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=monitoring.coreos.com,resources=servicemonitors;podmonitors;scrapeconfigs;prometheusrules,verbs=get;list;watch;create;patch;delete
-// +kubebuilder:rbac:groups=monitoring.coreos.com,resources=prometheuses,verbs=get;list;watch
+// +kubebuilder:rbac:groups=monitoring.coreos.com,resources=prometheuses;prometheusagents,verbs=get;list;watch
+// Other collectors mode Auto deploys no second scraper next to:
+// +kubebuilder:rbac:groups=operator.victoriametrics.com,resources=vmagents,verbs=get;list;watch
 // +kubebuilder:rbac:groups=apiextensions.k8s.io,resources=customresourcedefinitions,verbs=get;list;watch
 // Scrape health through the API server's service proxy (when the operator runs outside the cluster):
 // +kubebuilder:rbac:groups="",resources=services/proxy;pods/proxy,verbs=get

@@ -106,8 +106,12 @@ type prometheusPlan struct {
 // render, and says which conditions hold once applied. Pure: it reads only
 // the AntreaMonitoring and the gathered cluster state.
 func planPrometheus(am *monitoringv1alpha1.AntreaMonitoring, c *observed.Cluster, running catalog.Antrea) prometheusPlan {
-	mode, modeCond := resolveMode(am, c.PrometheusOperator)
+	mode, modeCond := resolveMode(am, c)
 	p := prometheusPlan{mode: mode, conditions: []metav1.Condition{modeCond}}
+	if mode == "" { // nothing to apply until a mode is chosen
+		p.conditions = append(p.conditions, scrapeNotResolved(modeCond))
+		return p
+	}
 	if c.PrometheusOperator.Pending {
 		p.requeueAfter = 2 * time.Second
 	}
@@ -201,8 +205,11 @@ func (r *AntreaMonitoringReconciler) establishedCRDs(ctx context.Context) (map[s
 	return r.crdStates(ctx, names...)
 }
 
-// resolveMode turns Auto into a mode, with the condition saying why.
-func resolveMode(am *monitoringv1alpha1.AntreaMonitoring, po observed.PrometheusOperator) (monitoringv1alpha1.PrometheusMode, metav1.Condition) {
+// resolveMode turns Auto into a mode, with the condition saying why; ""
+// when Auto finds another collector already scraping the cluster and no
+// Prometheus (a managed one would scrape every Node a second time).
+func resolveMode(am *monitoringv1alpha1.AntreaMonitoring, c *observed.Cluster) (monitoringv1alpha1.PrometheusMode, metav1.Condition) {
+	po := c.PrometheusOperator
 	mode := am.Spec.Prometheus.Mode
 	if mode != "" && mode != monitoringv1alpha1.ModeAuto {
 		return mode, modeResolved(monitoringv1alpha1.ReasonModeExplicit, fmt.Sprintf("spec.prometheus.mode is %s.", mode))
@@ -210,6 +217,9 @@ func resolveMode(am *monitoringv1alpha1.AntreaMonitoring, po observed.Prometheus
 	if po.Served && len(po.Prometheuses) > 0 {
 		return monitoringv1alpha1.ModePrometheusOperator, modeResolved(monitoringv1alpha1.ReasonAutoFoundPrometheusOperator,
 			"Mode Auto chose PrometheusOperator: prometheus-operator's CRDs are installed and a Prometheus object exists.")
+	}
+	if len(c.Scrapers) > 0 {
+		return "", otherScraperFound(c.Scrapers)
 	}
 	why := "prometheus-operator's CRDs are not installed"
 	if po.Served {

@@ -156,6 +156,9 @@ func (r *AntreaMonitoringReconciler) gatherCluster(ctx context.Context, am *moni
 	}
 	c := &observed.Cluster{PrometheusOperator: po, Namespaces: map[string]*corev1.Namespace{},
 		ServiceAccounts: map[types.NamespacedName]bool{}, Deployments: map[types.NamespacedName]*appsv1.Deployment{}}
+	if c.Scrapers, err = r.gatherScrapers(ctx); err != nil {
+		return nil, err
+	}
 	var nss corev1.NamespaceList
 	if err := r.List(ctx, &nss); err != nil {
 		return nil, fmt.Errorf("listing namespaces: %w", err)

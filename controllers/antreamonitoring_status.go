@@ -21,6 +21,7 @@ import (
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/ssa"
 )
@@ -214,8 +215,26 @@ func rbacReady(err error) (metav1.Condition, error) {
 
 // ModeResolved, ScrapeConfigured, PrometheusReady.
 
+// modeResolved is ModeResolved True.
 func modeResolved(reason, message string) metav1.Condition {
 	return trueCond(monitoringv1alpha1.ConditionModeResolved, reason, message)
+}
+
+// otherScraperFound is ModeResolved False: Auto found another collector
+// and no Prometheus.
+func otherScraperFound(scrapers []observed.Scraper) metav1.Condition {
+	names := make([]string, 0, len(scrapers))
+	for _, s := range scrapers {
+		names = append(names, s.String())
+	}
+	return falseCond(monitoringv1alpha1.ConditionModeResolved, monitoringv1alpha1.ReasonOtherScraperFound, fmt.Sprintf(
+		"Mode Auto found no Prometheus object but %s already scraping the cluster, so it deploys no second scraper (a managed Prometheus would scrape every Node again). Set spec.prometheus.mode: ScrapeConfig to hand the jobs to that collector, or Managed to run a Prometheus anyway.",
+		listSome(names, 3)))
+}
+
+// scrapeNotResolved is ScrapeConfigured False while no mode is resolved.
+func scrapeNotResolved(mode metav1.Condition) metav1.Condition {
+	return falseCond(monitoringv1alpha1.ConditionScrapeConfigured, mode.Reason, "Nothing is applied until spec.prometheus.mode is set: see condition ModeResolved.")
 }
 
 // scrapeConfigured is ScrapeConfigured from a mode's verdict.

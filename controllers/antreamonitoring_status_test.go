@@ -140,29 +140,37 @@ func TestResolveMode(t *testing.T) {
 		return &monitoringv1alpha1.AntreaMonitoring{Spec: monitoringv1alpha1.AntreaMonitoringSpec{Prometheus: monitoringv1alpha1.PrometheusSpec{Mode: m}}}
 	}
 	one := []promv1.Prometheus{{}}
+	agentAndVM := []observed.Scraper{{Kind: "PrometheusAgent", Namespace: "monitoring", Name: "agent"}, {Kind: "VMAgent", Namespace: "vm", Name: "vmagent"}}
 	tests := []struct {
-		name string
-		am   *monitoringv1alpha1.AntreaMonitoring
-		po   observed.PrometheusOperator
-		want monitoringv1alpha1.PrometheusMode
-		cond metav1.Condition
+		name     string
+		am       *monitoringv1alpha1.AntreaMonitoring
+		po       observed.PrometheusOperator
+		scrapers []observed.Scraper
+		want     monitoringv1alpha1.PrometheusMode
+		cond     metav1.Condition
 	}{
-		{"auto without CRDs", withMode(monitoringv1alpha1.ModeAuto), observed.PrometheusOperator{}, monitoringv1alpha1.ModeManaged,
+		{"auto without CRDs", withMode(monitoringv1alpha1.ModeAuto), observed.PrometheusOperator{}, nil, monitoringv1alpha1.ModeManaged,
 			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoNoPrometheusOperator,
 				Message: "Mode Auto chose Managed: prometheus-operator's CRDs are not installed."}},
-		{"auto with CRDs but no Prometheus", withMode(""), observed.PrometheusOperator{Served: true}, monitoringv1alpha1.ModeManaged,
+		{"auto with CRDs but no Prometheus", withMode(""), observed.PrometheusOperator{Served: true}, nil, monitoringv1alpha1.ModeManaged,
 			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoNoPrometheusOperator,
 				Message: "Mode Auto chose Managed: no Prometheus object exists."}},
-		{"auto with a Prometheus", withMode(monitoringv1alpha1.ModeAuto), observed.PrometheusOperator{Served: true, Prometheuses: one}, monitoringv1alpha1.ModePrometheusOperator,
+		{"auto with a Prometheus", withMode(monitoringv1alpha1.ModeAuto), observed.PrometheusOperator{Served: true, Prometheuses: one}, agentAndVM, monitoringv1alpha1.ModePrometheusOperator,
 			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonAutoFoundPrometheusOperator,
 				Message: "Mode Auto chose PrometheusOperator: prometheus-operator's CRDs are installed and a Prometheus object exists."}},
-		{"explicit", withMode(monitoringv1alpha1.ModeScrapeConfig), observed.PrometheusOperator{Served: true, Prometheuses: one}, monitoringv1alpha1.ModeScrapeConfig,
+		{"auto with a PrometheusAgent and a VMAgent, no Prometheus: no second scraper", withMode(monitoringv1alpha1.ModeAuto), observed.PrometheusOperator{Served: true}, agentAndVM, "",
+			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonOtherScraperFound,
+				Message: "Mode Auto found no Prometheus object but PrometheusAgent monitoring/agent, VMAgent vm/vmagent already scraping the cluster, so it deploys no second scraper (a managed Prometheus would scrape every Node again). Set spec.prometheus.mode: ScrapeConfig to hand the jobs to that collector, or Managed to run a Prometheus anyway."}},
+		{"explicit Managed next to a VMAgent", withMode(monitoringv1alpha1.ModeManaged), observed.PrometheusOperator{}, agentAndVM[1:], monitoringv1alpha1.ModeManaged,
+			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonModeExplicit,
+				Message: "spec.prometheus.mode is Managed."}},
+		{"explicit", withMode(monitoringv1alpha1.ModeScrapeConfig), observed.PrometheusOperator{Served: true, Prometheuses: one}, nil, monitoringv1alpha1.ModeScrapeConfig,
 			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonModeExplicit,
 				Message: "spec.prometheus.mode is ScrapeConfig."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, cond := resolveMode(tt.am, tt.po)
+			got, cond := resolveMode(tt.am, &observed.Cluster{PrometheusOperator: tt.po, Scrapers: tt.scrapers})
 			if got != tt.want {
 				t.Errorf("resolveMode() = %q, want %q", got, tt.want)
 			}

@@ -93,6 +93,12 @@ const (
 	// ReasonAutoFoundPrometheusOperator: mode Auto found prometheus-operator's CRDs
 	// and a Prometheus object.
 	ReasonAutoFoundPrometheusOperator = "AutoFoundPrometheusOperator"
+	// ReasonOtherScraperFound (ModeResolved False, and ScrapeConfigured
+	// False): mode Auto found no Prometheus object but another collector
+	// scraping the cluster (a PrometheusAgent, a VictoriaMetrics VMAgent),
+	// so it deploys no second scraper: the message names what it found and
+	// the setting to choose. Nothing is applied until a mode is set.
+	ReasonOtherScraperFound = "OtherScraperFound"
 	// ReasonAutoNoPrometheusOperator: mode Auto found no prometheus-operator (CRDs or
 	// Prometheus object missing), so the operator runs a Prometheus.
 	ReasonAutoNoPrometheusOperator = "AutoNoPrometheusOperator"

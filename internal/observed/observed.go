@@ -31,7 +31,20 @@ type Cluster struct {
 	AntreaCA *corev1.ConfigMap
 	// AgentAPIPort is the apiPort the Windows agents report (0: unknown).
 	AgentAPIPort int32
+	// Scrapers are the other collectors that already scrape the cluster:
+	// prometheus-operator's PrometheusAgent objects and VictoriaMetrics'
+	// VMAgent objects.
+	Scrapers []Scraper
 }
+
+// Scraper is a collector object of another kind than Prometheus.
+type Scraper struct {
+	// Kind is PrometheusAgent or VMAgent.
+	Kind            string
+	Namespace, Name string
+}
+
+func (s Scraper) String() string { return s.Kind + " " + s.Namespace + "/" + s.Name }
 
 // PrometheusOperator is what the cluster says about prometheus-operator.
 type PrometheusOperator struct {

@@ -402,6 +402,24 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 			g.Expect(c.Message).To(Equal("Mode Auto chose Managed: no Prometheus object exists."))
 		}, timeout, interval).Should(Succeed())
 
+		By("creating a PrometheusAgent, and no Prometheus: Auto deploys no second scraper, and leaves what is in place")
+		Expect(k8sClient.Create(ctx, fixtures.Namespace("agents"))).To(Succeed())
+		agent := &promv1alpha1.PrometheusAgent{ObjectMeta: metav1.ObjectMeta{Namespace: "agents", Name: "cluster-agent"}}
+		Expect(k8sClient.Create(ctx, agent)).To(Succeed())
+		Eventually(func(g Gomega) {
+			got := getAM(g, ctx, "auto")
+			c := expectCondition(g, got, monitoringv1alpha1.ConditionModeResolved, metav1.ConditionFalse, monitoringv1alpha1.ReasonOtherScraperFound)
+			g.Expect(c.Message).To(ContainSubstring("PrometheusAgent agents/cluster-agent already scraping the cluster"))
+			g.Expect(c.Message).To(ContainSubstring("spec.prometheus.mode: ScrapeConfig"))
+			expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonOtherScraperFound)
+			expectCondition(g, got, monitoringv1alpha1.ConditionReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotReady)
+			g.Expect(exists(ctx, &appsv1.Deployment{}, "monitoring", "auto-prometheus")).To(BeTrue(), "nothing is pruned while no mode is resolved")
+		}, timeout, interval).Should(Succeed())
+		Expect(k8sClient.Delete(ctx, agent)).To(Succeed())
+		Eventually(func(g Gomega) {
+			expectCondition(g, getAM(g, ctx, "auto"), monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoNoPrometheusOperator)
+		}, timeout, interval).Should(Succeed())
+
 		By("creating a Prometheus whose selectors want release=kps")
 		Expect(k8sClient.Create(ctx, fixtures.Namespace("kps"))).To(Succeed())
 		prom := &promv1.Prometheus{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: "kps-prometheus"}}

@@ -1,0 +1,72 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/watch"
+)
+
+// otherScraper is a kind of collector, besides Prometheus, that may already
+// scrape the cluster: mode Auto deploys no second scraper next to one.
+type otherScraper struct {
+	crd string
+	gvk schema.GroupVersionKind
+}
+
+// otherScrapers are prometheus-operator's PrometheusAgent and VictoriaMetrics'
+// VMAgent, read as unstructured objects (the operator reads only their names).
+var otherScrapers = []otherScraper{
+	{crd: "prometheusagents.monitoring.coreos.com", gvk: schema.GroupVersionKind{Group: "monitoring.coreos.com", Version: "v1alpha1", Kind: "PrometheusAgent"}},
+	{crd: "vmagents.operator.victoriametrics.com", gvk: schema.GroupVersionKind{Group: "operator.victoriametrics.com", Version: "v1beta1", Kind: "VMAgent"}},
+}
+
+// VictoriaMetricsCRDGroup is the API group of VictoriaMetrics' operator.
+const VictoriaMetricsCRDGroup = "operator.victoriametrics.com"
+
+// gatherScrapers lists the other collectors' objects, from the cache of
+// Prometheus objects, once their CRDs are established (starting the watches
+// that wake every AntreaMonitoring when one comes or goes).
+func (r *AntreaMonitoringReconciler) gatherScrapers(ctx context.Context) ([]observed.Scraper, error) {
+	var out []observed.Scraper
+	for _, k := range otherScrapers {
+		crd, err := getOptional[apiextensionsv1.CustomResourceDefinition](ctx, r.Client, "", k.crd)
+		if err != nil {
+			return nil, fmt.Errorf("reading CRD %s: %w", k.crd, err)
+		}
+		if !crdEstablished(crd) {
+			continue
+		}
+		obj := &unstructured.Unstructured{}
+		obj.SetGroupVersionKind(k.gvk)
+		w := watch.Watch{CRD: k.crd, Object: obj, Cache: prometheusCache, CacheOptions: r.PrometheusCache, Handler: handler.EnqueueRequestsFromMapFunc(r.enqueueAll)}
+		if err := r.tracker.Ensure(ctx, func(string) bool { return true }, w); err != nil {
+			return nil, err
+		}
+		c := r.tracker.Cache(prometheusCache)
+		if c == nil { // not set up with a manager (unit tests)
+			continue
+		}
+		waitCtx, cancel := context.WithTimeout(ctx, antreaInfoReadTimeout)
+		synced := c.WaitForCacheSync(waitCtx)
+		cancel()
+		if !synced {
+			return nil, fmt.Errorf("the cache of %s objects did not start and sync within %s", k.gvk.Kind, antreaInfoReadTimeout)
+		}
+		list := &unstructured.UnstructuredList{}
+		list.SetGroupVersionKind(k.gvk.GroupVersion().WithKind(k.gvk.Kind + "List"))
+		if err := c.List(ctx, list); err != nil {
+			return nil, fmt.Errorf("listing %s objects: %w", k.gvk.Kind, err)
+		}
+		for _, o := range list.Items {
+			out = append(out, observed.Scraper{Kind: k.gvk.Kind, Namespace: o.GetNamespace(), Name: o.GetName()})
+		}
+	}
+	return out, nil
+}
