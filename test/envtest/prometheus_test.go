@@ -5,6 +5,7 @@ package envtest
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"time"
 
 	"sigs.k8s.io/yaml"
@@ -19,7 +20,9 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -402,20 +405,28 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 			g.Expect(c.Message).To(Equal("Mode Auto chose Managed: no Prometheus object exists."))
 		}, timeout, interval).Should(Succeed())
 
-		By("creating a PrometheusAgent, and no Prometheus: Auto deploys no second scraper, and leaves what is in place")
+		By("creating a PrometheusAgent and, once VictoriaMetrics' CRD is installed, a VMAgent, and no Prometheus: Auto deploys no second scraper, and leaves what is in place")
 		Expect(k8sClient.Create(ctx, fixtures.Namespace("agents"))).To(Succeed())
 		agent := &promv1alpha1.PrometheusAgent{ObjectMeta: metav1.ObjectMeta{Namespace: "agents", Name: "cluster-agent"}}
 		Expect(k8sClient.Create(ctx, agent)).To(Succeed())
+		_, err = envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{Paths: []string{filepath.Join("..", "fixtures", "crds", "victoriametrics")}, ErrorIfPathMissing: true})
+		Expect(err).NotTo(HaveOccurred())
+		vmagent := &unstructured.Unstructured{}
+		vmagent.SetGroupVersionKind(schema.GroupVersionKind{Group: "operator.victoriametrics.com", Version: "v1beta1", Kind: "VMAgent"})
+		vmagent.SetNamespace("agents")
+		vmagent.SetName("vmagent")
+		Expect(k8sClient.Create(ctx, vmagent)).To(Succeed())
 		Eventually(func(g Gomega) {
 			got := getAM(g, ctx, "auto")
 			c := expectCondition(g, got, monitoringv1alpha1.ConditionModeResolved, metav1.ConditionFalse, monitoringv1alpha1.ReasonOtherScraperFound)
-			g.Expect(c.Message).To(ContainSubstring("PrometheusAgent agents/cluster-agent already scraping the cluster"))
+			g.Expect(c.Message).To(ContainSubstring("PrometheusAgent agents/cluster-agent, VMAgent agents/vmagent already scraping the cluster"))
 			g.Expect(c.Message).To(ContainSubstring("spec.prometheus.mode: ScrapeConfig"))
 			expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonOtherScraperFound)
 			expectCondition(g, got, monitoringv1alpha1.ConditionReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotReady)
 			g.Expect(exists(ctx, &appsv1.Deployment{}, "monitoring", "auto-prometheus")).To(BeTrue(), "nothing is pruned while no mode is resolved")
 		}, timeout, interval).Should(Succeed())
 		Expect(k8sClient.Delete(ctx, agent)).To(Succeed())
+		Expect(k8sClient.Delete(ctx, vmagent)).To(Succeed())
 		Eventually(func(g Gomega) {
 			expectCondition(g, getAM(g, ctx, "auto"), monitoringv1alpha1.ConditionModeResolved, metav1.ConditionTrue, monitoringv1alpha1.ReasonAutoNoPrometheusOperator)
 		}, timeout, interval).Should(Succeed())
