@@ -87,7 +87,7 @@ GINKGO_V ?= -v -ginkgo.v
 
 # The tests of the files tagged promtool, and their packages: test-promtool
 # runs only those (the packages' other tests are test-unit's).
-PROMTOOL_FILES = $(shell grep -rlx --include='*_test.go' '//go:build promtool' internal)
+PROMTOOL_FILES = $(shell grep -rlx --include='*_test.go' '//go:build promtool' internal test/fixtures)
 PROMTOOL_PKGS = $(sort $(patsubst %/,./%,$(dir $(PROMTOOL_FILES))))
 PROMTOOL_TESTS = $(shell grep -ho '^func Test[[:alnum:]_]*' $(PROMTOOL_FILES) | sed 's/^func //' | paste -sd '|')
 

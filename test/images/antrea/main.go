@@ -4,7 +4,9 @@
 // ConfigMap (enablePrometheusMetrics, true when absent), serves its
 // apiserver on port 10350 (agent) or 10349 (controller) with the answers
 // test/fixtures.AntreaServer gives (TokenReview and SubjectAccessReview
-// against the Kubernetes API, /metrics, 404 when metrics are off), and
+// against the Kubernetes API, /metrics with Antrea's families amid the Go
+// runtime, apiserver library, client-go and workqueue ones unless
+// -antrea-only, 404 when metrics are off), and
 // reports itself in AntreaAgentInfo (named after its Node) or
 // AntreaControllerInfo; the controller publishes its CA in ConfigMap
 // antrea-ca.
@@ -32,13 +34,14 @@ func main() {
 	component := flag.String("component", "agent", "agent or controller")
 	conf := flag.String("config", "", "the conf file the mounted ConfigMap holds (antrea-agent.conf or antrea-controller.conf)")
 	version := flag.String("version", fixtures.DefaultAntreaVersion, "the Antrea release simulated")
+	antreaOnly := flag.Bool("antrea-only", false, "serve Antrea's own metric families only, without the Go runtime, process, apiserver library, client-go and workqueue ones a real Antrea serves beside them")
 	flag.Parse()
-	if err := run(*component, *conf, *version); err != nil {
+	if err := run(*component, *conf, *version, *antreaOnly); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(component, conf, version string) error {
+func run(component, conf, version string, antreaOnly bool) error {
 	metrics, err := metricsEnabled(conf)
 	if err != nil {
 		return err
@@ -59,7 +62,7 @@ func run(component, conf, version string) error {
 	if err != nil {
 		return err
 	}
-	o := fixtures.AntreaServerOptions{Component: fixtures.ComponentAgent, Namespace: ns, Version: version, Listen: ":10350"}
+	o := fixtures.AntreaServerOptions{Component: fixtures.ComponentAgent, Namespace: ns, Version: version, Listen: ":10350", AntreaOnly: antreaOnly}
 	if component == "controller" {
 		o.Component, o.Listen = fixtures.ComponentController, ":10349"
 	}
