@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +136,33 @@ var _ = Describe("Mode Managed's configuration in a real Prometheus", Ordered, f
 			g.Expect(unhealthy).To(BeEmpty())
 			g.Expect(got).To(Equal(want))
 		}).WithTimeout(30 * time.Second).WithPolling(time.Second).Should(Succeed())
+	})
+
+	It("keeps, with the default series profile, at most a fifth of what each Antrea target serves: Antrea's families and the process basics", func() {
+		ctx := context.Background()
+		Eventually(func(g Gomega) {
+			for _, job := range []string{render.AgentsJob, render.ControllersJob} {
+				served, _, err := fixtures.Instances(ctx, world.Prometheus.URL(), fmt.Sprintf("scrape_samples_scraped{job=%q}", job))
+				g.Expect(err).NotTo(HaveOccurred())
+				kept, _, err := fixtures.Instances(ctx, world.Prometheus.URL(), fmt.Sprintf("scrape_samples_post_metric_relabeling{job=%q}", job))
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(served).NotTo(BeEmpty())
+				for instance, s := range served {
+					var n, k float64
+					_, _ = fmt.Sscan(s, &n)
+					_, _ = fmt.Sscan(kept[instance], &k)
+					g.Expect(n).To(BeNumerically(">", 500), "%s serves a realistic body", instance)
+					g.Expect(k/n).To(BeNumerically("<=", 0.2), "%s: %v of %v samples kept", instance, k, n)
+					AddReportEntry(fmt.Sprintf("samples kept by profile Essential, %s %s", job, instance), fmt.Sprintf("%v of %v (%.3f)", k, n, k/n))
+				}
+			}
+			kept, err := fixtures.Names(ctx, world.Prometheus.URL(), `count by (__name__) ({__name__=~"process_.+|go_goroutines", job=~"antrea-.+"})`, "__name__")
+			g.Expect(err).NotTo(HaveOccurred())
+			for _, k := range kept {
+				g.Expect(slices.Contains(monitoringv1alpha1.EssentialProcessFamilies, k)).To(BeTrue(), "%s is kept but not in the profile", k)
+			}
+			g.Expect(kept).To(ContainElements("process_resident_memory_bytes", "process_cpu_seconds_total", "go_goroutines"))
+		}).WithTimeout(60 * time.Second).WithPolling(2 * time.Second).Should(Succeed())
 	})
 
 	It("delivers AntreaAgentDown to a real Alertmanager when an agent stops serving metrics: AlertsDelivered=True", func() {
