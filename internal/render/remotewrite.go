@@ -60,23 +60,33 @@ type RemoteWriteQueueYAML struct {
 // secretFile is where the pod reads key k.
 func secretFile(k monitoringv1alpha1.SecretKey) string { return path.Join(secretsPath, k.Name, k.Key) }
 
+// credentials render a bearer token, basic auth and TLS read from the
+// mounted Secret keys.
+func credentials(token *monitoringv1alpha1.SecretKey, basic *monitoringv1alpha1.BasicAuth, tls *monitoringv1alpha1.RemoteWriteTLS) (*AuthorizationConfig, *BasicAuthConfig, *TLSConfig) {
+	var a *AuthorizationConfig
+	var b *BasicAuthConfig
+	var t *TLSConfig
+	if token != nil {
+		a = &AuthorizationConfig{CredentialsFile: secretFile(*token)}
+	}
+	if basic != nil {
+		b = &BasicAuthConfig{UsernameFile: secretFile(basic.Username), PasswordFile: secretFile(basic.Password)}
+	}
+	if tls != nil {
+		t = &TLSConfig{ServerName: tls.ServerName, InsecureSkipVerify: tls.InsecureSkipVerify}
+		if tls.CA != nil {
+			t.CAFile = secretFile(*tls.CA)
+		}
+	}
+	return a, b, t
+}
+
 // remoteWrite renders spec.prometheus.managed.remoteWrite.
 func remoteWrite(rws []monitoringv1alpha1.RemoteWrite) []RemoteWriteConfig {
 	out := make([]RemoteWriteConfig, 0, len(rws))
 	for _, rw := range rws {
 		c := RemoteWriteConfig{URL: rw.URL, Name: rw.Name}
-		if rw.BearerToken != nil {
-			c.Authorization = &AuthorizationConfig{CredentialsFile: secretFile(*rw.BearerToken)}
-		}
-		if b := rw.BasicAuth; b != nil {
-			c.BasicAuth = &BasicAuthConfig{UsernameFile: secretFile(b.Username), PasswordFile: secretFile(b.Password)}
-		}
-		if t := rw.TLS; t != nil {
-			c.TLSConfig = &TLSConfig{ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
-			if t.CA != nil {
-				c.TLSConfig.CAFile = secretFile(*t.CA)
-			}
-		}
+		c.Authorization, c.BasicAuth, c.TLSConfig = credentials(rw.BearerToken, rw.BasicAuth, rw.TLS)
 		for _, r := range rw.WriteRelabelConfigs {
 			c.WriteRelabelConfigs = append(c.WriteRelabelConfigs, WriteRelabel{SourceLabels: r.SourceLabels, Regex: r.Regex, Action: r.Action,
 				TargetLabel: r.TargetLabel, Replacement: r.Replacement})
@@ -119,18 +129,7 @@ func alerting(a *monitoringv1alpha1.ManagedAlerting) *AlertingConfig {
 		return nil
 	}
 	auth := func(c AlertmanagerConfig) AlertmanagerConfig {
-		if a.BearerToken != nil {
-			c.Authorization = &AuthorizationConfig{CredentialsFile: secretFile(*a.BearerToken)}
-		}
-		if b := a.BasicAuth; b != nil {
-			c.BasicAuth = &BasicAuthConfig{UsernameFile: secretFile(b.Username), PasswordFile: secretFile(b.Password)}
-		}
-		if t := a.TLS; t != nil {
-			c.TLSConfig = &TLSConfig{ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
-			if t.CA != nil {
-				c.TLSConfig.CAFile = secretFile(*t.CA)
-			}
-		}
+		c.Authorization, c.BasicAuth, c.TLSConfig = credentials(a.BearerToken, a.BasicAuth, a.TLS)
 		return c
 	}
 	out := &AlertingConfig{}
