@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -35,12 +34,16 @@ const VictoriaMetricsCRDGroup = "operator.victoriametrics.com"
 // that wake every AntreaMonitoring when one comes or goes).
 func (r *AntreaMonitoringReconciler) gatherScrapers(ctx context.Context) ([]observed.Scraper, error) {
 	var out []observed.Scraper
+	names := make([]string, len(otherScrapers))
+	for i, k := range otherScrapers {
+		names[i] = k.crd
+	}
+	established, _, err := r.crdStates(ctx, names...)
+	if err != nil {
+		return nil, err
+	}
 	for _, k := range otherScrapers {
-		crd, err := getOptional[apiextensionsv1.CustomResourceDefinition](ctx, r.Client, "", k.crd)
-		if err != nil {
-			return nil, fmt.Errorf("reading CRD %s: %w", k.crd, err)
-		}
-		if !crdEstablished(crd) {
+		if !established[k.crd] {
 			continue
 		}
 		obj := &unstructured.Unstructured{}
