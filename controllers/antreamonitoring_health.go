@@ -1,7 +1,9 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -74,15 +76,18 @@ func (r *AntreaMonitoringReconciler) shards(ctx context.Context, am *monitoringv
 	return []health.Shard{{Replicas: []*health.Client{c}}}, "", nil
 }
 
-// prometheusOperatorShards finds the ready pods of each shard of Prometheus
-// ns/name. Every shard must have one: a shard nobody can ask leaves part of
-// the targets unseen, so the check says so instead of judging half.
+// prometheusOperatorShards finds the ready pods of each shard of the
+// Prometheus (or PrometheusAgent) ns/name. Every shard must have one: a
+// shard nobody can ask leaves part of the targets unseen, so the check says
+// so instead of judging half.
 func (r *AntreaMonitoringReconciler) prometheusOperatorShards(ctx context.Context, e render.Endpoint) ([]health.Shard, string, error) {
-	ns, name, count := e.Namespace, e.PrometheusObject, e.Shards
+	ref := promop.Ref{Kind: cmp.Or(e.Kind, promop.PrometheusKind), Namespace: e.Namespace, Name: e.PrometheusObject}
+	count := e.Shards
 	var pods corev1.PodList
-	if err := r.APIReader.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{promop.NameLabel: name}); err != nil {
-		return nil, "", fmt.Errorf("listing the pods of Prometheus %s/%s: %w", ns, name, err)
+	if err := r.APIReader.List(ctx, &pods, client.InNamespace(ref.Namespace), client.MatchingLabels{promop.NameLabel: ref.Name}); err != nil {
+		return nil, "", fmt.Errorf("listing the pods of %s: %w", ref, err)
 	}
+	pods.Items = slices.DeleteFunc(pods.Items, func(p corev1.Pod) bool { return !ref.OwnsPod(p.Labels) })
 	byShard := promop.ReadyPodsByShard(pods.Items, e.PortName)
 	out := make([]health.Shard, 0, count)
 	var missing []string
@@ -101,8 +106,8 @@ func (r *AntreaMonitoringReconciler) prometheusOperatorShards(ctx context.Contex
 		out = append(out, s)
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Sprintf("Prometheus %s/%s has %d shard(s); no ready pod serves shard %s, so its targets cannot be checked.",
-			ns, name, count, strings.Join(missing, ", ")), nil
+		return nil, fmt.Sprintf("%s has %d shard(s); no ready pod serves shard %s, so its targets cannot be checked.",
+			ref, count, strings.Join(missing, ", ")), nil
 	}
 	return out, "", nil
 }
@@ -219,7 +224,7 @@ func settling(pods []corev1.Pod, now time.Time) bool {
 // sendsAlerts says to where Prometheus should send the shipped alerts, ""
 // when it is not asked: mode Managed with spec.prometheus.managed.alerting
 // (not an agent), or mode PrometheusOperator with the rules shipped (the
-// Prometheus object's spec.alerting decides).
+// Prometheus object's spec.alerting decides; a PrometheusAgent sends none).
 func sendsAlerts(s *scope) string {
 	e := s.decided.prometheus.endpoint
 	switch m := s.am.Spec.Prometheus.Managed; {
@@ -227,7 +232,7 @@ func sendsAlerts(s *scope) string {
 		return ""
 	case s.status.Mode == monitoringv1alpha1.ModeManaged && m != nil && m.Alerting != nil && !m.Agent && e.Service != "":
 		return "spec.prometheus.managed.alerting"
-	case s.status.Mode == monitoringv1alpha1.ModePrometheusOperator && s.am.AlertsEnabled() && e.PrometheusObject != "":
+	case s.status.Mode == monitoringv1alpha1.ModePrometheusOperator && s.am.AlertsEnabled() && e.PrometheusObject != "" && !e.Agent:
 		return fmt.Sprintf("spec.alerting of Prometheus %s/%s", e.Namespace, e.PrometheusObject)
 	}
 	return ""
@@ -355,6 +360,10 @@ func check(ctx context.Context, shards []health.Shard, pools []render.Pool, j ju
 	var verdicts []verdict
 	for _, pool := range pools {
 		rep, err := health.Pool(ctx, shards, pool.Name)
+		if errors.Is(err, health.ErrNoAPI) {
+			return healthResult{condition: targetsUnknown(monitoringv1alpha1.ReasonNoTargetsAPI, fmt.Sprintf(
+				"The collector asked has no targets API (%v), so the operator cannot see scrape health; this is not a failed scrape. Point spec.prometheus.url at a Prometheus-compatible API (Prometheus, a Prometheus agent, vmagent), or set spec.healthCheck.enabled: false.", err))}
+		}
 		if err != nil {
 			return unreachable(err.Error())
 		}

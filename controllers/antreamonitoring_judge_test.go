@@ -372,3 +372,44 @@ func TestAgentHealthFromTargetsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestNoTargetsAPI: a collector that answers 404 without Prometheus's API
+// on /api/v1/targets (Grafana Alloy, an OpenTelemetry Collector) gives
+// TargetsHealthy Unknown NoTargetsAPI, never False; Prometheus's own 404
+// (JSON) and a refusal are other matters.
+func TestNoTargetsAPI(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer func(http.ResponseWriter)
+		reason string
+	}{
+		{"a plain 404", func(w http.ResponseWriter) { http.Error(w, "404 page not found", http.StatusNotFound) }, monitoringv1alpha1.ReasonNoTargetsAPI},
+		{"an HTML 404", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = fmt.Fprint(w, "<html><body>Not Found</body></html>")
+		}, monitoringv1alpha1.ReasonNoTargetsAPI},
+		{"Prometheus's JSON 404", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = fmt.Fprint(w, `{"status":"error","errorType":"not_found","error":"no such pool"}`)
+		}, monitoringv1alpha1.ReasonPrometheusUnreachable},
+		{"a 503", func(w http.ResponseWriter) { http.Error(w, "unavailable", http.StatusServiceUnavailable) }, monitoringv1alpha1.ReasonPrometheusUnreachable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { tc.answer(w) }))
+			defer srv.Close()
+			am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "a", UID: types.UID("u")}}
+			am.Spec.Prometheus.URL = srv.URL
+			am.Spec.HealthCheck = monitoringv1alpha1.HealthCheckSpec{Enabled: ptr.To(true), Interval: "5m"}
+			prom := prometheusResult{pools: []render.Pool{{Name: render.AgentsJob, Component: render.ComponentAgent}}, endpoint: &render.Endpoint{}}
+			r := &AntreaMonitoringReconciler{}
+			res := r.checkHealth(context.Background(), &scope{am: am, now: time.Now(), status: &monitoringv1alpha1.AntreaMonitoringStatus{}, decided: decided{prometheus: prom}})
+			if res.condition.Status != metav1.ConditionUnknown || res.condition.Reason != tc.reason {
+				t.Errorf("%s %s %q, want Unknown %s", res.condition.Status, res.condition.Reason, res.condition.Message, tc.reason)
+			}
+			if tc.reason == monitoringv1alpha1.ReasonNoTargetsAPI && (res.pending || !strings.Contains(res.condition.Message, "has no targets API")) {
+				t.Errorf("pending %v, message %q: want a settled verdict that says there is no targets API", res.pending, res.condition.Message)
+			}
+		})
+	}
+}

@@ -114,7 +114,7 @@ func TestPlanPrometheus(t *testing.T) {
 			cluster: observed.Cluster{Namespaces: ns("kps"), PrometheusOperator: served},
 			pools:   []string{"serviceMonitor/kps/antrea-controllers/0", "podMonitor/kps/antrea-agents/0"},
 			want: []metav1.Condition{explicit("PrometheusOperator"),
-				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "The monitors in namespace kps are selected by the Prometheus.")}},
+				cond(monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "The monitors in namespace kps are selected by the Prometheus kps/kps-prometheus.")}},
 		{name: "auto resolves to prometheus-operator", am: am(func(a *monitoringv1alpha1.AntreaMonitoring) { a.Spec.Prometheus.Mode = monitoringv1alpha1.ModeAuto }),
 			rendered: true, cluster: observed.Cluster{Namespaces: ns("kps"), PrometheusOperator: served},
 			pools: []string{"serviceMonitor/kps/antrea-controllers/0", "podMonitor/kps/antrea-agents/0"},

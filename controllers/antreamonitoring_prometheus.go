@@ -25,6 +25,10 @@ import (
 // PrometheusCRD is the CRD whose presence means prometheus-operator is installed.
 const PrometheusCRD = "prometheuses.monitoring.coreos.com"
 
+// PrometheusAgentCRD is prometheus-operator's CRD of PrometheusAgent
+// objects (v0.64 and later).
+const PrometheusAgentCRD = "prometheusagents.monitoring.coreos.com"
+
 // prometheusResult is what the Prometheus phase decided and did: what the
 // health check asks and judges.
 type prometheusResult struct {
@@ -45,7 +49,7 @@ type prometheusResult struct {
 // never replaces a working one half-way. Its conditions are ModeResolved,
 // ScrapeConfigured and the mode's own (PrometheusReady).
 func (r *AntreaMonitoringReconciler) prometheusPhase(ctx context.Context, s *scope) result {
-	s.status.Mode, s.status.Prometheus = "", nil
+	s.status.Mode, s.status.Prometheus, s.status.PrometheusKind = "", nil, ""
 	s.status.SeriesProfile = render.SeriesFor(s.am.Spec.Prometheus.Series).String()
 	if s.clusterErr != nil {
 		c := scrapeFailed(s.clusterErr)
@@ -53,7 +57,7 @@ func (r *AntreaMonitoringReconciler) prometheusPhase(ctx context.Context, s *sco
 		return result{conditions: []metav1.Condition{c}, err: s.clusterErr}
 	}
 	p := planPrometheus(s.am, s.cluster, s.running)
-	s.status.Mode, s.status.Prometheus = p.mode, p.prometheus
+	s.status.Mode, s.status.Prometheus, s.status.PrometheusKind = p.mode, p.prometheus, p.prometheusKind
 	res, err := r.applyPrometheus(ctx, s.am, s.cluster, p)
 	s.decided.prometheus = res
 	return result{conditions: res.conditions, requeueAfter: p.requeueAfter, err: err}
@@ -92,6 +96,8 @@ func (r *AntreaMonitoringReconciler) applyPrometheus(ctx context.Context, am *mo
 type prometheusPlan struct {
 	mode       monitoringv1alpha1.PrometheusMode
 	prometheus *monitoringv1alpha1.ObjectReference
+	// prometheusKind is prometheus's kind (status.prometheusKind).
+	prometheusKind string
 	// conditions hold ModeResolved and, when the mode is blocked or its
 	// render failed, ScrapeConfigured (then rendered is nil).
 	conditions []metav1.Condition
@@ -122,7 +128,7 @@ func planPrometheus(am *monitoringv1alpha1.AntreaMonitoring, c *observed.Cluster
 		return p
 	}
 	target, blocked := m.Plan(am, c)
-	p.prometheus = target.Prometheus
+	p.prometheus, p.prometheusKind = target.Prometheus, target.PrometheusKind
 	in := render.Input{
 		Owner:              render.Owner{APIVersion: monitoringv1alpha1.GroupVersion.String(), Kind: "AntreaMonitoring", Name: am.Name, UID: am.UID},
 		AntreaNamespace:    am.AntreaNamespace(),
@@ -172,7 +178,7 @@ func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (ob
 	established := func(crd string) bool { return st.Established[crd] }
 	err = r.tracker.Ensure(ctx, established, r.prometheusOperatorWatches()...)
 	if err == nil {
-		st.Prometheuses, err = r.prometheuses(ctx)
+		st.Prometheuses, st.Agents, err = r.prometheuses(ctx, st.Established[PrometheusAgentCRD])
 	}
 	switch {
 	case meta.IsNoMatchError(err) || apierrors.IsNotFound(err):
@@ -196,7 +202,7 @@ func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (ob
 // establishedCRDs says which of prometheus-operator's CRDs the operator
 // uses are established, and their release (promop.VersionAnnotation).
 func (r *AntreaMonitoringReconciler) establishedCRDs(ctx context.Context) (map[string]bool, map[string]string, error) {
-	names := []string{PrometheusCRD}
+	names := []string{PrometheusCRD, PrometheusAgentCRD}
 	for _, k := range render.Kinds {
 		if k.PrometheusOperator {
 			names = append(names, k.CRD)

@@ -156,7 +156,7 @@ func (r *AntreaMonitoringReconciler) gatherCluster(ctx context.Context, am *moni
 	}
 	c := &observed.Cluster{PrometheusOperator: po, Namespaces: map[string]*corev1.Namespace{},
 		ServiceAccounts: map[types.NamespacedName]bool{}, Deployments: map[types.NamespacedName]*appsv1.Deployment{}}
-	if c.Scrapers, err = r.gatherScrapers(ctx); err != nil {
+	if c.Scrapers, err = r.gatherScrapers(ctx, po); err != nil {
 		return nil, err
 	}
 	var nss corev1.NamespaceList

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/watch"
 )
 
@@ -19,21 +20,28 @@ type otherScraper struct {
 	gvk schema.GroupVersionKind
 }
 
-// otherScrapers are prometheus-operator's PrometheusAgent and VictoriaMetrics'
-// VMAgent, read as unstructured objects (the operator reads only their names).
+// otherScrapers are the collectors of other projects than
+// prometheus-operator: VictoriaMetrics' VMAgent, read as unstructured
+// objects (the operator reads only their names). prometheus-operator's
+// PrometheusAgent objects are read with its Prometheus objects
+// (gatherPromOperator).
 var otherScrapers = []otherScraper{
-	{crd: "prometheusagents.monitoring.coreos.com", gvk: schema.GroupVersionKind{Group: "monitoring.coreos.com", Version: "v1alpha1", Kind: "PrometheusAgent"}},
 	{crd: "vmagents.operator.victoriametrics.com", gvk: schema.GroupVersionKind{Group: "operator.victoriametrics.com", Version: "v1beta1", Kind: "VMAgent"}},
 }
 
 // VictoriaMetricsCRDGroup is the API group of VictoriaMetrics' operator.
 const VictoriaMetricsCRDGroup = "operator.victoriametrics.com"
 
-// gatherScrapers lists the other collectors' objects, from the cache of
-// Prometheus objects, once their CRDs are established (starting the watches
-// that wake every AntreaMonitoring when one comes or goes).
-func (r *AntreaMonitoringReconciler) gatherScrapers(ctx context.Context) ([]observed.Scraper, error) {
+// gatherScrapers lists the collectors that are not a Prometheus: the
+// PrometheusAgent objects gathered with prometheus-operator's state, then
+// the other projects' objects, from the cache of Prometheus objects, once
+// their CRDs are established (starting the watches that wake every
+// AntreaMonitoring when one comes or goes).
+func (r *AntreaMonitoringReconciler) gatherScrapers(ctx context.Context, po observed.PrometheusOperator) ([]observed.Scraper, error) {
 	var out []observed.Scraper
+	for _, a := range po.Agents {
+		out = append(out, observed.Scraper{Kind: promop.PrometheusAgentKind, Namespace: a.Namespace, Name: a.Name})
+	}
 	names := make([]string, len(otherScrapers))
 	for i, k := range otherScrapers {
 		names[i] = k.crd

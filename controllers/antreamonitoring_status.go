@@ -22,6 +22,7 @@ import (
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/ssa"
 )
@@ -224,12 +225,21 @@ func modeResolved(reason, message string) metav1.Condition {
 // and no Prometheus.
 func otherScraperFound(scrapers []observed.Scraper) metav1.Condition {
 	names := make([]string, 0, len(scrapers))
-	for _, s := range scrapers {
+	var agent *observed.Scraper
+	for i, s := range scrapers {
 		names = append(names, s.String())
+		if s.Kind == promop.PrometheusAgentKind && agent == nil {
+			agent = &scrapers[i]
+		}
+	}
+	choose := "Set spec.prometheus.mode: ScrapeConfig to hand the jobs to that collector, or Managed to run a Prometheus anyway."
+	if agent != nil {
+		choose = fmt.Sprintf("Set spec.prometheus.mode: PrometheusOperator with spec.prometheus.prometheusOperator.prometheusAgent: {namespace: %s, name: %s} to hand that PrometheusAgent monitors, ScrapeConfig to hand the jobs to another collector, or Managed to run a Prometheus anyway.",
+			agent.Namespace, agent.Name)
 	}
 	return falseCond(monitoringv1alpha1.ConditionModeResolved, monitoringv1alpha1.ReasonOtherScraperFound, fmt.Sprintf(
-		"Mode Auto found no Prometheus object but %s already scraping the cluster, so it deploys no second scraper (a managed Prometheus would scrape every Node again). Set spec.prometheus.mode: ScrapeConfig to hand the jobs to that collector, or Managed to run a Prometheus anyway.",
-		listSome(names, 3)))
+		"Mode Auto found no Prometheus object but %s already scraping the cluster, so it deploys no second scraper (a managed Prometheus would scrape every Node again). %s",
+		listSome(names, 3), choose))
 }
 
 // scrapeNotResolved is ScrapeConfigured False while no mode is resolved.

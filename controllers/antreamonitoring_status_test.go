@@ -160,7 +160,7 @@ func TestResolveMode(t *testing.T) {
 				Message: "Mode Auto chose PrometheusOperator: prometheus-operator's CRDs are installed and a Prometheus object exists."}},
 		{"auto with a PrometheusAgent and a VMAgent, no Prometheus: no second scraper", withMode(monitoringv1alpha1.ModeAuto), observed.PrometheusOperator{Served: true}, agentAndVM, "",
 			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionFalse, Reason: monitoringv1alpha1.ReasonOtherScraperFound,
-				Message: "Mode Auto found no Prometheus object but PrometheusAgent monitoring/agent, VMAgent vm/vmagent already scraping the cluster, so it deploys no second scraper (a managed Prometheus would scrape every Node again). Set spec.prometheus.mode: ScrapeConfig to hand the jobs to that collector, or Managed to run a Prometheus anyway."}},
+				Message: "Mode Auto found no Prometheus object but PrometheusAgent monitoring/agent, VMAgent vm/vmagent already scraping the cluster, so it deploys no second scraper (a managed Prometheus would scrape every Node again). Set spec.prometheus.mode: PrometheusOperator with spec.prometheus.prometheusOperator.prometheusAgent: {namespace: monitoring, name: agent} to hand that PrometheusAgent monitors, ScrapeConfig to hand the jobs to another collector, or Managed to run a Prometheus anyway."}},
 		{"explicit Managed next to a VMAgent", withMode(monitoringv1alpha1.ModeManaged), observed.PrometheusOperator{}, agentAndVM[1:], monitoringv1alpha1.ModeManaged,
 			metav1.Condition{Type: monitoringv1alpha1.ConditionModeResolved, Status: metav1.ConditionTrue, Reason: monitoringv1alpha1.ReasonModeExplicit,
 				Message: "spec.prometheus.mode is Managed."}},

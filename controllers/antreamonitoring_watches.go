@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -89,11 +90,12 @@ func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 // prometheusOperatorWatches are the watches on prometheus-operator's kinds:
-// Prometheus objects from a cache of their own, the operator's monitors,
+// Prometheus and PrometheusAgent objects from a cache of their own, the operator's monitors,
 // rules and ScrapeConfig objects from the manager's.
 func (r *AntreaMonitoringReconciler) prometheusOperatorWatches() []watch.Watch {
 	objects := handler.EnqueueRequestsFromMapFunc(r.enqueueFor)
-	ws := []watch.Watch{{CRD: PrometheusCRD, Object: &promv1.Prometheus{}, Cache: prometheusCache, CacheOptions: r.PrometheusCache, Handler: objects}}
+	ws := []watch.Watch{{CRD: PrometheusCRD, Object: &promv1.Prometheus{}, Cache: prometheusCache, CacheOptions: r.PrometheusCache, Handler: objects},
+		{CRD: PrometheusAgentCRD, Object: &promv1alpha1.PrometheusAgent{}, Cache: prometheusCache, CacheOptions: r.PrometheusCache, Handler: objects}}
 	for _, k := range render.Kinds {
 		if k.PrometheusOperator {
 			ws = append(ws, watch.Watch{CRD: k.CRD, Object: k.New(), Handler: objects})
@@ -117,18 +119,26 @@ func (r *AntreaMonitoringReconciler) antreaInfoWatches() []watch.Watch {
 	return ws
 }
 
-// prometheuses lists the Prometheus objects from their cache (none before
-// their CRD is established).
-func (r *AntreaMonitoringReconciler) prometheuses(ctx context.Context) ([]promv1.Prometheus, error) {
+// prometheuses lists the Prometheus objects, and the PrometheusAgent
+// objects when their CRD is established (agents), from their cache (none
+// before the Prometheus CRD is established).
+func (r *AntreaMonitoringReconciler) prometheuses(ctx context.Context, agents bool) ([]promv1.Prometheus, []promv1alpha1.PrometheusAgent, error) {
 	c := r.tracker.Cache(prometheusCache)
 	if c == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var list promv1.PrometheusList
 	if err := c.List(ctx, &list); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return list.Items, nil
+	if !agents {
+		return list.Items, nil, nil
+	}
+	var agentList promv1alpha1.PrometheusAgentList
+	if err := c.List(ctx, &agentList); err != nil {
+		return nil, nil, err
+	}
+	return list.Items, agentList.Items, nil
 }
 
 // watches says whether the cache holds Antrea's objects in namespace.

@@ -548,12 +548,22 @@ type ScrapeConfigTarget struct {
 type LabelValue string
 
 // PrometheusOperatorTarget configures the prometheus-operator objects.
+// +kubebuilder:validation:XValidation:rule="!has(self.prometheus) || !has(self.prometheusAgent)",message="spec.prometheus.prometheusOperator: set prometheus or prometheusAgent, not both (the monitors serve one collector)"
 type PrometheusOperatorTarget struct {
 	// prometheus is the Prometheus object that must select the monitors;
-	// empty means the only one in the cluster.
+	// empty (and no prometheusAgent) means the only Prometheus in the
+	// cluster, or, when there is none, the only PrometheusAgent.
 	// +optional
 	Prometheus *ObjectReference `json:"prometheus,omitempty"`
-	// namespace of the monitors; the Prometheus object's namespace when empty.
+	// prometheusAgent is the PrometheusAgent object (monitoring.coreos.com/v1alpha1,
+	// prometheus-operator v0.64 or later) that must select the monitors, instead
+	// of a Prometheus: it scrapes and forwards by remote write, evaluates no
+	// rules (the PrometheusRule is still made, for a ruler that selects it),
+	// and its health is read from its pods' targets API.
+	// +optional
+	PrometheusAgent *ObjectReference `json:"prometheusAgent,omitempty"`
+	// namespace of the monitors; the Prometheus (or PrometheusAgent) object's
+	// namespace when empty.
 	// +optional
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
@@ -675,6 +685,12 @@ type AntreaMonitoringStatus struct {
 	// the managed Deployment, or the prometheus-operator Prometheus object.
 	// +optional
 	Prometheus *ObjectReference `json:"prometheus,omitempty"`
+
+	// prometheusKind is what status.prometheus names: Deployment (mode
+	// Managed), Prometheus or PrometheusAgent (mode PrometheusOperator).
+	// +optional
+	// +kubebuilder:validation:Enum=Deployment;Prometheus;PrometheusAgent
+	PrometheusKind string `json:"prometheusKind,omitempty"`
 
 	// seriesProfile is the series profile in force (spec.prometheus.series),
 	// with the number of families kept and dropped beyond it, for example

@@ -206,6 +206,11 @@ const (
 	ReasonScrapeTimeout = "ScrapeTimeout"
 	// ReasonPrometheusUnreachable: the operator could not query Prometheus's API.
 	ReasonPrometheusUnreachable = "PrometheusUnreachable"
+	// ReasonNoTargetsAPI: what the operator asks answers 404 without
+	// Prometheus's API (a collector without a targets API, such as Grafana
+	// Alloy, or a wrong spec.prometheus.url): scrape health cannot be seen,
+	// which is not a failed scrape (Unknown, never False).
+	ReasonNoTargetsAPI = "NoTargetsAPI"
 	// ReasonPrometheusURLNotSet: mode ScrapeConfig without spec.prometheus.url:
 	// the operator does not know where your Prometheus is.
 	ReasonPrometheusURLNotSet = "PrometheusURLNotSet"

@@ -384,6 +384,11 @@ func (in *PrometheusOperatorTarget) DeepCopyInto(out *PrometheusOperatorTarget) 
 		*out = new(ObjectReference)
 		**out = **in
 	}
+	if in.PrometheusAgent != nil {
+		in, out := &in.PrometheusAgent, &out.PrometheusAgent
+		*out = new(ObjectReference)
+		**out = **in
+	}
 	if in.Labels != nil {
 		in, out := &in.Labels, &out.Labels
 		*out = make(map[string]LabelValue, len(*in))

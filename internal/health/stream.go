@@ -54,6 +54,8 @@ func (c *Client) get(ctx context.Context, path string, query url.Values, data fu
 	}
 	env, err := walkEnvelope(json.NewDecoder(body), data)
 	switch {
+	case errors.Is(err, errNotJSON) && resp.StatusCode == http.StatusNotFound:
+		return fmt.Errorf("%w: %w", ErrNoAPI, fail(""))
 	case errors.Is(err, errNotJSON):
 		return fail("")
 	case err != nil:
@@ -66,6 +68,10 @@ func (c *Client) get(ctx context.Context, path string, query url.Values, data fu
 
 // envelope is what walkEnvelope keeps of Prometheus's envelope.
 type envelope struct{ status, message string }
+
+// ErrNoAPI is an answer 404 that is not Prometheus's API (no JSON): the
+// server has no such endpoint, unlike Prometheus, whose errors are JSON.
+var ErrNoAPI = errors.New("no such API")
 
 // errNotJSON is an answer that does not start as a JSON object.
 var errNotJSON = errors.New("not a JSON object")

@@ -124,9 +124,11 @@ func CacheOptions(antreaNamespaces []string) cache.Options {
 }
 
 // PrometheusCacheOptions is the cache of prometheus-operator's Prometheus
-// objects (not the operator's: all of them), started once their CRD exists.
+// and PrometheusAgent objects, and of the other collectors' (not the
+// operator's: all of them), started once their CRD exists.
 func PrometheusCacheOptions() cache.Options {
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{&promv1.Prometheus{}: {Transform: cache.TransformStripManagedFields()}}}
+	strip := cache.ByObject{Transform: cache.TransformStripManagedFields()}
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{&promv1.Prometheus{}: strip, &promv1alpha1.PrometheusAgent{}: strip}}
 }
 
 // stripUnlessOurs drops the managedFields of objects the operator did not

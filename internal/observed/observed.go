@@ -6,6 +6,7 @@ package observed
 
 import (
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -52,6 +53,9 @@ type PrometheusOperator struct {
 	Served bool
 	// Prometheuses are the Prometheus objects.
 	Prometheuses []promv1.Prometheus
+	// Agents are the PrometheusAgent objects (none while their CRD is not
+	// established).
+	Agents []promv1alpha1.PrometheusAgent
 	// Established are prometheus-operator's CRDs (by name) that are established.
 	Established map[string]bool
 	// Versions are the established CRDs' prometheus-operator release (their
@@ -79,7 +83,10 @@ func (s PrometheusOperator) ServesCRD(crd string) bool {
 // Rejection is an InvalidConfiguration event of prometheus-operator about
 // an object it left out of a Prometheus's configuration.
 type Rejection struct {
-	// Prometheus is the Prometheus the object was rejected for.
+	// Kind is the kind of collector the object was rejected for: Prometheus
+	// or PrometheusAgent.
+	Kind string
+	// Prometheus is the collector the object was rejected for.
 	Prometheus monitoringv1alpha1.ObjectReference
 	// Message is the event's note.
 	Message string

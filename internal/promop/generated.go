@@ -18,11 +18,8 @@ import (
 // StatusForConfigurationResources feature gate writes status.bindings.
 const InvalidConfigurationReason = "InvalidConfiguration"
 
-// ConfigSecretName is the Secret prometheus-operator writes Prometheus
-// name's generated configuration to, gzipped under ConfigSecretKey.
-func ConfigSecretName(name string) string { return "prometheus-" + name }
-
-// ConfigSecretKey is the generated configuration's key in that Secret.
+// ConfigSecretKey is the generated configuration's key in the Secret
+// Ref.ConfigSecret names, gzipped.
 const ConfigSecretKey = "prometheus.yaml.gz"
 
 // RuleFilesPrefix is the name prefix of the ConfigMaps

@@ -39,7 +39,7 @@ func TestGeneratedJobs(t *testing.T) {
 	w := gzip.NewWriter(&gz)
 	_, _ = w.Write([]byte("global:\n  scrape_interval: 30s\nscrape_configs:\n- job_name: podMonitor/monitoring/antrea-agents/0\n  honor_labels: false\n- job_name: scrapeConfig/monitoring/x\n"))
 	_ = w.Close()
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "monitoring", Name: ConfigSecretName("k8s")}, Data: map[string][]byte{ConfigSecretKey: gz.Bytes()}}
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "monitoring", Name: Ref{Kind: PrometheusKind, Name: "k8s"}.ConfigSecret()}, Data: map[string][]byte{ConfigSecretKey: gz.Bytes()}}
 	jobs, err := GeneratedJobs(s)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"sort"
 	"strconv"
 
-	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/kubectl/pkg/util/podutils"
 )
@@ -26,19 +25,19 @@ const DefaultWebPort = 9090
 // Prometheus sets no spec.portName (kube-prometheus-stack sets http-web).
 const DefaultPortName = "web"
 
-// PortName is the name of the Prometheus's web port on its pods and
+// PortName is the name of the collector's web port on its pods and
 // governing Service.
-func PortName(p *promv1.Prometheus) string {
-	if p.Spec.PortName != "" {
-		return p.Spec.PortName
+func PortName(c *Collector) string {
+	if c.Spec.PortName != "" {
+		return c.Spec.PortName
 	}
 	return DefaultPortName
 }
 
-// Shards is the number of shards of a Prometheus (1 when unset).
-func Shards(p *promv1.Prometheus) int32 {
-	if p.Spec.Shards != nil && *p.Spec.Shards > 1 {
-		return *p.Spec.Shards
+// Shards is the number of shards of a collector (1 when unset).
+func Shards(c *Collector) int32 {
+	if c.Spec.Shards != nil && *c.Spec.Shards > 1 {
+		return *c.Spec.Shards
 	}
 	return 1
 }

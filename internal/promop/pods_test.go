@@ -50,11 +50,11 @@ func TestReadyPodsByShardPortName(t *testing.T) {
 		{Name: "web", ContainerPort: 8080}, // a port of another meaning that happens to be called web
 		{Name: "http-web", ContainerPort: 9091},
 	}}}
-	prom := &promv1.Prometheus{Spec: promv1.PrometheusSpec{CommonPrometheusFields: promv1.CommonPrometheusFields{PortName: "http-web"}}}
-	if got := ReadyPodsByShard([]corev1.Pod{p}, PortName(prom))[0]; len(got) != 1 || got[0].Port != 9091 {
+	prom := FromPrometheus(&promv1.Prometheus{Spec: promv1.PrometheusSpec{CommonPrometheusFields: promv1.CommonPrometheusFields{PortName: "http-web"}}})
+	if got := ReadyPodsByShard([]corev1.Pod{p}, PortName(&prom))[0]; len(got) != 1 || got[0].Port != 9091 {
 		t.Errorf("pods %+v, want port 9091 (named http-web)", got)
 	}
-	if got := PortName(&promv1.Prometheus{}); got != "web" {
+	if got := PortName(&Collector{}); got != "web" {
 		t.Errorf("PortName of a Prometheus without spec.portName = %q, want prometheus-operator's default web", got)
 	}
 }

@@ -1,6 +1,6 @@
 // Package promop holds decisions about prometheus-operator: which
-// Prometheus object to serve, and whether it would select the operator's
-// monitors. Pure functions, table-tested.
+// Prometheus (or PrometheusAgent) object to serve, and whether it would
+// select the operator's monitors. Pure functions, table-tested.
 package promop
 
 import (
@@ -8,40 +8,57 @@ import (
 	"sort"
 	"strings"
 
-	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
-// Choose picks the Prometheus to serve: the named one, else the only one.
-// It returns the reason it could not, as a message, when it cannot.
-func Choose(all []promv1.Prometheus, namespace, name string) (*promv1.Prometheus, bool, string) {
+// Choose picks the collector to serve: the one named (kind, namespace,
+// name), else the only Prometheus, else, when there is no Prometheus, the
+// only PrometheusAgent. It returns the reason it could not, as a message,
+// and whether that is because several could serve.
+func Choose(all []Collector, kind, namespace, name string) (*Collector, bool, string) {
 	if name != "" {
 		for i := range all {
-			if all[i].Namespace == namespace && all[i].Name == name {
+			if all[i].Kind == kind && all[i].Namespace == namespace && all[i].Name == name {
 				return &all[i], false, ""
 			}
 		}
-		return nil, false, fmt.Sprintf("Prometheus %s/%s named in spec.prometheus.prometheusOperator.prometheus does not exist.", namespace, name)
+		field := "prometheus"
+		if kind == PrometheusAgentKind {
+			field = "prometheusAgent"
+		}
+		return nil, false, fmt.Sprintf("%s %s/%s named in spec.prometheus.prometheusOperator.%s does not exist.", kind, namespace, name, field)
 	}
-	switch len(all) {
-	case 0:
-		return nil, false, "No Prometheus object exists; create one, or use mode Managed."
-	case 1:
-		return &all[0], false, ""
+	byKind := map[string][]*Collector{}
+	for i := range all {
+		byKind[all[i].Kind] = append(byKind[all[i].Kind], &all[i])
 	}
-	var names []string
-	for _, p := range all {
-		names = append(names, p.Namespace+"/"+p.Name)
+	for _, kind := range []string{PrometheusKind, PrometheusAgentKind} {
+		switch found := byKind[kind]; len(found) {
+		case 0:
+			continue
+		case 1:
+			return found[0], false, ""
+		default:
+			names := make([]string, 0, len(found))
+			for _, c := range found {
+				names = append(names, c.Namespace+"/"+c.Name)
+			}
+			sort.Strings(names)
+			field := "prometheus"
+			if kind == PrometheusAgentKind {
+				field = "prometheusAgent"
+			}
+			return nil, true, fmt.Sprintf("Several %s objects exist (%s); name one in spec.prometheus.prometheusOperator.%s.", kind, strings.Join(names, ", "), field)
+		}
 	}
-	sort.Strings(names)
-	return nil, true, fmt.Sprintf("Several Prometheus objects exist (%s); name one in spec.prometheus.prometheusOperator.prometheus.", strings.Join(names, ", "))
+	return nil, false, "No Prometheus or PrometheusAgent object exists; create one, or use mode Managed."
 }
 
-// ServiceAccount is the ServiceAccount a Prometheus runs as.
-func ServiceAccount(p *promv1.Prometheus) string {
-	if p.Spec.ServiceAccountName != "" {
-		return p.Spec.ServiceAccountName
+// ServiceAccount is the ServiceAccount a collector runs as.
+func ServiceAccount(c *Collector) string {
+	if c.Spec.ServiceAccountName != "" {
+		return c.Spec.ServiceAccountName
 	}
 	return "default"
 }
@@ -55,45 +72,52 @@ type Monitor struct {
 	Labels    map[string]string
 }
 
-// SelectionProblems says, for each monitor the Prometheus would not select,
+// SelectionProblems says, for each monitor the collector would not select,
 // why: the labels or the namespace missing. namespaceLabels are the labels
-// of the monitors' namespaces. An empty result means all are selected.
-func SelectionProblems(p *promv1.Prometheus, monitors []Monitor, namespaceLabels map[string]map[string]string) []string {
+// of the monitors' namespaces. An empty result means all are selected. A
+// PrometheusAgent selects no rules (none should be asked of it), and in
+// DaemonSet mode no ServiceMonitor or ScrapeConfig.
+func SelectionProblems(c *Collector, monitors []Monitor, namespaceLabels map[string]map[string]string) []string {
 	var problems []string
 	for _, m := range monitors {
-		sel, nsSel, field := selectors(p, m.Kind)
-		if msg := labelProblem(sel, m.Labels, field); msg != "" {
+		if c.DaemonSet && m.Kind != "PodMonitor" {
+			problems = append(problems, fmt.Sprintf("%s %s/%s: %s runs in DaemonSet mode, which runs PodMonitors only (each pod scrapes its own Node's pods); leave its spec.mode unset (StatefulSet) to scrape antrea-controller too",
+				m.Kind, m.Namespace, m.Name, c))
+			continue
+		}
+		sel, nsSel, field := selectors(c, m.Kind)
+		if msg := labelProblem(c, sel, m.Labels, field); msg != "" {
 			problems = append(problems, fmt.Sprintf("%s %s/%s: %s", m.Kind, m.Namespace, m.Name, msg))
 		}
-		if msg := namespaceProblem(p, nsSel, m.Namespace, namespaceLabels[m.Namespace], field); msg != "" {
+		if msg := namespaceProblem(c, nsSel, m.Namespace, namespaceLabels[m.Namespace], field); msg != "" {
 			problems = append(problems, fmt.Sprintf("%s %s/%s: %s", m.Kind, m.Namespace, m.Name, msg))
 		}
 	}
 	return problems
 }
 
-func selectors(p *promv1.Prometheus, kind string) (*metav1.LabelSelector, *metav1.LabelSelector, string) {
+func selectors(c *Collector, kind string) (*metav1.LabelSelector, *metav1.LabelSelector, string) {
 	switch kind {
 	case "ServiceMonitor":
-		return p.Spec.ServiceMonitorSelector, p.Spec.ServiceMonitorNamespaceSelector, "serviceMonitor"
+		return c.Spec.ServiceMonitorSelector, c.Spec.ServiceMonitorNamespaceSelector, "serviceMonitor"
 	case "PodMonitor":
-		return p.Spec.PodMonitorSelector, p.Spec.PodMonitorNamespaceSelector, "podMonitor"
+		return c.Spec.PodMonitorSelector, c.Spec.PodMonitorNamespaceSelector, "podMonitor"
 	case "PrometheusRule":
-		return p.Spec.RuleSelector, p.Spec.RuleNamespaceSelector, "rule"
+		return c.RuleSelector, c.RuleNamespaceSelector, "rule"
 	default:
-		return p.Spec.ScrapeConfigSelector, p.Spec.ScrapeConfigNamespaceSelector, "scrapeConfig"
+		return c.Spec.ScrapeConfigSelector, c.Spec.ScrapeConfigNamespaceSelector, "scrapeConfig"
 	}
 }
 
 // labelProblem: prometheus-operator selects nothing with a nil selector and
 // everything with an empty one.
-func labelProblem(sel *metav1.LabelSelector, have map[string]string, field string) string {
+func labelProblem(c *Collector, sel *metav1.LabelSelector, have map[string]string, field string) string {
 	if sel == nil {
-		return fmt.Sprintf("the Prometheus has no %sSelector, so it selects none", field)
+		return fmt.Sprintf("the %s has no %sSelector, so it selects none", c.Kind, field)
 	}
 	s, err := metav1.LabelSelectorAsSelector(sel)
 	if err != nil {
-		return fmt.Sprintf("the Prometheus's %sSelector is invalid: %v", field, err)
+		return fmt.Sprintf("the %s's %sSelector is invalid: %v", c.Kind, field, err)
 	}
 	if s.Matches(labels.Set(have)) {
 		return ""
@@ -113,16 +137,16 @@ func labelProblem(sel *metav1.LabelSelector, have map[string]string, field strin
 
 // namespaceProblem: a nil namespace selector means the Prometheus's own
 // namespace only; an empty one means every namespace.
-func namespaceProblem(p *promv1.Prometheus, sel *metav1.LabelSelector, ns string, nsLabels map[string]string, field string) string {
+func namespaceProblem(c *Collector, sel *metav1.LabelSelector, ns string, nsLabels map[string]string, field string) string {
 	if sel == nil {
-		if ns == p.Namespace {
+		if ns == c.Namespace {
 			return ""
 		}
-		return fmt.Sprintf("namespace %s is not selected: the Prometheus has no %sNamespaceSelector, so it looks in its own namespace %s only", ns, field, p.Namespace)
+		return fmt.Sprintf("namespace %s is not selected: the %s has no %sNamespaceSelector, so it looks in its own namespace %s only", ns, c.Kind, field, c.Namespace)
 	}
 	s, err := metav1.LabelSelectorAsSelector(sel)
 	if err != nil {
-		return fmt.Sprintf("the Prometheus's %sNamespaceSelector is invalid: %v", field, err)
+		return fmt.Sprintf("the %s's %sNamespaceSelector is invalid: %v", c.Kind, field, err)
 	}
 	if s.Matches(labels.Set(nsLabels)) {
 		return ""

@@ -108,16 +108,16 @@ func eventRejections(ctx context.Context, cached, direct client.Reader, unbound 
 	}
 	byUID := map[types.UID][]corev1.Event{}
 	for _, e := range events.Items {
-		if e.Reason == InvalidConfigurationReason && e.Related != nil && e.Related.Kind == promv1.PrometheusesKind {
+		if e.Reason == InvalidConfigurationReason && e.Related != nil && (e.Related.Kind == PrometheusKind || e.Related.Kind == PrometheusAgentKind) {
 			byUID[e.InvolvedObject.UID] = append(byUID[e.InvolvedObject.UID], e)
 		}
 	}
 	out := map[string][]observed.Rejection{}
-	generated := map[monitoringv1alpha1.ObjectReference]*generatedConfig{}
+	generated := map[Ref]*generatedConfig{}
 	for _, o := range unbound {
-		latest := map[monitoringv1alpha1.ObjectReference]corev1.Event{}
+		latest := map[Ref]corev1.Event{}
 		for _, e := range byUID[o.GetUID()] {
-			prom := monitoringv1alpha1.ObjectReference{Namespace: e.Related.Namespace, Name: e.Related.Name}
+			prom := Ref{Kind: e.Related.Kind, Namespace: e.Related.Namespace, Name: e.Related.Name}
 			if l, ok := latest[prom]; !ok || eventTime(e).After(eventTime(l)) {
 				latest[prom] = e
 			}
@@ -135,7 +135,7 @@ func eventRejections(ctx context.Context, cached, direct client.Reader, unbound 
 				continue
 			}
 			key := observed.ObjectKey(o)
-			out[key] = append(out[key], observed.Rejection{Prometheus: prom, Message: e.Message})
+			out[key] = append(out[key], observed.Rejection{Kind: prom.Kind, Prometheus: monitoringv1alpha1.ObjectReference{Namespace: prom.Namespace, Name: prom.Name}, Message: e.Message})
 		}
 	}
 	return out, nil
@@ -152,7 +152,7 @@ func eventTime(e corev1.Event) time.Time {
 	return e.EventTime.Time
 }
 
-// generatedConfig is what prometheus-operator generated for one Prometheus:
+// generatedConfig is what prometheus-operator generated for one collector:
 // its scrape jobs and its rule files (nil when it wrote none yet).
 type generatedConfig struct {
 	jobs      []string
@@ -169,15 +169,16 @@ func (g *generatedConfig) has(o client.Object) bool {
 }
 
 // readGenerated reads the configuration prometheus-operator generated for
-// Prometheus prom: Secret prometheus-<name> and the
+// collector prom (only its Kind, Namespace and Name are read): Secret
+// prometheus-<name> (prom-agent-<name>) and, for a Prometheus, the
 // prometheus-<name>-rulefiles-<n> ConfigMaps. None yet means nothing is in.
-func readGenerated(ctx context.Context, direct client.Reader, prom monitoringv1alpha1.ObjectReference) (*generatedConfig, error) {
+func readGenerated(ctx context.Context, direct client.Reader, prom Ref) (*generatedConfig, error) {
 	g := &generatedConfig{ruleFiles: map[string]bool{}}
 	var s corev1.Secret
-	switch err := direct.Get(ctx, types.NamespacedName{Namespace: prom.Namespace, Name: ConfigSecretName(prom.Name)}, &s); {
+	switch err := direct.Get(ctx, types.NamespacedName{Namespace: prom.Namespace, Name: prom.ConfigSecret()}, &s); {
 	case apierrors.IsNotFound(err):
 	case err != nil:
-		return nil, fmt.Errorf("reading the configuration prometheus-operator generated for Prometheus %s/%s: %w", prom.Namespace, prom.Name, err)
+		return nil, fmt.Errorf("reading the configuration prometheus-operator generated for %s: %w", prom, err)
 	default:
 		jobs, err := GeneratedJobs(&s)
 		if err != nil {
@@ -185,9 +186,12 @@ func readGenerated(ctx context.Context, direct client.Reader, prom monitoringv1a
 		}
 		g.jobs = jobs
 	}
+	if prom.Agent() { // it evaluates no rules
+		return g, nil
+	}
 	var cms corev1.ConfigMapList
 	if err := direct.List(ctx, &cms, client.InNamespace(prom.Namespace), client.MatchingLabels{RuleFilesLabel: prom.Name}); err != nil {
-		return nil, fmt.Errorf("listing the rule files prometheus-operator generated for Prometheus %s/%s: %w", prom.Namespace, prom.Name, err)
+		return nil, fmt.Errorf("listing the rule files prometheus-operator generated for %s: %w", prom, err)
 	}
 	for _, cm := range cms.Items {
 		if strings.HasPrefix(cm.Name, RuleFilesPrefix(prom.Name)) {

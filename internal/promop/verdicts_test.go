@@ -138,7 +138,14 @@ func generatedSecret(t *testing.T, promNS, promName string, jobs ...string) *cor
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: promNS, Name: ConfigSecretName(promName)}, Data: map[string][]byte{ConfigSecretKey: gz.Bytes()}}
+	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: promNS, Name: Ref{Kind: PrometheusKind, Name: promName}.ConfigSecret()}, Data: map[string][]byte{ConfigSecretKey: gz.Bytes()}}
+}
+
+// agentSecret is Secret prom-agent-<name> of namespace ns, with jobs.
+func agentSecret(t *testing.T, ns, name string, jobs ...string) *corev1.Secret {
+	s := generatedSecret(t, ns, name, jobs...)
+	s.Name = Ref{Kind: PrometheusAgentKind, Name: name}.ConfigSecret()
+	return s
 }
 
 // ruleFiles is a ConfigMap name of namespace promNS labelled
@@ -249,7 +256,7 @@ func TestReadVerdicts(t *testing.T) {
 			},
 			direct: []client.Object{generatedSecret(t, "kps", "kps", "serviceMonitor/monitoring/other/0", "serviceMonitor/monitoring/antrea-controller-old/0")},
 			wantRejections: map[string][]observed.Rejection{
-				"ServiceMonitor/monitoring/antrea-controller": {{Prometheus: kps, Message: "bearer token file not allowed"}},
+				"ServiceMonitor/monitoring/antrea-controller": {{Kind: PrometheusKind, Prometheus: kps, Message: "bearer token file not allowed"}},
 			},
 			wantReads: []string{readKpsSecret, readKpsRuleFiles},
 		},
@@ -269,7 +276,7 @@ func TestReadVerdicts(t *testing.T) {
 				invalid("e1", "ServiceMonitor", "antrea-controller", "uid-sm", "kps", "kps", "bad", nil),
 			},
 			wantRejections: map[string][]observed.Rejection{
-				"ServiceMonitor/monitoring/antrea-controller": {{Prometheus: kps, Message: "bad"}},
+				"ServiceMonitor/monitoring/antrea-controller": {{Kind: PrometheusKind, Prometheus: kps, Message: "bad"}},
 			},
 			wantReads: []string{readKpsSecret, readKpsRuleFiles},
 		},
@@ -299,7 +306,7 @@ func TestReadVerdicts(t *testing.T) {
 				ruleFiles("kps", "kps", "not-rule-files", ruleKey),
 			},
 			wantRejections: map[string][]observed.Rejection{
-				"PrometheusRule/monitoring/antrea-rules": {{Prometheus: kps, Message: "invalid rule"}},
+				"PrometheusRule/monitoring/antrea-rules": {{Kind: PrometheusKind, Prometheus: kps, Message: "invalid rule"}},
 			},
 			wantReads: []string{readKpsSecret, readKpsRuleFiles},
 		},
@@ -311,7 +318,7 @@ func TestReadVerdicts(t *testing.T) {
 				invalid("b", "ServiceMonitor", "antrea-controller", "uid-sm", "kps", "kps", "old", lastTimestamp(time.Minute)),
 			},
 			wantRejections: map[string][]observed.Rejection{
-				"ServiceMonitor/monitoring/antrea-controller": {{Prometheus: kps, Message: "new"}},
+				"ServiceMonitor/monitoring/antrea-controller": {{Kind: PrometheusKind, Prometheus: kps, Message: "new"}},
 			},
 			wantReads: []string{readKpsSecret, readKpsRuleFiles},
 		},
@@ -323,7 +330,7 @@ func TestReadVerdicts(t *testing.T) {
 				invalid("b", "ServiceMonitor", "antrea-controller", "uid-sm", "kps", "kps", "new", lastTimestamp(2*time.Minute)),
 			},
 			wantRejections: map[string][]observed.Rejection{
-				"ServiceMonitor/monitoring/antrea-controller": {{Prometheus: kps, Message: "new"}},
+				"ServiceMonitor/monitoring/antrea-controller": {{Kind: PrometheusKind, Prometheus: kps, Message: "new"}},
 			},
 			wantReads: []string{readKpsSecret, readKpsRuleFiles},
 		},
@@ -335,7 +342,7 @@ func TestReadVerdicts(t *testing.T) {
 				invalid("b", "PodMonitor", "antrea-agents", "uid-pm", "kps", "kps", "legacy", lastTimestamp(2*time.Minute)),
 			},
 			wantRejections: map[string][]observed.Rejection{
-				"PodMonitor/monitoring/antrea-agents": {{Prometheus: kps, Message: "series"}},
+				"PodMonitor/monitoring/antrea-agents": {{Kind: PrometheusKind, Prometheus: kps, Message: "series"}},
 			},
 			wantReads: []string{readKpsSecret, readKpsRuleFiles},
 		},
@@ -348,7 +355,7 @@ func TestReadVerdicts(t *testing.T) {
 				invalid("c", "PodMonitor", "antrea-agents", "uid-pm", "kps", "kps", "old series", seriesAt(4*time.Minute, 2*time.Minute)),
 			},
 			wantRejections: map[string][]observed.Rejection{
-				"PodMonitor/monitoring/antrea-agents": {{Prometheus: kps, Message: "single"}},
+				"PodMonitor/monitoring/antrea-agents": {{Kind: PrometheusKind, Prometheus: kps, Message: "single"}},
 			},
 			wantReads: []string{readKpsSecret, readKpsRuleFiles},
 		},
@@ -367,8 +374,8 @@ func TestReadVerdicts(t *testing.T) {
 				generatedSecret(t, "monitoring", "k8s", "scrapeConfig/monitoring/antrea-windows"),
 			},
 			wantRejections: map[string][]observed.Rejection{
-				"ServiceMonitor/monitoring/antrea-controller": {{Prometheus: kps, Message: "for kps"}, {Prometheus: k8s, Message: "for k8s"}},
-				"ScrapeConfig/monitoring/antrea-windows":      {{Prometheus: kps, Message: "sc for kps"}},
+				"ServiceMonitor/monitoring/antrea-controller": {{Kind: PrometheusKind, Prometheus: kps, Message: "for kps"}, {Kind: PrometheusKind, Prometheus: k8s, Message: "for k8s"}},
+				"ScrapeConfig/monitoring/antrea-windows":      {{Kind: PrometheusKind, Prometheus: kps, Message: "sc for kps"}},
 			},
 			wantReads: []string{readK8sRuleFiles, readK8sSecret, readKpsRuleFiles, readKpsSecret},
 		},
@@ -389,10 +396,24 @@ func TestReadVerdicts(t *testing.T) {
 				ruleFiles("kps", "kps", RuleFilesPrefix("kps")+"0", ruleKey),
 			},
 			wantRejections: map[string][]observed.Rejection{
-				"ServiceMonitor/monitoring/antrea-controller":   {{Prometheus: kps, Message: "sm"}},
-				"ServiceMonitor/monitoring/antrea-controller-2": {{Prometheus: kps, Message: "sm2"}},
+				"ServiceMonitor/monitoring/antrea-controller":   {{Kind: PrometheusKind, Prometheus: kps, Message: "sm"}},
+				"ServiceMonitor/monitoring/antrea-controller-2": {{Kind: PrometheusKind, Prometheus: kps, Message: "sm2"}},
 			},
 			wantReads: []string{readKpsSecret, readKpsRuleFiles},
+		},
+		{
+			name: "an event relating to a PrometheusAgent is confirmed against the agent's configuration (no rule files)",
+			cached: []client.Object{
+				sm("antrea-controller", "uid-sm"),
+				invalid("e1", "ServiceMonitor", "antrea-controller", "uid-sm", "fwd", "k8s", "bad for the agent", func(e *corev1.Event) {
+					e.Related.APIVersion, e.Related.Kind = "monitoring.coreos.com/v1alpha1", PrometheusAgentKind
+				}),
+			},
+			direct: []client.Object{agentSecret(t, "fwd", "k8s", "serviceMonitor/monitoring/other/0")},
+			wantRejections: map[string][]observed.Rejection{
+				"ServiceMonitor/monitoring/antrea-controller": {{Kind: PrometheusAgentKind, Prometheus: monitoringv1alpha1.ObjectReference{Namespace: "fwd", Name: "k8s"}, Message: "bad for the agent"}},
+			},
+			wantReads: []string{"Get *v1.Secret fwd/prom-agent-k8s"},
 		},
 		{
 			name: "objects without the label are ignored",

@@ -55,8 +55,11 @@ type Verdicts struct {
 // Target is what a mode's Plan chose: where it delivers, with its settings.
 type Target struct {
 	// Prometheus is what status.prometheus reports: the managed
-	// Deployment, or the prometheus-operator Prometheus.
+	// Deployment, or the prometheus-operator Prometheus (or PrometheusAgent).
 	Prometheus *monitoringv1alpha1.ObjectReference
+	// PrometheusKind is its kind (status.prometheusKind): Deployment,
+	// Prometheus or PrometheusAgent.
+	PrometheusKind string
 	// Managed holds the managed Prometheus's settings, defaults applied.
 	Managed monitoringv1alpha1.ManagedPrometheus
 	// ScrapeConfig is where a plain Prometheus gets its jobs.
@@ -123,9 +126,12 @@ var antreaPools = []Pool{{Name: ControllersJob, Component: ComponentController},
 // Endpoint is a Prometheus to query for scrape health: a Service, or the
 // pods of a prometheus-operator Prometheus (one per shard).
 type Endpoint struct {
-	// PrometheusObject, in mode PrometheusOperator, is the Prometheus
-	// object in Namespace whose pods answer (every shard is asked).
+	// PrometheusObject, in mode PrometheusOperator, is the Prometheus (or
+	// PrometheusAgent, see Kind) object in Namespace whose pods answer
+	// (every shard is asked).
 	PrometheusObject string
+	// Kind is PrometheusObject's kind (promop.PrometheusKind when empty).
+	Kind string
 	// Shards of that Prometheus: every one is asked.
 	Shards             int32
 	Namespace, Service string

@@ -31,7 +31,7 @@ type managedMode struct{}
 // creates its namespace, so nothing blocks it.
 func (managedMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, _ *observed.Cluster) (Target, *Verdict) {
 	m := ManagedDefaults(am.Spec.Prometheus.Managed)
-	return Target{Managed: m, Prometheus: &monitoringv1alpha1.ObjectReference{Namespace: m.Namespace, Name: NamesFor(am.Name).Prometheus()}}, nil
+	return Target{Managed: m, Prometheus: &monitoringv1alpha1.ObjectReference{Namespace: m.Namespace, Name: NamesFor(am.Name).Prometheus()}, PrometheusKind: "Deployment"}, nil
 }
 
 // Render renders the managed Prometheus: ServiceAccount, binding,

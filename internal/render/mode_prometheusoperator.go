@@ -27,7 +27,8 @@ type prometheusOperatorMode struct{}
 // puts in front of every Prometheus's pods.
 const PrometheusOperatedService = "prometheus-operated"
 
-// Plan chooses the Prometheus object and the monitors' namespace.
+// Plan chooses the collector (a Prometheus or a PrometheusAgent object) and
+// the monitors' namespace.
 func (prometheusOperatorMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *observed.Cluster) (Target, *Verdict) {
 	spec := am.Spec.Prometheus.PrometheusOperator
 	if spec == nil {
@@ -36,11 +37,14 @@ func (prometheusOperatorMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *o
 	if !c.PrometheusOperator.Served {
 		return Target{}, scrapeBlocked(monitoringv1alpha1.ReasonPrometheusNotFound, "prometheus-operator's CRDs (monitoring.coreos.com) are not installed.")
 	}
-	var refNS, refName string
-	if spec.Prometheus != nil {
-		refNS, refName = spec.Prometheus.Namespace, spec.Prometheus.Name
+	var ref promop.Ref
+	switch {
+	case spec.Prometheus != nil:
+		ref = promop.Ref{Kind: promop.PrometheusKind, Namespace: spec.Prometheus.Namespace, Name: spec.Prometheus.Name}
+	case spec.PrometheusAgent != nil:
+		ref = promop.Ref{Kind: promop.PrometheusAgentKind, Namespace: spec.PrometheusAgent.Namespace, Name: spec.PrometheusAgent.Name}
 	}
-	prom, ambiguous, why := promop.Choose(c.PrometheusOperator.Prometheuses, refNS, refName)
+	prom, ambiguous, why := promop.Choose(promop.Collectors(c.PrometheusOperator.Prometheuses, c.PrometheusOperator.Agents), ref.Kind, ref.Namespace, ref.Name)
 	if prom == nil {
 		reason := monitoringv1alpha1.ReasonPrometheusNotFound
 		if ambiguous {
@@ -59,7 +63,7 @@ func (prometheusOperatorMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *o
 		Namespace:                defaultString(spec.Namespace, prom.Namespace),
 		Labels:                   labels,
 		UseScrapeConfig:          spec.UseScrapeConfig,
-		Prometheus:               monitoringv1alpha1.ObjectReference{Namespace: prom.Namespace, Name: prom.Name},
+		Prometheus:               prom.Ref,
 		PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: prom.Namespace, Name: promop.ServiceAccount(prom)},
 		Shards:                   promop.Shards(prom),
 		PortName:                 promop.PortName(prom),
@@ -70,16 +74,19 @@ func (prometheusOperatorMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *o
 		crd = ScrapeConfigCRD
 	}
 	p.EndpointSlice = promop.EndpointSliceDiscovery(c.PrometheusOperator.Versions[crd])
-	target := Target{PrometheusOperator: p, Prometheus: &monitoringv1alpha1.ObjectReference{Namespace: p.Prometheus.Namespace, Name: p.Prometheus.Name}}
+	target := Target{PrometheusOperator: p, Prometheus: &monitoringv1alpha1.ObjectReference{Namespace: p.Prometheus.Namespace, Name: p.Prometheus.Name},
+		PrometheusKind: prom.Kind}
 	if c.Namespaces[p.Namespace] == nil {
 		return target, scrapeBlocked(monitoringv1alpha1.ReasonNamespaceNotFound, fmt.Sprintf(
-			"Namespace %s for the monitors (spec.prometheus.prometheusOperator.namespace, or the Prometheus's namespace) does not exist.", p.Namespace))
+			"Namespace %s for the monitors (spec.prometheus.prometheusOperator.namespace, or the %s's namespace) does not exist.", p.Namespace, prom.Kind))
 	}
 	return target, nil
 }
 
 // Render renders the monitors (or ScrapeConfig objects), the metrics
-// reader and its token, the binding and the rules.
+// reader and its token, the binding and the rules. A PrometheusAgent is
+// asked to select the monitors only: it evaluates no rules (the
+// PrometheusRule is for a ruler that selects it).
 func (prometheusOperatorMode) Render(in Input) (Rendered, error) {
 	p := in.PrometheusOperator
 	objs := prometheusOperator(in)
@@ -93,7 +100,9 @@ func (prometheusOperatorMode) Render(in Input) (Rendered, error) {
 			rules = append(rules, o)
 		}
 	}
-	selected = append(selected, rules...)
+	if !p.Prometheus.Agent() {
+		selected = append(selected, rules...)
+	}
 	n := NamesFor(in.Owner.Name)
 	pools := []Pool{{Name: "serviceMonitor/" + p.Namespace + "/" + n.ControllerMonitor() + "/0", Component: ComponentController},
 		{Name: "podMonitor/" + p.Namespace + "/" + n.AgentMonitor() + "/0", Component: ComponentAgent}}
@@ -111,26 +120,26 @@ func (prometheusOperatorMode) Render(in Input) (Rendered, error) {
 	}, nil
 }
 
-// prometheusOperatorEndpoint asks the Prometheus's pods on their web port,
-// unless Prometheus listens on localhost only (spec.listenLocal): then only
-// spec.prometheus.url can reach it.
+// prometheusOperatorEndpoint asks the collector's pods on their web port,
+// unless it listens on localhost only (spec.listenLocal): then only
+// spec.prometheus.url can reach it. A PrometheusAgent serves its targets
+// API but no query API.
 func prometheusOperatorEndpoint(p PrometheusOperatorInput) Endpoint {
 	if p.ListenLocal {
-		return Endpoint{Unknown: fmt.Sprintf("Prometheus %s/%s listens on localhost only (spec.listenLocal: true), so its pods cannot be asked from outside; set spec.prometheus.url to an address that reaches its API (e.g. a proxy beside it).",
-			p.Prometheus.Namespace, p.Prometheus.Name)}
+		return Endpoint{Agent: p.Prometheus.Agent(), Unknown: fmt.Sprintf("%s listens on localhost only (spec.listenLocal: true), so its pods cannot be asked from outside; set spec.prometheus.url to an address that reaches its API (e.g. a proxy beside it).",
+			p.Prometheus)}
 	}
-	return Endpoint{Namespace: p.Prometheus.Namespace, PrometheusObject: p.Prometheus.Name, Shards: p.Shards, PortName: p.PortName}
+	return Endpoint{Namespace: p.Prometheus.Namespace, PrometheusObject: p.Prometheus.Name, Kind: p.Prometheus.Kind, Shards: p.Shards, PortName: p.PortName, Agent: p.Prometheus.Agent()}
 }
 
-// Verdicts check that the Prometheus selects what was rendered (its
+// Verdicts check that the collector selects what was rendered (its
 // monitor, rule and scrapeConfig selectors and their namespace selectors)
 // and that prometheus-operator accepted it.
 func (prometheusOperatorMode) Verdicts(in Input, r Rendered, c *observed.Cluster) Verdicts {
-	var prom *promv1.Prometheus
-	for i := range c.PrometheusOperator.Prometheuses {
-		if p := &c.PrometheusOperator.Prometheuses[i]; p.Namespace == in.PrometheusOperator.Prometheus.Namespace && p.Name == in.PrometheusOperator.Prometheus.Name {
-			prom = p
-		}
+	ref := in.PrometheusOperator.Prometheus
+	prom, _, _ := promop.Choose(promop.Collectors(c.PrometheusOperator.Prometheuses, c.PrometheusOperator.Agents), ref.Kind, ref.Namespace, ref.Name)
+	if prom == nil { // Plan chose it from the same cluster
+		return Verdicts{Scrape: *scrapeBlocked(monitoringv1alpha1.ReasonPrometheusNotFound, ref.String()+" does not exist.")}
 	}
 	monitors := make([]promop.Monitor, 0, len(r.Selected))
 	nsLabels := map[string]map[string]string{}
@@ -143,10 +152,14 @@ func (prometheusOperatorMode) Verdicts(in Input, r Rendered, c *observed.Cluster
 	if problems := promop.SelectionProblems(prom, monitors, nsLabels); len(problems) > 0 {
 		return Verdicts{Scrape: *scrapeBlocked(monitoringv1alpha1.ReasonNotSelectedByPrometheus, strings.Join(problems, "; ")+".")}
 	}
-	if rejected := rejections(r.Selected, c.PrometheusOperator, in.PrometheusOperator.Prometheus); len(rejected) > 0 {
+	if rejected := rejections(r.Selected, c.PrometheusOperator, ref); len(rejected) > 0 {
 		return Verdicts{Scrape: *scrapeBlocked(monitoringv1alpha1.ReasonRejectedByPrometheusOperator, strings.Join(rejected, "; ")+".")}
 	}
-	return Verdicts{Scrape: scrapeApplied(fmt.Sprintf("The monitors in namespace %s are selected by the Prometheus.", in.PrometheusOperator.Namespace))}
+	msg := fmt.Sprintf("The monitors in namespace %s are selected by the %s.", in.PrometheusOperator.Namespace, ref)
+	if ref.Agent() && in.Alerts {
+		msg += fmt.Sprintf(" A PrometheusAgent evaluates no rules: PrometheusRule %s/%s is there for a ruler that selects it (a ThanosRuler, or the remote store's ruler).", in.PrometheusOperator.Namespace, NamesFor(in.Owner.Name).Rules())
+	}
+	return Verdicts{Scrape: scrapeApplied(msg)}
 }
 
 // rejections lists the objects prometheus-operator did not accept for the
@@ -155,17 +168,17 @@ func (prometheusOperatorMode) Verdicts(in Input, r Rendered, c *observed.Cluster
 // StatusForConfigurationResources gate off), a confirmed InvalidConfiguration
 // event. Such an object is left out of Prometheus's configuration although
 // the Prometheus selects it.
-func rejections(objs []client.Object, st observed.PrometheusOperator, prom monitoringv1alpha1.ObjectReference) []string {
+func rejections(objs []client.Object, st observed.PrometheusOperator, prom promop.Ref) []string {
 	var out []string
 	for _, o := range objs {
 		key := observed.ObjectKey(o)
 		rejected := func(why string) {
-			out = append(out, fmt.Sprintf("prometheus-operator rejected %s %s/%s for Prometheus %s/%s, so it is not in Prometheus's configuration (%s)",
-				o.GetObjectKind().GroupVersionKind().Kind, o.GetNamespace(), o.GetName(), prom.Namespace, prom.Name, why))
+			out = append(out, fmt.Sprintf("prometheus-operator rejected %s %s/%s for %s, so it is not in its configuration (%s)",
+				o.GetObjectKind().GroupVersionKind().Kind, o.GetNamespace(), o.GetName(), prom, why))
 		}
 		bound := false
 		for _, b := range st.Bindings[key] {
-			if b.Resource != "prometheuses" || b.Namespace != prom.Namespace || b.Name != prom.Name {
+			if b.Resource != prom.Resource() || b.Namespace != prom.Namespace || b.Name != prom.Name {
 				continue
 			}
 			bound = true
@@ -179,7 +192,7 @@ func rejections(objs []client.Object, st observed.PrometheusOperator, prom monit
 			continue
 		}
 		for _, r := range st.Rejections[key] {
-			if r.Prometheus == prom {
+			if r.Kind == prom.Kind && r.Prometheus.Namespace == prom.Namespace && r.Prometheus.Name == prom.Name {
 				rejected("its InvalidConfiguration event: " + r.Message)
 			}
 		}

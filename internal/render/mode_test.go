@@ -9,6 +9,7 @@ import (
 	promv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	promv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -17,6 +18,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 )
 
 // TestEveryModeRenders holds each registered mode (and so a new one) to the
@@ -109,8 +111,8 @@ func TestPrometheusOperatorEndpoint(t *testing.T) {
 		spec promv1.CommonPrometheusFields
 		want Endpoint
 	}{
-		{"defaults", promv1.CommonPrometheusFields{}, Endpoint{Namespace: "kps", PrometheusObject: "kps", Shards: 1, PortName: "web"}},
-		{"kube-prometheus-stack", promv1.CommonPrometheusFields{PortName: "http-web", Shards: ptr.To(int32(3))}, Endpoint{Namespace: "kps", PrometheusObject: "kps", Shards: 3, PortName: "http-web"}},
+		{"defaults", promv1.CommonPrometheusFields{}, Endpoint{Namespace: "kps", PrometheusObject: "kps", Kind: "Prometheus", Shards: 1, PortName: "web"}},
+		{"kube-prometheus-stack", promv1.CommonPrometheusFields{PortName: "http-web", Shards: ptr.To(int32(3))}, Endpoint{Namespace: "kps", PrometheusObject: "kps", Kind: "Prometheus", Shards: 3, PortName: "http-web"}},
 		{"listenLocal", promv1.CommonPrometheusFields{ListenLocal: true}, Endpoint{Unknown: "Prometheus kps/kps listens on localhost only (spec.listenLocal: true), so its pods cannot be asked from outside; set spec.prometheus.url to an address that reaches its API (e.g. a proxy beside it)."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,15 +175,15 @@ func TestPrometheusOperatorRejections(t *testing.T) {
 			metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "are selected by the Prometheus"},
 		{"binding rejected", map[string][]promv1.WorkloadBinding{agents: binding("kps", promv1.ConditionFalse)}, nil,
 			metav1.ConditionFalse, monitoringv1alpha1.ReasonRejectedByPrometheusOperator,
-			"prometheus-operator rejected PodMonitor kps/antrea-agents for Prometheus kps/kps, so it is not in Prometheus's configuration (InvalidConfiguration: failed to get bearer token)."},
+			"prometheus-operator rejected PodMonitor kps/antrea-agents for Prometheus kps/kps, so it is not in its configuration (InvalidConfiguration: failed to get bearer token)."},
 		{"rejected for another Prometheus", map[string][]promv1.WorkloadBinding{agents: binding("other", promv1.ConditionFalse)}, nil,
 			metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "are selected by the Prometheus"},
-		{"gate off: confirmed event", nil, map[string][]observed.Rejection{agents: {{Prometheus: kps, Message: `"kps/antrea-agents" was rejected due to invalid configuration: bad`}}},
+		{"gate off: confirmed event", nil, map[string][]observed.Rejection{agents: {{Kind: promop.PrometheusKind, Prometheus: kps, Message: `"kps/antrea-agents" was rejected due to invalid configuration: bad`}}},
 			metav1.ConditionFalse, monitoringv1alpha1.ReasonRejectedByPrometheusOperator,
-			`prometheus-operator rejected PodMonitor kps/antrea-agents for Prometheus kps/kps, so it is not in Prometheus's configuration (its InvalidConfiguration event: "kps/antrea-agents" was rejected due to invalid configuration: bad).`},
-		{"gate off: event about another Prometheus", nil, map[string][]observed.Rejection{agents: {{Prometheus: monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: "other"}, Message: "bad"}}},
+			`prometheus-operator rejected PodMonitor kps/antrea-agents for Prometheus kps/kps, so it is not in its configuration (its InvalidConfiguration event: "kps/antrea-agents" was rejected due to invalid configuration: bad).`},
+		{"gate off: event about another Prometheus", nil, map[string][]observed.Rejection{agents: {{Kind: promop.PrometheusKind, Prometheus: monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: "other"}, Message: "bad"}}},
 			metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "are selected by the Prometheus"},
-		{"a binding outweighs an event", map[string][]promv1.WorkloadBinding{agents: binding("kps", promv1.ConditionTrue)}, map[string][]observed.Rejection{agents: {{Prometheus: kps, Message: "bad"}}},
+		{"a binding outweighs an event", map[string][]promv1.WorkloadBinding{agents: binding("kps", promv1.ConditionTrue)}, map[string][]observed.Rejection{agents: {{Kind: promop.PrometheusKind, Prometheus: kps, Message: "bad"}}},
 			metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied, "are selected by the Prometheus"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -252,5 +254,85 @@ func TestControllersDiscoveryFollowsCRDVersion(t *testing.T) {
 				t.Errorf("%s: %T role %q, want EndpointSlice %v", tc.name, o, role, tc.want)
 			}
 		}
+	}
+}
+
+// Mode PrometheusOperator serves a PrometheusAgent: named in
+// spec.prometheus.prometheusOperator.prometheusAgent (or the only
+// collector), it is asked to select the monitors but not the rules (it
+// evaluates none; the PrometheusRule is still rendered, for a ruler), its
+// pods answer the targets API only, status names its kind, its verdicts are
+// those of its bindings (resource prometheusagents), and a Prometheus of the
+// same name is not it.
+func TestPrometheusOperatorAgent(t *testing.T) {
+	all := &metav1.LabelSelector{}
+	release := &metav1.LabelSelector{MatchLabels: map[string]string{"release": "kps"}}
+	agent := promv1alpha1.PrometheusAgent{ObjectMeta: metav1.ObjectMeta{Namespace: "fwd", Name: "k8s"},
+		Spec: promv1alpha1.PrometheusAgentSpec{CommonPrometheusFields: promv1.CommonPrometheusFields{ServiceAccountName: "agent", Shards: ptr.To(int32(2)),
+			ServiceMonitorSelector: all, PodMonitorSelector: release}}}
+	// A Prometheus of the same name whose selectors would pass: not chosen.
+	prom := promv1.Prometheus{ObjectMeta: metav1.ObjectMeta{Namespace: "fwd", Name: "k8s"},
+		Spec: promv1.PrometheusSpec{CommonPrometheusFields: promv1.CommonPrometheusFields{ServiceMonitorSelector: all, PodMonitorSelector: all}, RuleSelector: all}}
+	am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "antrea", UID: "uid-1"}}
+	am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{PrometheusAgent: &monitoringv1alpha1.ObjectReference{Namespace: "fwd", Name: "k8s"}}
+	plan := func(st observed.PrometheusOperator) (Rendered, Input, *observed.Cluster) {
+		t.Helper()
+		st.Served = true
+		cluster := &observed.Cluster{Namespaces: map[string]*corev1.Namespace{"fwd": {ObjectMeta: metav1.ObjectMeta{Name: "fwd"}}}, PrometheusOperator: st}
+		target, blocked := Modes[monitoringv1alpha1.ModePrometheusOperator].Plan(am, cluster)
+		if blocked != nil {
+			t.Fatalf("Plan blocked: %+v", blocked)
+		}
+		if target.PrometheusKind != "PrometheusAgent" || *target.Prometheus != (monitoringv1alpha1.ObjectReference{Namespace: "fwd", Name: "k8s"}) {
+			t.Errorf("target %s %+v, want PrometheusAgent fwd/k8s", target.PrometheusKind, target.Prometheus)
+		}
+		in := Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: monitoringv1alpha1.ModePrometheusOperator, Alerts: true}.For(target)
+		r, err := Render(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, in, cluster
+	}
+	r, in, cluster := plan(observed.PrometheusOperator{Prometheuses: []promv1.Prometheus{prom}, Agents: []promv1alpha1.PrometheusAgent{agent}})
+	if want := (Endpoint{Namespace: "fwd", PrometheusObject: "k8s", Kind: "PrometheusAgent", Shards: 2, PortName: "web", Agent: true}); r.Endpoint != want {
+		t.Errorf("endpoint\n got %+v\nwant %+v", r.Endpoint, want)
+	}
+	var selected []string
+	for _, o := range r.Selected {
+		selected = append(selected, observed.ObjectKey(o))
+	}
+	if want := []string{"ServiceMonitor/fwd/antrea-controllers", "PodMonitor/fwd/antrea-agents"}; !slices.Equal(selected, want) {
+		t.Errorf("selected %v, want %v (no PrometheusRule: an agent selects no rules)", selected, want)
+	}
+	if !slices.ContainsFunc(r.Objects, func(o client.Object) bool { return o.GetObjectKind().GroupVersionKind().Kind == "PrometheusRule" }) {
+		t.Error("no PrometheusRule rendered: a ruler beside the agent needs it")
+	}
+	if !slices.ContainsFunc(r.Objects, func(o client.Object) bool {
+		b, ok := o.(*rbacv1.ClusterRoleBinding)
+		return ok && slices.ContainsFunc(b.Subjects, func(s rbacv1.Subject) bool { return s.Namespace == "fwd" && s.Name == "agent" })
+	}) {
+		t.Error("the agent's ServiceAccount fwd/agent is bound to no role: it could not scrape Antrea")
+	}
+	v := Modes[monitoringv1alpha1.ModePrometheusOperator].Verdicts(in, r, cluster)
+	if c := v.Scrape; c.OK || c.Reason != monitoringv1alpha1.ReasonNotSelectedByPrometheus || c.Message !=
+		"PodMonitor fwd/antrea-agents: labels release=kps missing (podMonitorSelector); add them to spec.prometheus.prometheusOperator.labels." {
+		t.Errorf("verdict %+v, want the agent's podMonitorSelector named", c)
+	}
+
+	agent.Spec.PodMonitorSelector = all
+	const agents = "PodMonitor/fwd/antrea-agents"
+	rejected := []promv1.WorkloadBinding{{Group: "monitoring.coreos.com", Resource: "prometheusagents", Namespace: "fwd", Name: "k8s",
+		Conditions: []promv1.ConfigResourceCondition{{Type: promv1.Accepted, Status: promv1.ConditionFalse, Reason: "InvalidConfiguration", Message: "bad"}}}}
+	// The only collector, not named: chosen too.
+	am.Spec.Prometheus.PrometheusOperator = nil
+	r, in, cluster = plan(observed.PrometheusOperator{Agents: []promv1alpha1.PrometheusAgent{agent}, Bindings: map[string][]promv1.WorkloadBinding{agents: rejected}})
+	if c := Modes[monitoringv1alpha1.ModePrometheusOperator].Verdicts(in, r, cluster).Scrape; c.OK || c.Message !=
+		"prometheus-operator rejected PodMonitor fwd/antrea-agents for PrometheusAgent fwd/k8s, so it is not in its configuration (InvalidConfiguration: bad)." {
+		t.Errorf("verdict %+v, want the binding to the PrometheusAgent", c)
+	}
+	rejected[0].Resource = "prometheuses" // the same name, but a Prometheus's verdict
+	if c := Modes[monitoringv1alpha1.ModePrometheusOperator].Verdicts(in, r, cluster).Scrape; !c.OK || c.Message !=
+		"The monitors in namespace fwd are selected by the PrometheusAgent fwd/k8s. A PrometheusAgent evaluates no rules: PrometheusRule fwd/antrea-antrea-rules is there for a ruler that selects it (a ThanosRuler, or the remote store's ruler)." {
+		t.Errorf("verdict %+v, want selected, with the rules' note", c)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 )
 
 // OwnerLabel names the AntreaMonitoring an object belongs to; pruning lists by it.
@@ -95,9 +96,9 @@ type PrometheusOperatorInput struct {
 	Labels map[string]string
 	// UseScrapeConfig renders ScrapeConfig objects instead of monitors.
 	UseScrapeConfig bool
-	// Prometheus is the Prometheus object chosen.
-	Prometheus monitoringv1alpha1.ObjectReference
-	// PrometheusServiceAccount is the ServiceAccount the Prometheus runs as.
+	// Prometheus is the collector chosen: a Prometheus or a PrometheusAgent.
+	Prometheus promop.Ref
+	// PrometheusServiceAccount is the ServiceAccount the collector runs as.
 	PrometheusServiceAccount monitoringv1alpha1.ObjectReference
 	// Shards is the Prometheus's number of shards (each scrapes a part).
 	Shards int32

@@ -180,6 +180,12 @@ var _ = Describe("AntreaMonitoring admission", func() {
 			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeManaged
 			am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{}
 		}), "spec.prometheus.prometheusOperator applies to mode PrometheusOperator (or Auto) only"),
+		Entry("both a Prometheus and a PrometheusAgent to serve", invalidAM(func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModePrometheusOperator
+			am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{
+				Prometheus:      &monitoringv1alpha1.ObjectReference{Namespace: "monitoring", Name: "k8s"},
+				PrometheusAgent: &monitoringv1alpha1.ObjectReference{Namespace: "monitoring", Name: "agent"}}
+		}), "spec.prometheus.prometheusOperator: set prometheus or prometheusAgent, not both"),
 		Entry("mode ScrapeConfig without its settings", invalidAM(func(am *monitoringv1alpha1.AntreaMonitoring) {
 			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModeScrapeConfig
 		}), "mode ScrapeConfig needs spec.prometheus.scrapeConfig"),

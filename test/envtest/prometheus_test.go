@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -29,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 )
@@ -420,7 +422,7 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 			got := getAM(g, ctx, "auto")
 			c := expectCondition(g, got, monitoringv1alpha1.ConditionModeResolved, metav1.ConditionFalse, monitoringv1alpha1.ReasonOtherScraperFound)
 			g.Expect(c.Message).To(ContainSubstring("PrometheusAgent agents/cluster-agent, VMAgent agents/vmagent already scraping the cluster"))
-			g.Expect(c.Message).To(ContainSubstring("spec.prometheus.mode: ScrapeConfig"))
+			g.Expect(c.Message).To(ContainSubstring("Set spec.prometheus.mode: PrometheusOperator with spec.prometheus.prometheusOperator.prometheusAgent: {namespace: agents, name: cluster-agent} to hand that PrometheusAgent monitors, ScrapeConfig to hand the jobs to another collector"))
 			expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonOtherScraperFound)
 			expectCondition(g, got, monitoringv1alpha1.ConditionReady, metav1.ConditionFalse, monitoringv1alpha1.ReasonNotReady)
 			g.Expect(exists(ctx, &appsv1.Deployment{}, "monitoring", "auto-prometheus")).To(BeTrue(), "nothing is pruned while no mode is resolved")
@@ -461,7 +463,7 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 			PrometheusServiceAccount: monitoringv1alpha1.ObjectReference{Namespace: "kps", Name: "kps-prometheus"}}
 		Eventually(func(g Gomega) {
 			c := expectCondition(g, getAM(g, ctx, "auto"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
-			g.Expect(c.Message).To(Equal("The monitors in namespace kps are selected by the Prometheus."))
+			g.Expect(c.Message).To(Equal("The monitors in namespace kps are selected by the Prometheus kps/kps-prometheus."))
 			expectLiveMatchesRender(g, ctx, in)
 		}, timeout, interval).Should(Succeed())
 		var sm promv1.ServiceMonitor
@@ -565,6 +567,67 @@ var _ = Describe("Prometheus provisioning with prometheus-operator", Ordered, fu
 			Expect(k8sClient.Delete(ctx, &promv1.Prometheus{ObjectMeta: metav1.ObjectMeta{Namespace: "kps", Name: name}})).To(Succeed())
 		}
 		deleteAndWaitGone(ctx, "po-missing")
+	})
+
+	It("serves a PrometheusAgent named in prometheusAgent: asks it to select the monitors but no rules, and reads its health from its pods", func() {
+		if err := k8sClient.Create(ctx, fixtures.Namespace("fwd")); err != nil {
+			Expect(apierrors.IsAlreadyExists(err)).To(BeTrue(), err.Error())
+		}
+		Expect(k8sClient.Create(ctx, monitoring("po-agent", "kube-system", func(am *monitoringv1alpha1.AntreaMonitoring) {
+			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModePrometheusOperator
+			am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{
+				PrometheusAgent: &monitoringv1alpha1.ObjectReference{Namespace: "fwd", Name: "k8s"}}
+			am.Spec.HealthCheck.Enabled = ptr.To(true)
+		}))).To(Succeed())
+		Eventually(func(g Gomega) {
+			c := expectCondition(g, getAM(g, ctx, "po-agent"), monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionFalse, monitoringv1alpha1.ReasonPrometheusNotFound)
+			g.Expect(c.Message).To(Equal("PrometheusAgent fwd/k8s named in spec.prometheus.prometheusOperator.prometheusAgent does not exist."))
+		}, timeout, interval).Should(Succeed())
+
+		By("creating the PrometheusAgent, and a Prometheus of the same name that selects nothing")
+		all := &metav1.LabelSelector{}
+		agent := &promv1alpha1.PrometheusAgent{ObjectMeta: metav1.ObjectMeta{Namespace: "fwd", Name: "k8s"}}
+		agent.Spec.ServiceAccountName = "agent"
+		agent.Spec.ServiceMonitorSelector, agent.Spec.PodMonitorSelector = all, all
+		Expect(k8sClient.Create(ctx, agent)).To(Succeed())
+		prom := &promv1.Prometheus{ObjectMeta: metav1.ObjectMeta{Namespace: "fwd", Name: "k8s"}}
+		Expect(k8sClient.Create(ctx, prom)).To(Succeed())
+		Eventually(func(g Gomega) {
+			got := getAM(g, ctx, "po-agent")
+			g.Expect(got.Status.Prometheus).To(Equal(&monitoringv1alpha1.ObjectReference{Namespace: "fwd", Name: "k8s"}))
+			g.Expect(got.Status.PrometheusKind).To(Equal("PrometheusAgent"))
+			c := expectCondition(g, got, monitoringv1alpha1.ConditionScrapeConfigured, metav1.ConditionTrue, monitoringv1alpha1.ReasonScrapeApplied)
+			g.Expect(c.Message).To(Equal("The monitors in namespace fwd are selected by the PrometheusAgent fwd/k8s. A PrometheusAgent evaluates no rules: " +
+				"PrometheusRule fwd/po-agent-antrea-rules is there for a ruler that selects it (a ThanosRuler, or the remote store's ruler)."))
+			g.Expect(exists(ctx, &promv1.PrometheusRule{}, "fwd", "po-agent-antrea-rules")).To(BeTrue())
+			var crb rbacv1.ClusterRoleBinding
+			g.Expect(k8sClient.Get(ctx, types.NamespacedName{Name: render.NamesFor("po-agent").PrometheusAntreaBinding()}, &crb)).To(Succeed())
+			g.Expect(crb.Subjects).To(ContainElement(HaveField("Name", "agent")), "the agent's ServiceAccount may get /metrics")
+			h := expectCondition(g, got, monitoringv1alpha1.ConditionTargetsHealthy, metav1.ConditionUnknown, monitoringv1alpha1.ReasonPrometheusUnreachable)
+			g.Expect(h.Message).To(Equal("PrometheusAgent fwd/k8s has 1 shard(s); no ready pod serves shard 0, so its targets cannot be checked."))
+			g.Expect(got.Status.Conditions).NotTo(ContainElement(HaveField("Type", monitoringv1alpha1.ConditionAlertsDelivered)), "an agent sends no alerts")
+		}, timeout, interval).Should(Succeed())
+
+		By("a pod of the Prometheus of the same name is not the agent's")
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "fwd", Name: "prometheus-k8s-0",
+			Labels: map[string]string{promop.NameLabel: "k8s", promop.ShardLabel: "0", promop.AppNameLabel: "prometheus"}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "prometheus", Image: "prometheus"}}}}
+		Expect(k8sClient.Create(ctx, pod)).To(Succeed())
+		pod.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.0.0.9", Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}
+		Expect(k8sClient.Status().Update(ctx, pod)).To(Succeed())
+		am := getAM(Default, ctx, "po-agent")
+		am.Spec.HealthCheck.Interval = "6s" // a new check
+		updateSpec(ctx, am)
+		agentUnseen := func(g Gomega) {
+			h := expectCondition(g, getAM(g, ctx, "po-agent"), monitoringv1alpha1.ConditionTargetsHealthy, metav1.ConditionUnknown, monitoringv1alpha1.ReasonPrometheusUnreachable)
+			g.Expect(h.Message).To(ContainSubstring("no ready pod serves shard 0"))
+		}
+		Eventually(agentUnseen, timeout, interval).Should(Succeed())
+		Consistently(agentUnseen, 7*time.Second, interval).Should(Succeed())
+		Expect(k8sClient.Delete(ctx, pod)).To(Succeed())
+		Expect(k8sClient.Delete(ctx, prom)).To(Succeed())
+		Expect(k8sClient.Delete(ctx, agent)).To(Succeed())
+		deleteAndWaitGone(ctx, "po-agent")
 	})
 
 	It("removes a label from every monitor kind after one reconcile, with one write per object", func() {

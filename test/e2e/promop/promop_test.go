@@ -217,7 +217,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 		Expect(total).To(Equal(agents+1), "the shards together scrape every target once")
 
 		By("verifying the controller's TLS with the copy of antrea-ca next to the monitors")
-		g, err := fixtures.ReadGeneratedConfig(ctx, world.Client, fixtures.PromOpNamespace, fixtures.PromOpPrometheus)
+		g, err := fixtures.ReadGeneratedConfig(ctx, world.Client, world.Collector)
 		Expect(err).NotTo(HaveOccurred())
 		var cfg struct {
 			ScrapeConfigs []struct {
@@ -326,7 +326,7 @@ var _ = Describe("Scrape health through a real prometheus-operator and a sharded
 			c := condition(g, am, monitoringv1alpha1.ConditionScrapeConfigured)
 			g.Expect(c.Status).To(Equal(metav1.ConditionFalse), c.Message)
 			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonRejectedByPrometheusOperator))
-			g.Expect(c.Message).To(ContainSubstring("prometheus-operator rejected PodMonitor monitoring/antrea-agents for Prometheus monitoring/k8s, so it is not in Prometheus's configuration (its InvalidConfiguration event: "))
+			g.Expect(c.Message).To(ContainSubstring("prometheus-operator rejected PodMonitor monitoring/antrea-agents for Prometheus monitoring/k8s, so it is not in its configuration (its InvalidConfiguration event: "))
 			g.Expect(c.ObservedGeneration).To(Equal(am.Generation))
 			GinkgoWriter.Println("ScrapeConfigured:", c.Reason, c.Message)
 		}).WithTimeout(time.Minute).WithPolling(time.Second).Should(Succeed())
