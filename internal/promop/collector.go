@@ -8,7 +8,7 @@ import (
 
 // Kinds of the collectors prometheus-operator runs.
 const (
-	PrometheusKind      = promv1.PrometheusesKind       // Prometheus
+	PrometheusKind      = promv1.PrometheusesKind           // Prometheus
 	PrometheusAgentKind = promv1alpha1.PrometheusAgentsKind // PrometheusAgent
 )
 
