@@ -152,13 +152,16 @@ var _ = Describe("Mode PrometheusOperator with a PrometheusAgent", Ordered, func
 		Expect(total).To(Equal(agents + 1))
 	})
 
-	It("names an agent whose metrics stop, from the shard that scrapes it, and recovers", func() {
+	It("sees an agent whose metrics stop, from whichever shard scrapes it, and its recovery", func() {
 		world.Agents[0].SetMetricsEnabled(false)
 		DeferCleanup(func() { world.Agents[0].SetMetricsEnabled(true) })
 		Eventually(func(g Gomega) {
-			c := condition(g, getAM(g), monitoringv1alpha1.ConditionTargetsHealthy)
+			am := getAM(g)
+			c := condition(g, am, monitoringv1alpha1.ConditionTargetsHealthy)
 			g.Expect(c.Status).To(Equal(metav1.ConditionFalse), c.Message)
-			g.Expect(c.Message).To(ContainSubstring(fixtures.AgentPodName(0)))
+			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonMetricsDisabled), c.Message)
+			g.Expect(c.Message).To(ContainSubstring(fmt.Sprintf("1 of %d agent(s) down (pool %s): Antrea answers 404 on /metrics", agents, agentsPool)))
+			g.Expect(am.Status.Targets).To(ContainElement(And(HaveField("ScrapePool", agentsPool), HaveField("Up", int32(agents-1)), HaveField("Down", int32(1)))))
 			GinkgoWriter.Println("TargetsHealthy:", c.Reason, c.Message)
 		}).WithTimeout(90 * time.Second).WithPolling(time.Second).Should(Succeed())
 		world.Agents[0].SetMetricsEnabled(true)
