@@ -108,7 +108,7 @@ func eventRejections(ctx context.Context, cached, direct client.Reader, unbound 
 	}
 	byUID := map[types.UID][]corev1.Event{}
 	for _, e := range events.Items {
-		if e.Reason == InvalidConfigurationReason && e.Related != nil && (e.Related.Kind == PrometheusKind || e.Related.Kind == PrometheusAgentKind) {
+		if aboutCollector(e) {
 			byUID[e.InvolvedObject.UID] = append(byUID[e.InvolvedObject.UID], e)
 		}
 	}
@@ -139,6 +139,12 @@ func eventRejections(ctx context.Context, cached, direct client.Reader, unbound 
 		}
 	}
 	return out, nil
+}
+
+// aboutCollector says whether e is an InvalidConfiguration event relating
+// to a Prometheus or a PrometheusAgent.
+func aboutCollector(e corev1.Event) bool {
+	return e.Reason == InvalidConfigurationReason && e.Related != nil && (e.Related.Kind == PrometheusKind || e.Related.Kind == PrometheusAgentKind)
 }
 
 // eventTime is when an event was last seen, whichever API wrote it.
