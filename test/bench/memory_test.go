@@ -112,7 +112,7 @@ func benchMemory(b *testing.B, what string, create creator) {
 	am := setupWorld(b, ctx, c)
 	b.Logf("control plane, simulated Antrea and AntreaMonitoring %s (mode ScrapeConfig) ready in %s", monitoringName, time.Since(start).Round(time.Millisecond))
 
-	repeats := benchRepeats(b)
+	repeats := positiveEnv(b, "BENCH_REPEATS", 3)
 	// The operator's one-time work (Antrea's metrics, the delivered jobs,
 	// the ClusterRoles), so every measured run reconciles the same way.
 	warm := runChild(b, ctx, c, am, kubeconfig, 0)
@@ -182,13 +182,6 @@ func startControlPlane(b *testing.B, crdDirs ...string) (*rest.Config, string, c
 		b.Fatal(err)
 	}
 	return cfg, kubeconfig, c
-}
-
-// benchRepeats is how many operator processes each measurement runs
-// (BENCH_REPEATS, default 3).
-func benchRepeats(b *testing.B) int {
-	b.Helper()
-	return positiveEnv(b, "BENCH_REPEATS", 3)
 }
 
 // setupWorld creates the simulated Antrea, the namespace and ServiceAccount
@@ -362,8 +355,15 @@ func runOperator(kubeconfig string) int {
 		return fail("heap profile: %v", err)
 	}
 	if reconciles > 0 {
+		stop, err := startCPUProfile()
+		if err != nil {
+			return fail("CPU profile: %v", err)
+		}
 		if s.Reconciles, s.OtherReconciles, s.Requests, err = forceReconciles(ctx, mgr.GetClient(), reconciles); err != nil {
 			return fail("forcing reconciles: %v", err)
+		}
+		if err := stop(); err != nil {
+			return fail("CPU profile: %v", err)
 		}
 	}
 	// After the measurement: what each informer holds (listing a kind the
