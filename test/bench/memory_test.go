@@ -218,9 +218,9 @@ func setupWorld(b *testing.B, ctx context.Context, c client.Client) *monitoringv
 	return am
 }
 
-// measure runs the operator repeats times, each forcing reconciles
-// reconciles after its memory is read, and returns the median of each
-// memory figure and every run.
+// measure runs the operator repeats times, each process forcing as many
+// reconciles as reconciles says after its memory is read, and returns the
+// median of each memory figure and every run.
 func measure(b *testing.B, ctx context.Context, c client.Client, am *monitoringv1alpha1.AntreaMonitoring, kubeconfig, label string, repeats, reconciles int) (memStats, []memStats) {
 	b.Helper()
 	runs := make([]memStats, 0, repeats)
@@ -252,8 +252,9 @@ func measure(b *testing.B, ctx context.Context, c client.Client, am *monitoringv
 }
 
 // runChild bumps the AntreaMonitoring's generation (so the child must
-// reconcile it), then runs one operator process, which forces reconciles
-// reconciles after reading its memory, and returns its figures.
+// reconcile it), then runs one operator process, which forces as many
+// reconciles as reconciles says after reading its memory, and returns its
+// figures.
 func runChild(b *testing.B, ctx context.Context, c client.Client, am *monitoringv1alpha1.AntreaMonitoring, kubeconfig string, reconciles int) memStats {
 	b.Helper()
 	if am.Spec.Prometheus.ScrapeInterval == "30s" {
