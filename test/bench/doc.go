@@ -147,11 +147,11 @@
 // 83 heartbeats a second and with kube-apiserver and etcd serving them: as
 // in a real cluster of that size.
 //
-// As first measured (2 shared cores, four runs), the benchmark fails its
+// As first measured (2 shared cores, three runs), the benchmark fails its
 // goal. Memory: live heap 6.3 MiB at 3 Nodes, 41 MiB at 5,000 (6.5x, 7.3
 // KB per Node: by the heap profile about 3.4 KB per cached pod, stripped,
 // and 3 KB per cached AntreaAgentInfo, whose apiCABundle is kept); VmRSS
-// 65 MiB against 170 to 190 MiB. Reconcile: median 5 to 7 ms at 3 Nodes,
+// 65 MiB against 170 to 190 MiB. Reconcile: median 6 to 7 ms at 3 Nodes,
 // 230 to 410 ms at 5,000 (36 to 57x; at best 2.1 ms against 105 ms). Its
 // CPU profile (about 105 ms of CPU per reconcile at 5,000 Nodes) is three
 // O(N) cache reads, each deep-copying what it lists: gatherFleet's and
