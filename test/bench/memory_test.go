@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,6 +52,7 @@ const (
 	// The child process's settings (see doc.go).
 	childKubeconfigEnv = "BENCH_OPERATOR_KUBECONFIG"
 	childGenerationEnv = "BENCH_OPERATOR_GENERATION"
+	childReconcilesEnv = "BENCH_OPERATOR_RECONCILES"
 	childResultPrefix  = "BENCH-OPERATOR-MEMSTATS "
 
 	// creators is how many goroutines create the unrelated objects.
@@ -79,6 +81,13 @@ type memStats struct {
 	Cached map[string]int `json:"cached"`
 	// Ready is how long the manager took to sync and reconcile.
 	Ready time.Duration `json:"ready"`
+	// Reconciles are the forced reconciles' times in seconds
+	// (controller_runtime_reconcile_time_seconds), OtherReconciles how
+	// many more ran meanwhile and Requests the API requests the operator
+	// made meanwhile by method, the bumps left out (forceReconciles).
+	Reconciles      []float64          `json:"reconciles,omitempty"`
+	OtherReconciles int                `json:"otherReconciles,omitempty"`
+	Requests        map[string]float64 `json:"requests,omitempty"`
 }
 
 func BenchmarkOperatorMemory(b *testing.B) {
@@ -99,39 +108,17 @@ type creator func(ctx context.Context, cs kubernetes.Interface) (int, error)
 func benchMemory(b *testing.B, what string, create creator) {
 	ctx := b.Context()
 	start := time.Now()
-	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("..", "..", "config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
-	cfg, err := env.Start()
-	if err != nil {
-		b.Fatalf("starting kube-apiserver and etcd (KUBEBUILDER_ASSETS, set by 'make bench'): %v", err)
-	}
-	b.Cleanup(func() {
-		if err := env.Stop(); err != nil {
-			b.Errorf("stopping the control plane: %v", err)
-		}
-	})
-	kubeconfig := filepath.Join(b.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, env.KubeConfig, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	c, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg, kubeconfig, c := startControlPlane(b)
 	am := setupWorld(b, ctx, c)
 	b.Logf("control plane, simulated Antrea and AntreaMonitoring %s (mode ScrapeConfig) ready in %s", monitoringName, time.Since(start).Round(time.Millisecond))
 
-	repeats := 3
-	if s := os.Getenv("BENCH_REPEATS"); s != "" {
-		if repeats, err = strconv.Atoi(s); err != nil || repeats < 1 {
-			b.Fatalf("BENCH_REPEATS=%q: want a positive number", s)
-		}
-	}
+	repeats := positiveEnv(b, "BENCH_REPEATS", 3)
 	// The operator's one-time work (Antrea's metrics, the delivered jobs,
 	// the ClusterRoles), so every measured run reconciles the same way.
-	warm := runChild(b, ctx, c, am, kubeconfig)
+	warm := runChild(b, ctx, c, am, kubeconfig, 0)
 	b.Logf("warm-up operator: ready in %s, cached %v", warm.Ready.Round(time.Millisecond), warm.Cached)
 
-	baseline := measure(b, ctx, c, am, kubeconfig, "baseline (empty cluster)", repeats)
+	baseline, _ := measure(b, ctx, c, am, kubeconfig, "baseline (empty cluster)", repeats, 0)
 
 	cs := bulkClient(b, cfg)
 	t0 := time.Now()
@@ -143,7 +130,7 @@ func benchMemory(b *testing.B, what string, create creator) {
 
 	var loaded memStats
 	for i := 0; i < b.N; i++ { // -benchtime=1x: once; more iterations keep the worst
-		l := measure(b, ctx, c, am, kubeconfig, "loaded ("+what+")", repeats)
+		l, _ := measure(b, ctx, c, am, kubeconfig, "loaded ("+what+")", repeats, 0)
 		if i == 0 || l.HeapAlloc > loaded.HeapAlloc {
 			loaded = l
 		}
@@ -169,6 +156,32 @@ func benchMemory(b *testing.B, what string, create creator) {
 		b.Fatalf("the operator's memory grew with %s: live heap %.4fx the empty cluster's (%s against %s; goal <= %.2fx); cached objects by kind: baseline %v, loaded %v",
 			what, x, mib(loaded.HeapAlloc), mib(baseline.HeapAlloc), maxRatio, baseline.Cached, loaded.Cached)
 	}
+}
+
+// startControlPlane starts kube-apiserver and etcd with the operator's CRDs
+// and those in crdDirs, and returns their config, a kubeconfig file for the
+// operator processes and an uncached client.
+func startControlPlane(b *testing.B, crdDirs ...string) (*rest.Config, string, client.Client) {
+	b.Helper()
+	env := &envtest.Environment{CRDDirectoryPaths: append([]string{filepath.Join("..", "..", "config", "crd", "bases")}, crdDirs...), ErrorIfCRDPathMissing: true}
+	cfg, err := env.Start()
+	if err != nil {
+		b.Fatalf("starting kube-apiserver and etcd (KUBEBUILDER_ASSETS, set by 'make bench'): %v", err)
+	}
+	b.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			b.Errorf("stopping the control plane: %v", err)
+		}
+	})
+	kubeconfig := filepath.Join(b.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, env.KubeConfig, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: manager.Scheme()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cfg, kubeconfig, c
 }
 
 // setupWorld creates the simulated Antrea, the namespace and ServiceAccount
@@ -205,17 +218,23 @@ func setupWorld(b *testing.B, ctx context.Context, c client.Client) *monitoringv
 	return am
 }
 
-// measure runs the operator repeats times and returns the median of each figure.
-func measure(b *testing.B, ctx context.Context, c client.Client, am *monitoringv1alpha1.AntreaMonitoring, kubeconfig, label string, repeats int) memStats {
+// measure runs the operator repeats times, each process forcing as many
+// reconciles as reconciles says after its memory is read, and returns the
+// median of each memory figure and every run.
+func measure(b *testing.B, ctx context.Context, c client.Client, am *monitoringv1alpha1.AntreaMonitoring, kubeconfig, label string, repeats, reconciles int) (memStats, []memStats) {
 	b.Helper()
 	runs := make([]memStats, 0, repeats)
 	for range repeats {
-		s := runChild(b, ctx, c, am, kubeconfig)
+		s := runChild(b, ctx, c, am, kubeconfig, reconciles)
 		b.Logf("%s: HeapInuse %s, HeapAlloc %s (%d objects), RSS %s, ready in %s, cached %v",
 			label, mib(s.HeapInuse), mib(s.HeapAlloc), s.HeapObjects, mib(s.RSS), s.Ready.Round(time.Millisecond), s.Cached)
+		if reconciles > 0 {
+			b.Logf("%s: %d forced reconciles: median %s (min %s, max %s), %d other reconciles meanwhile, API requests %v",
+				label, len(s.Reconciles), seconds(median(s.Reconciles)), seconds(slices.Min(s.Reconciles)), seconds(slices.Max(s.Reconciles)), s.OtherReconciles, s.Requests)
+		}
 		runs = append(runs, s)
 	}
-	median := func(f func(memStats) uint64) uint64 {
+	medianOf := func(f func(memStats) uint64) uint64 {
 		v := make([]uint64, len(runs))
 		for i, r := range runs {
 			v[i] = f(r)
@@ -224,17 +243,19 @@ func measure(b *testing.B, ctx context.Context, c client.Client, am *monitoringv
 		return v[len(v)/2]
 	}
 	return memStats{
-		HeapInuse:   median(func(s memStats) uint64 { return s.HeapInuse }),
-		HeapAlloc:   median(func(s memStats) uint64 { return s.HeapAlloc }),
-		HeapObjects: median(func(s memStats) uint64 { return s.HeapObjects }),
-		RSS:         median(func(s memStats) uint64 { return s.RSS }),
+		HeapInuse:   medianOf(func(s memStats) uint64 { return s.HeapInuse }),
+		HeapAlloc:   medianOf(func(s memStats) uint64 { return s.HeapAlloc }),
+		HeapObjects: medianOf(func(s memStats) uint64 { return s.HeapObjects }),
+		RSS:         medianOf(func(s memStats) uint64 { return s.RSS }),
 		Cached:      runs[len(runs)-1].Cached,
-	}
+	}, runs
 }
 
 // runChild bumps the AntreaMonitoring's generation (so the child must
-// reconcile it), then runs one operator process and returns its figures.
-func runChild(b *testing.B, ctx context.Context, c client.Client, am *monitoringv1alpha1.AntreaMonitoring, kubeconfig string) memStats {
+// reconcile it), then runs one operator process, which forces as many
+// reconciles as reconciles says after reading its memory, and returns its
+// figures.
+func runChild(b *testing.B, ctx context.Context, c client.Client, am *monitoringv1alpha1.AntreaMonitoring, kubeconfig string, reconciles int) memStats {
 	b.Helper()
 	if am.Spec.Prometheus.ScrapeInterval == "30s" {
 		am.Spec.Prometheus.ScrapeInterval = "31s"
@@ -249,7 +270,8 @@ func runChild(b *testing.B, ctx context.Context, c client.Client, am *monitoring
 		b.Fatal(err)
 	}
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childKubeconfigEnv+"="+kubeconfig, childGenerationEnv+"="+strconv.FormatInt(fresh.Generation, 10))
+	cmd.Env = append(os.Environ(), childKubeconfigEnv+"="+kubeconfig, childGenerationEnv+"="+strconv.FormatInt(fresh.Generation, 10),
+		childReconcilesEnv+"="+strconv.Itoa(reconciles))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -279,6 +301,10 @@ func runOperator(kubeconfig string) int {
 	want, err := strconv.ParseInt(os.Getenv(childGenerationEnv), 10, 64)
 	if err != nil {
 		return fail("%s: %v", childGenerationEnv, err)
+	}
+	reconciles, err := strconv.Atoi(os.Getenv(childReconcilesEnv))
+	if err != nil {
+		return fail("%s: %v", childReconcilesEnv, err)
 	}
 	// As main: ctrl.GetConfig reads KUBECONFIG.
 	if err := os.Setenv("KUBECONFIG", kubeconfig); err != nil {
@@ -326,6 +352,21 @@ func runOperator(kubeconfig string) int {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	s := memStats{HeapInuse: ms.HeapInuse, HeapAlloc: ms.HeapAlloc, HeapObjects: ms.HeapObjects, RSS: rss(), Ready: ready}
+	if err := writeHeapProfile(); err != nil {
+		return fail("heap profile: %v", err)
+	}
+	if reconciles > 0 {
+		stop, err := startCPUProfile()
+		if err != nil {
+			return fail("CPU profile: %v", err)
+		}
+		if s.Reconciles, s.OtherReconciles, s.Requests, err = forceReconciles(ctx, mgr.GetClient(), reconciles); err != nil {
+			return fail("forcing reconciles: %v", err)
+		}
+		if err := stop(); err != nil {
+			return fail("CPU profile: %v", err)
+		}
+	}
 	// After the measurement: what each informer holds (listing a kind the
 	// operator had not read starts its informer, which no longer matters).
 	s.Cached = cachedCounts(ctx, mgr.GetCache())
@@ -352,6 +393,7 @@ func cachedCounts(ctx context.Context, r client.Reader) map[string]int {
 	}
 	for kind, l := range map[string]client.ObjectList{
 		"Namespace": &corev1.NamespaceList{}, "AntreaMonitoring": &monitoringv1alpha1.AntreaMonitoringList{},
+		"Pod": &corev1.PodList{}, "DaemonSet": &appsv1.DaemonSetList{},
 	} {
 		lists[kind] = l
 	}
