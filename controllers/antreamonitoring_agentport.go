@@ -1,38 +1,31 @@
 package controllers
 
 import (
-	"context"
-	"fmt"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
 
-// gatherAgentAPIPort finds the port to scrape Antrea's Windows agents on:
-// their DaemonSet declares no container port (in any release), so the
-// agents job gives their port-less targets the apiPort their
-// AntreaAgentInfo objects report. agents and agentsErr are this
-// reconcile's read of those objects (gatherAntreaInfo): they are not read
-// again, and a failed read fails this gather only where it matters, when
-// a port-less agent runs.
-func (r *AntreaMonitoringReconciler) gatherAgentAPIPort(ctx context.Context, namespace string, agents map[string]agentInfo, agentsErr error) (int32, error) {
-	if !r.watches(namespace) {
-		return 0, nil
+// agentAPIPort finds the port to scrape Antrea's Windows agents on: their
+// DaemonSet declares no container port (in any release), so the agents job
+// gives their port-less targets the apiPort their AntreaAgentInfo objects
+// report. pods are Antrea's pods as gathered (gatherFleet, fleetErr when
+// that read failed), agents and agentsErr this reconcile's read of those
+// objects (gatherAntreaInfo): neither is read again, and a failed read
+// fails only where it matters, when a port-less agent runs.
+func agentAPIPort(pods []corev1.Pod, fleetErr error, agents map[string]agentInfo, agentsErr error) (int32, error) {
+	if fleetErr != nil {
+		return 0, fleetErr
 	}
-	var pods corev1.PodList
-	if err := r.List(ctx, &pods, client.InNamespace(namespace), client.MatchingLabels{"component": render.ComponentAgent}); err != nil {
-		return 0, fmt.Errorf("listing Antrea's agent pods in %s: %w", namespace, err)
-	}
-	if !slices.ContainsFunc(pods.Items, portless) {
+	if !slices.ContainsFunc(pods, portless) {
 		return 0, nil
 	}
 	if agentsErr != nil {
 		return 0, agentsErr
 	}
-	return portlessAgentPort(pods.Items, agents), nil
+	return portlessAgentPort(pods, agents), nil
 }
 
 // portlessAgentPort is the apiPort the AntreaAgentInfo objects of the Nodes
@@ -59,8 +52,12 @@ func portlessAgentPort(pods []corev1.Pod, agents map[string]agentInfo) int32 {
 	return best
 }
 
-// portless says whether a pod's antrea-agent container declares no port.
+// portless says whether a pod is an agent whose antrea-agent container
+// declares no port.
 func portless(p corev1.Pod) bool {
+	if p.Labels["component"] != render.ComponentAgent {
+		return false
+	}
 	for _, c := range p.Spec.Containers {
 		if c.Name == render.ComponentAgent {
 			return len(c.Ports) == 0

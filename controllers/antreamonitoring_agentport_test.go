@@ -1,19 +1,22 @@
 package controllers
 
 import (
+	"errors"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+var agentLabels = map[string]string{"app": "antrea", "component": "antrea-agent"}
+
 func TestPortlessAgentPort(t *testing.T) {
 	linux := func(node string) corev1.Pod {
-		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "antrea-agent-" + node}, Spec: corev1.PodSpec{NodeName: node,
+		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "antrea-agent-" + node, Labels: agentLabels}, Spec: corev1.PodSpec{NodeName: node,
 			Containers: []corev1.Container{{Name: "antrea-agent", Ports: []corev1.ContainerPort{{Name: "api", ContainerPort: 10350}}}, {Name: "antrea-ovs"}}}}
 	}
 	windows := func(node string) corev1.Pod {
-		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "antrea-agent-windows-" + node}, Spec: corev1.PodSpec{NodeName: node,
+		return corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "antrea-agent-windows-" + node, Labels: agentLabels}, Spec: corev1.PodSpec{NodeName: node,
 			Containers: []corev1.Container{{Name: "antrea-agent"}, {Name: "antrea-ovs"}}}}
 	}
 	agents := map[string]agentInfo{"lin-1": {APIPort: 11111}, "win-1": {APIPort: 10350}, "win-2": {APIPort: 12000}, "win-3": {APIPort: 12000}}
@@ -30,6 +33,31 @@ func TestPortlessAgentPort(t *testing.T) {
 	} {
 		if got := portlessAgentPort(tc.pods, agents); got != tc.want {
 			t.Errorf("%s: got %d, want %d", tc.name, got, tc.want)
+		}
+	}
+
+	// agentAPIPort reads the pods gathered with the fleet (all of Antrea's):
+	// a controller without a port is no Windows agent; a failed read of the
+	// pods fails it, a failed read of the AntreaAgentInfo objects only when
+	// a port-less agent runs.
+	controller := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "antrea-controller-x", Labels: map[string]string{"app": "antrea", "component": "antrea-controller"}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "antrea-agent"}}}}
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		name                string
+		pods                []corev1.Pod
+		fleetErr, agentsErr error
+		want                int32
+		wantErr             error
+	}{
+		{"a port-less controller", []corev1.Pod{controller, linux("lin-1")}, nil, boom, 0, nil},
+		{"a Windows agent", []corev1.Pod{controller, windows("win-2")}, nil, nil, 12000, nil},
+		{"a Windows agent, its info unread", []corev1.Pod{windows("win-2")}, nil, boom, 0, boom},
+		{"the pods unread", nil, boom, nil, 0, boom},
+	} {
+		got, err := agentAPIPort(tc.pods, tc.fleetErr, agents, tc.agentsErr)
+		if got != tc.want || !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
+			t.Errorf("%s: agentAPIPort() = %d, %v; want %d, %v", tc.name, got, err, tc.want, tc.wantErr)
 		}
 	}
 }

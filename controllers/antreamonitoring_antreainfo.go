@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"maps"
 	"slices"
@@ -72,9 +71,6 @@ type agentInfo struct {
 	// APIPort is the port of the agent's apiserver (and /metrics), 0 when
 	// not reported.
 	APIPort int32
-	// APICABundle is the PEM that verifies the agent's serving certificate
-	// (reported from Antrea v1.13.0; nil before).
-	APICABundle []byte
 	// Pod is the agent's pod (podRef).
 	Pod types.NamespacedName
 }
@@ -131,10 +127,12 @@ func (r *AntreaMonitoringReconciler) gatherAntreaInfo(ctx context.Context) (antr
 	return info, nil
 }
 
+// listAgentInfos reads every AntreaAgentInfo (one per Node) from the cache,
+// without its deep copy: they are only read.
 func listAgentInfos(ctx context.Context, c client.Reader) (map[string]agentInfo, error) {
 	list := &unstructured.UnstructuredList{}
 	list.SetGroupVersionKind(antreaAgentInfoGVK.GroupVersion().WithKind(antreaAgentInfoGVK.Kind + "List"))
-	if err := c.List(ctx, list); err != nil {
+	if err := c.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 		return nil, fmt.Errorf("listing AntreaAgentInfo objects: %w", err)
 	}
 	out := make(map[string]agentInfo, len(list.Items))
@@ -153,11 +151,6 @@ func parseAgentInfo(u *unstructured.Unstructured) (string, agentInfo) {
 	if port, ok, _ := unstructured.NestedInt64(u.Object, "apiPort"); ok && port > 0 && port <= 65535 {
 		a.APIPort = int32(port)
 	}
-	if ca, _, _ := unstructured.NestedString(u.Object, "apiCABundle"); ca != "" {
-		if b, err := base64.StdEncoding.DecodeString(ca); err == nil {
-			a.APICABundle = b
-		}
-	}
 	a.Pod.Namespace, _, _ = unstructured.NestedString(u.Object, "podRef", "namespace")
 	a.Pod.Name, _, _ = unstructured.NestedString(u.Object, "podRef", "name")
 	node, _, _ := unstructured.NestedString(u.Object, "nodeRef", "name")
@@ -168,8 +161,10 @@ func parseAgentInfo(u *unstructured.Unstructured) (string, agentInfo) {
 }
 
 // antreaInfoFields are the fields of AntreaControllerInfo and
-// AntreaAgentInfo the operator reads; the cache keeps only these.
-var antreaInfoFields = []string{"version", "apiPort", "apiCABundle", "podRef", "nodeRef"}
+// AntreaAgentInfo the operator reads; the cache keeps only these (not the
+// apiCABundle, the largest field: the agents job does not verify the
+// agents' certificates, see agentsTLS).
+var antreaInfoFields = []string{"version", "apiPort", "podRef", "nodeRef"}
 
 // stripAntreaInfo keeps what the operator reads of Antrea's info objects:
 // their heartbeats, conditions and OVS details (rewritten every minute)

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
@@ -45,7 +43,7 @@ func agentInfoObject(node, version string, port int64, ca []byte) *unstructured.
 
 func TestParseAgentInfo(t *testing.T) {
 	node, got := parseAgentInfo(agentInfoObject("win-1", "v2.7.0", 10350, []byte("PEM")))
-	want := agentInfo{Version: "v2.7.0", APIPort: 10350, APICABundle: []byte("PEM"), Pod: types.NamespacedName{Namespace: "kube-system", Name: "antrea-agent-win-1"}}
+	want := agentInfo{Version: "v2.7.0", APIPort: 10350, Pod: types.NamespacedName{Namespace: "kube-system", Name: "antrea-agent-win-1"}}
 	if node != "win-1" || !cmp.Equal(want, got) {
 		t.Errorf("parseAgentInfo() = %q, %+v; want win-1, %+v", node, got, want)
 	}
@@ -54,7 +52,7 @@ func TestParseAgentInfo(t *testing.T) {
 	delete(old.Object, "nodeRef")
 	old.Object["apiPort"] = int64(70000)
 	node, got = parseAgentInfo(old)
-	if node != "node-b" || got.APIPort != 0 || got.APICABundle != nil || got.Version != "v1.12.2" {
+	if node != "node-b" || got.APIPort != 0 || got.Version != "v1.12.2" {
 		t.Errorf("an AntreaAgentInfo without nodeRef, CA or a valid port: %q, %+v", node, got)
 	}
 }
@@ -66,7 +64,7 @@ func TestStripAntreaInfoKeepsWhatIsRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := out.(*unstructured.Unstructured)
-	for _, dropped := range []string{"ovsInfo", "agentConditions", "localPodNum"} {
+	for _, dropped := range []string{"ovsInfo", "agentConditions", "localPodNum", "apiCABundle"} {
 		if _, ok := u.Object[dropped]; ok {
 			t.Errorf("%s kept", dropped)
 		}
@@ -97,12 +95,14 @@ func TestAntreaInfoChangedIgnoresHeartbeats(t *testing.T) {
 	if p.Update(event.UpdateEvent{ObjectOld: strip(old), ObjectNew: strip(beat)}) {
 		t.Errorf("a heartbeat passed")
 	}
+	rotated := old.DeepCopy()
+	rotated.Object["apiCABundle"] = base64.StdEncoding.EncodeToString([]byte("NEW"))
+	if p.Update(event.UpdateEvent{ObjectOld: strip(old), ObjectNew: strip(rotated)}) {
+		t.Errorf("a new apiCABundle passed: the operator does not read it")
+	}
 	for name, mutate := range map[string]func(*unstructured.Unstructured){
 		"version": func(u *unstructured.Unstructured) { u.Object["version"] = "v2.7.1" },
 		"apiPort": func(u *unstructured.Unstructured) { u.Object["apiPort"] = int64(10351) },
-		"apiCABundle": func(u *unstructured.Unstructured) {
-			u.Object["apiCABundle"] = base64.StdEncoding.EncodeToString([]byte("NEW"))
-		},
 		"podRef": func(u *unstructured.Unstructured) {
 			u.Object["podRef"] = map[string]any{"namespace": "kube-system", "name": "antrea-agent-x"}
 		},
@@ -261,30 +261,20 @@ var v1_12Series = seriesNames(
 // never missing.
 func TestMissingMetricsFollowTheRelease(t *testing.T) {
 	names := v1_12Series
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := onePodEachPrometheus(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == "/api/v1/query" {
 			var res []string
 			for _, n := range names {
 				res = append(res, fmt.Sprintf(`{"metric":{"__name__":%q},"value":[0,"1"]}`, n))
 			}
 			_, _ = fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[%s]}}`, strings.Join(res, ","))
-			return
+			return true
 		}
-		pool := r.URL.Query().Get("scrapePool")
-		inst := "node-a;antrea-agent-a"
-		if pool == render.ControllersJob {
-			inst = "node-a;antrea-controller-x"
-		}
-		_, _ = fmt.Fprintf(w, `{"status":"success","data":{"activeTargets":[{"labels":{"instance":%q},"scrapePool":%q,"health":"up","lastError":"","lastScrape":%q}],"droppedTargets":[]}}`,
-			inst, pool, time.Now().UTC().Format(time.RFC3339))
-	}))
+		return false
+	})
 	defer srv.Close()
-	am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "a", UID: types.UID("u")}}
-	am.Spec.Prometheus.URL = srv.URL
-	am.Spec.HealthCheck = monitoringv1alpha1.HealthCheckSpec{Enabled: ptr.To(true), Interval: "5m"}
-	f := fleet{namespace: "kube-system", running: map[string][]*corev1.Pod{
-		render.ComponentAgent:      {runningPod("antrea-agent-a", "node-a", render.ComponentAgent, nil)},
-		render.ComponentController: {runningPod("antrea-controller-x", "node-a", render.ComponentController, nil)}}}
+	am := checkedAt(srv.URL)
+	f := onePodEach()
 	prom := prometheusResult{pools: []render.Pool{{Name: render.ControllersJob, Component: render.ComponentController}, {Name: render.AgentsJob, Component: render.ComponentAgent}}}
 	r := &AntreaMonitoringReconciler{}
 	check := func(running catalog.Antrea) healthResult {

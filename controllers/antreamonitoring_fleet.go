@@ -19,6 +19,9 @@ import (
 // against. A pool with fewer targets than Antrea runs pods is not healthy.
 type fleet struct {
 	namespace string
+	// pods are Antrea's pods (app=antrea), as the cache holds them: read
+	// only (listed without a copy, see gatherFleet).
+	pods []corev1.Pod
 	// running are the running, not terminating, pods by component label.
 	running map[string][]*corev1.Pod
 	// desired is what the workloads ask for, by component: a DaemonSet's
@@ -32,13 +35,16 @@ type fleet struct {
 	stale []string
 }
 
-// gatherFleet reads Antrea's pods and workloads from the cache.
+// gatherFleet reads Antrea's pods and workloads from the cache. The pods
+// (one per Node) are listed without the cache's deep copy, the cost of a
+// reconcile at thousands of Nodes: nothing may change them.
 func (r *AntreaMonitoringReconciler) gatherFleet(ctx context.Context, ns string) (fleet, error) {
 	f := fleet{namespace: ns, running: map[string][]*corev1.Pod{}, desired: map[string]int32{}}
 	var pods corev1.PodList
-	if err := r.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{"app": "antrea"}); err != nil {
+	if err := r.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{"app": "antrea"}, client.UnsafeDisableDeepCopy); err != nil {
 		return f, fmt.Errorf("listing Antrea's pods in %s: %w", ns, err)
 	}
+	f.pods = pods.Items
 	for i := range pods.Items {
 		p := &pods.Items[i]
 		if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp.IsZero() {

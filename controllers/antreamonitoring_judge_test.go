@@ -331,28 +331,18 @@ func TestCAUpdated(t *testing.T) {
 // its targets API alone (it has no query API), and the condition says so.
 func TestAgentHealthFromTargetsOnly(t *testing.T) {
 	var queried atomic.Bool
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := onePodEachPrometheus(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == "/api/v1/query" {
 			queried.Store(true)
 			w.WriteHeader(http.StatusUnprocessableEntity)
 			_, _ = fmt.Fprint(w, `{"status":"error","errorType":"execution","error":"unavailable with Prometheus Agent"}`)
-			return
+			return true
 		}
-		pool := r.URL.Query().Get("scrapePool")
-		inst := "node-a;antrea-agent-a"
-		if pool == render.ControllersJob {
-			inst = "node-a;antrea-controller-x"
-		}
-		_, _ = fmt.Fprintf(w, `{"status":"success","data":{"activeTargets":[{"labels":{"instance":%q},"scrapePool":%q,"health":"up","lastError":"","lastScrape":%q}],"droppedTargets":[]}}`,
-			inst, pool, time.Now().UTC().Format(time.RFC3339))
-	}))
+		return false
+	})
 	defer srv.Close()
-	am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "a", UID: types.UID("u")}}
-	am.Spec.Prometheus.URL = srv.URL
-	am.Spec.HealthCheck = monitoringv1alpha1.HealthCheckSpec{Enabled: ptr.To(true), Interval: "5m"}
-	f := fleet{namespace: "kube-system", running: map[string][]*corev1.Pod{
-		render.ComponentAgent:      {runningPod("antrea-agent-a", "node-a", render.ComponentAgent, nil)},
-		render.ComponentController: {runningPod("antrea-controller-x", "node-a", render.ComponentController, nil)}}}
+	am := checkedAt(srv.URL)
+	f := onePodEach()
 	for _, agent := range []bool{false, true} {
 		prom := prometheusResult{pools: []render.Pool{{Name: render.ControllersJob, Component: render.ComponentController}, {Name: render.AgentsJob, Component: render.ComponentAgent}},
 			endpoint: &render.Endpoint{Agent: agent}}
@@ -398,9 +388,7 @@ func TestNoTargetsAPI(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { tc.answer(w) }))
 			defer srv.Close()
-			am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "a", UID: types.UID("u")}}
-			am.Spec.Prometheus.URL = srv.URL
-			am.Spec.HealthCheck = monitoringv1alpha1.HealthCheckSpec{Enabled: ptr.To(true), Interval: "5m"}
+			am := checkedAt(srv.URL)
 			prom := prometheusResult{pools: []render.Pool{{Name: render.AgentsJob, Component: render.ComponentAgent}}, endpoint: &render.Endpoint{}}
 			r := &AntreaMonitoringReconciler{}
 			res := r.checkHealth(context.Background(), &scope{am: am, now: time.Now(), status: &monitoringv1alpha1.AntreaMonitoringStatus{}, decided: decided{prometheus: prom}})
@@ -412,4 +400,37 @@ func TestNoTargetsAPI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// onePodEach is a fleet of one agent and one controller on node-a.
+func onePodEach() fleet {
+	return fleet{namespace: "kube-system", running: map[string][]*corev1.Pod{
+		render.ComponentAgent:      {runningPod("antrea-agent-a", "node-a", render.ComponentAgent, nil)},
+		render.ComponentController: {runningPod("antrea-controller-x", "node-a", render.ComponentController, nil)}}}
+}
+
+// onePodEachPrometheus is a Prometheus whose targets API has onePodEach's
+// pods up in the guide's pools; other requests go to other first, which
+// answers them when it returns true.
+func onePodEachPrometheus(other func(http.ResponseWriter, *http.Request) bool) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if other(w, r) {
+			return
+		}
+		pool := r.URL.Query().Get("scrapePool")
+		inst := "node-a;antrea-agent-a"
+		if pool == render.ControllersJob {
+			inst = "node-a;antrea-controller-x"
+		}
+		_, _ = fmt.Fprintf(w, `{"status":"success","data":{"activeTargets":[{"labels":{"instance":%q},"scrapePool":%q,"health":"up","lastError":"","lastScrape":%q}],"droppedTargets":[]}}`,
+			inst, pool, time.Now().UTC().Format(time.RFC3339))
+	}))
+}
+
+// checkedAt is an AntreaMonitoring whose health check asks url.
+func checkedAt(url string) *monitoringv1alpha1.AntreaMonitoring {
+	am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "a", UID: types.UID("u")}}
+	am.Spec.Prometheus.URL = url
+	am.Spec.HealthCheck = monitoringv1alpha1.HealthCheckSpec{Enabled: ptr.To(true), Interval: "5m"}
+	return am
 }

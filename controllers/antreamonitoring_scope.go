@@ -108,8 +108,8 @@ func (r *AntreaMonitoringReconciler) gather(ctx context.Context, am *monitoringv
 	s.antrea = r.gatherAntreaConfig(ctx, am)
 	s.info, s.infoErr = r.gatherAntreaInfo(ctx)
 	s.running = runningAntrea(s.reported(), s.antrea.confs)
-	s.cluster, s.clusterErr = r.gatherCluster(ctx, am, s.info.agents, s.infoErr)
 	s.fleet, s.fleetErr = r.gatherFleet(ctx, am.AntreaNamespace())
+	s.cluster, s.clusterErr = r.gatherCluster(ctx, am, s)
 	s.legacyRoles, s.legacyRolesErr = r.gatherLegacyRoles(ctx)
 	return s
 }
@@ -146,10 +146,9 @@ func (r *AntreaMonitoringReconciler) gatherAntreaConfig(ctx context.Context, am 
 // gatherCluster reads, from the cache only, everything the modes plan
 // with: prometheus-operator's state, the namespaces, the ServiceAccount the
 // spec names, the managed Prometheus's Deployment and pods, Antrea's
-// antrea-ca, and the Windows agents' apiPort (from agents, the
-// AntreaAgentInfo objects read once per reconcile; agentsErr when that read
-// failed).
-func (r *AntreaMonitoringReconciler) gatherCluster(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, agents map[string]agentInfo, agentsErr error) (*observed.Cluster, error) {
+// antrea-ca, and the Windows agents' apiPort (agentAPIPort, from the pods
+// and AntreaAgentInfo objects s already gathered).
+func (r *AntreaMonitoringReconciler) gatherCluster(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, s *scope) (*observed.Cluster, error) {
 	po, err := r.gatherPromOperator(ctx)
 	if err != nil {
 		return nil, err
@@ -195,7 +194,7 @@ func (r *AntreaMonitoringReconciler) gatherCluster(ctx context.Context, am *moni
 		if c.AntreaCA, err = getOptional[corev1.ConfigMap](ctx, r.Client, am.AntreaNamespace(), render.AntreaCAConfigMap); err != nil {
 			return nil, err
 		}
-		if c.AgentAPIPort, err = r.gatherAgentAPIPort(ctx, am.AntreaNamespace(), agents, agentsErr); err != nil {
+		if c.AgentAPIPort, err = agentAPIPort(s.fleet.pods, s.fleetErr, s.info.agents, s.infoErr); err != nil {
 			return nil, err
 		}
 	}

@@ -60,14 +60,7 @@ var _ = BeforeSuite(func() {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	var err error
 	world, err = fixtures.StartManagedWorld(context.Background(), fixtures.ManagedWorldOptions{
-		WorldOptions: fixtures.WorldOptions{
-			CRDDir:         filepath.Join("..", "..", "..", "config", "crd", "bases"),
-			PrometheusBin:  os.Getenv("PROMETHEUS"),
-			Agents:         agents,
-			ScrapeInterval: scrapeInterval,
-			HealthInterval: healthInterval.String(),
-			Progress:       func(s string) { GinkgoWriter.Println("==> " + s) },
-		},
+		WorldOptions: fixtures.SuiteWorldOptions(agents, scrapeInterval, healthInterval, GinkgoWriter.Println),
 		Namespace: namespace,
 	})
 	if err != nil && world != nil && world.Prometheus != nil {

@@ -12,7 +12,6 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -61,14 +60,7 @@ var _ = BeforeSuite(func() {
 	}
 	var err error
 	world, err = fixtures.StartPrometheusOperatorWorld(context.Background(), fixtures.PrometheusOperatorWorldOptions{
-		WorldOptions: fixtures.WorldOptions{
-			CRDDir:         filepath.Join("..", "..", "..", "config", "crd", "bases"),
-			PrometheusBin:  env["PROMETHEUS"],
-			Agents:         agents,
-			ScrapeInterval: scrapeInterval,
-			HealthInterval: healthInterval.String(),
-			Progress:       func(s string) { GinkgoWriter.Println("==> " + s) },
-		},
+		WorldOptions: fixtures.SuiteWorldOptions(agents, scrapeInterval, healthInterval, GinkgoWriter.Println),
 		OperatorBin:   env["PROMETHEUS_OPERATOR"],
 		CRDDir:        env["PROMETHEUS_OPERATOR_CRDS"],
 		Shards:        2,

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -58,14 +57,7 @@ var _ = BeforeSuite(func() {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	var err error
 	world, err = fixtures.StartPrometheusOperatorWorld(context.Background(), fixtures.PrometheusOperatorWorldOptions{
-		WorldOptions: fixtures.WorldOptions{
-			CRDDir:         filepath.Join("..", "..", "..", "config", "crd", "bases"),
-			PrometheusBin:  os.Getenv("PROMETHEUS"),
-			Agents:         agents,
-			ScrapeInterval: scrapeInterval,
-			HealthInterval: healthInterval.String(),
-			Progress:       func(s string) { GinkgoWriter.Println("==> " + s) },
-		},
+		WorldOptions: fixtures.SuiteWorldOptions(agents, scrapeInterval, healthInterval, GinkgoWriter.Println),
 		OperatorBin: os.Getenv("PROMETHEUS_OPERATOR"),
 		CRDDir:      os.Getenv("PROMETHEUS_OPERATOR_CRDS"),
 		Shards:      shards,
