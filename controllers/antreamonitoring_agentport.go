@@ -11,11 +11,11 @@ import (
 // agentAPIPort finds the port to scrape Antrea's Windows agents on: their
 // DaemonSet declares no container port (in any release), so the agents job
 // gives their port-less targets the apiPort their AntreaAgentInfo objects
-// report. pods are Antrea's pods as gathered (gatherFleet, fleetErr when
-// that read failed), agents and agentsErr this reconcile's read of those
+// report. pods are the running agents as gathered (gatherFleet, fleetErr
+// when that read failed), agents and agentsErr this reconcile's read of those
 // objects (gatherAntreaInfo): neither is read again, and a failed read
 // fails only where it matters, when a port-less agent runs.
-func agentAPIPort(pods []corev1.Pod, fleetErr error, agents map[string]agentInfo, agentsErr error) (int32, error) {
+func agentAPIPort(pods []*corev1.Pod, fleetErr error, agents map[string]agentInfo, agentsErr error) (int32, error) {
 	if fleetErr != nil {
 		return 0, fleetErr
 	}
@@ -33,7 +33,7 @@ func agentAPIPort(pods []corev1.Pod, fleetErr error, agents map[string]agentInfo
 // when none reports one (the render then uses Antrea's default, 10350).
 // An agent on another port is then down with "connection refused", which
 // the status explains.
-func portlessAgentPort(pods []corev1.Pod, agents map[string]agentInfo) int32 {
+func portlessAgentPort(pods []*corev1.Pod, agents map[string]agentInfo) int32 {
 	count := map[int32]int{}
 	for i := range pods {
 		if !portless(pods[i]) {
@@ -52,12 +52,8 @@ func portlessAgentPort(pods []corev1.Pod, agents map[string]agentInfo) int32 {
 	return best
 }
 
-// portless says whether a pod is an agent whose antrea-agent container
-// declares no port.
-func portless(p corev1.Pod) bool {
-	if p.Labels["component"] != render.ComponentAgent {
-		return false
-	}
+// portless says whether an agent's antrea-agent container declares no port.
+func portless(p *corev1.Pod) bool {
 	for _, c := range p.Spec.Containers {
 		if c.Name == render.ComponentAgent {
 			return len(c.Ports) == 0

@@ -121,26 +121,11 @@ func (r *AntreaMonitoringReconciler) gatherAntreaInfo(ctx context.Context) (antr
 	case client.IgnoreNotFound(err) != nil:
 		return antreaInfo{}, fmt.Errorf("reading AntreaControllerInfo %s: %w", AntreaControllerInfoName, err)
 	}
-	if info.agents, err = listAgentInfos(ctx, c); err != nil {
+	if err := r.agentIndex.register(ctx, c); err != nil {
 		return antreaInfo{}, err
 	}
+	info.agents = r.agentIndex.agents()
 	return info, nil
-}
-
-// listAgentInfos reads every AntreaAgentInfo (one per Node) from the cache,
-// without its deep copy: they are only read.
-func listAgentInfos(ctx context.Context, c client.Reader) (map[string]agentInfo, error) {
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(antreaAgentInfoGVK.GroupVersion().WithKind(antreaAgentInfoGVK.Kind + "List"))
-	if err := c.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
-		return nil, fmt.Errorf("listing AntreaAgentInfo objects: %w", err)
-	}
-	out := make(map[string]agentInfo, len(list.Items))
-	for i := range list.Items {
-		node, a := parseAgentInfo(&list.Items[i])
-		out[node] = a
-	}
-	return out, nil
 }
 
 // parseAgentInfo reads an AntreaAgentInfo: the Node it stands for (nodeRef,

@@ -59,6 +59,8 @@ type AntreaMonitoringReconciler struct {
 	// tracker starts the watches (and caches) of the kinds Antrea's and
 	// prometheus-operator's CRDs serve, once those are established.
 	tracker *watch.Tracker
+	// agentIndex follows the AntreaAgentInfo objects of the tracker's cache.
+	agentIndex *agentIndex
 }
 
 // +kubebuilder:rbac:groups=monitoring.antrea.io,resources=antreamonitorings,verbs=get;list;watch;update;patch

@@ -19,10 +19,8 @@ import (
 // against. A pool with fewer targets than Antrea runs pods is not healthy.
 type fleet struct {
 	namespace string
-	// pods are Antrea's pods (app=antrea), as the cache holds them: read
-	// only (listed without a copy, see gatherFleet).
-	pods []corev1.Pod
-	// running are the running, not terminating, pods by component label.
+	// running are the running, not terminating, pods by component label,
+	// as the cache holds them (listed without a copy): read only.
 	running map[string][]*corev1.Pod
 	// desired is what the workloads ask for, by component: a DaemonSet's
 	// desiredNumberScheduled, a Deployment's replicas.
@@ -44,7 +42,6 @@ func (r *AntreaMonitoringReconciler) gatherFleet(ctx context.Context, ns string)
 	if err := r.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{"app": "antrea"}, client.UnsafeDisableDeepCopy); err != nil {
 		return f, fmt.Errorf("listing Antrea's pods in %s: %w", ns, err)
 	}
-	f.pods = pods.Items
 	for i := range pods.Items {
 		p := &pods.Items[i]
 		if p.Status.Phase == corev1.PodRunning && p.DeletionTimestamp.IsZero() {

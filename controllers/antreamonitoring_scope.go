@@ -194,7 +194,7 @@ func (r *AntreaMonitoringReconciler) gatherCluster(ctx context.Context, am *moni
 		if c.AntreaCA, err = getOptional[corev1.ConfigMap](ctx, r.Client, am.AntreaNamespace(), render.AntreaCAConfigMap); err != nil {
 			return nil, err
 		}
-		if c.AgentAPIPort, err = agentAPIPort(s.fleet.pods, s.fleetErr, s.info.agents, s.infoErr); err != nil {
+		if c.AgentAPIPort, err = agentAPIPort(s.fleet.running[render.ComponentAgent], s.fleetErr, s.info.agents, s.infoErr); err != nil {
 			return nil, err
 		}
 	}

@@ -85,7 +85,7 @@ func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
-	r.tracker = watch.NewTracker(mgr, c)
+	r.tracker, r.agentIndex = watch.NewTracker(mgr, c), newAgentIndex()
 	return nil
 }
 
