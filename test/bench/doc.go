@@ -147,20 +147,21 @@
 // 83 heartbeats a second and with kube-apiserver and etcd serving them: as
 // in a real cluster of that size.
 //
-// As first measured (2 shared cores, three runs), the benchmark fails its
-// goal. Memory: live heap 6.3 MiB at 3 Nodes, 41 MiB at 5,000 (6.5x, 7.3
-// KB per Node: by the heap profile about 3.4 KB per cached pod, stripped,
-// and 3 KB per cached AntreaAgentInfo, whose apiCABundle is kept); VmRSS
-// 65 MiB against 170 to 190 MiB. Reconcile: median 6 to 7 ms at 3 Nodes,
-// 230 to 410 ms at 5,000 (36 to 57x; at best 2.1 ms against 105 ms). Its
-// CPU profile (about 105 ms of CPU per reconcile at 5,000 Nodes) is three
-// O(N) cache reads, each deep-copying what it lists: gatherFleet's and
-// gatherAgentAPIPort's Lists of the same 5,000 pods (about 40% and 25%),
-// listAgentInfos' List of the 5,000 AntreaAgentInfo objects with
-// parseAgentInfo base64-decoding every CA bundle (about 35%), and the GC
-// these allocations cause; nothing is O(N^2), and the reconciles make no
-// API request. With client.UnsafeDisableDeepCopy on those three Lists (an
-// experiment, not applied) the median fell to about 115 ms (21x).
+// As first measured (2 shared cores, three runs) it failed its goal:
+// median 6 to 7 ms at 3 Nodes, 230 to 410 ms at 5,000 (36 to 57x), live
+// heap 6.3 against 41 MiB (6.5x). The CPU profile (about 105 ms per
+// reconcile) was three O(N) cache reads, each deep-copying what it listed:
+// gatherFleet's and gatherAgentAPIPort's Lists of the same 5,000 pods, and
+// a List of the 5,000 AntreaAgentInfo objects with every CA bundle
+// base64-decoded; nothing O(N^2), no API request. The operator now lists
+// Antrea's pods once, without the copy (the Windows agents' port comes from
+// the running agents gathered with the fleet), keeps the AntreaAgentInfo
+// reports in an index its informer's events maintain (agentIndex: a
+// heartbeat changes nothing, a reconcile lists and parses nothing), and no
+// longer caches the agents' apiCABundle, which it never used. Measured
+// since (one run, three processes per size): median 2.9 ms at 3 Nodes,
+// 19.5 ms at 5,000 (6.7x; about 13 ms at best); live heap 6.3 against 35
+// MiB (5.5x, about 6 KB per Node), VmRSS 64 against 144 MiB (2.3x).
 //
 // With BENCH_PROFILE_DIR set to a folder, each operator process writes
 // there a heap profile when its memory is read (heap-<pid>.pprof) and a
