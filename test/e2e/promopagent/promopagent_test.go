@@ -58,10 +58,12 @@ var _ = BeforeSuite(func() {
 	var err error
 	world, err = fixtures.StartPrometheusOperatorWorld(context.Background(), fixtures.PrometheusOperatorWorldOptions{
 		WorldOptions: fixtures.SuiteWorldOptions(agents, scrapeInterval, healthInterval, GinkgoWriter.Println),
-		OperatorBin: os.Getenv("PROMETHEUS_OPERATOR"),
-		CRDDir:      os.Getenv("PROMETHEUS_OPERATOR_CRDS"),
-		Shards:      shards,
-		Agent:       true,
+		OperatorBin:  os.Getenv("PROMETHEUS_OPERATOR"),
+		CRDDir:       os.Getenv("PROMETHEUS_OPERATOR_CRDS"),
+		Shards:       shards,
+		Agent:        true,
+		// The promop suite, which may run at once, has 127.0.0.2 and .3.
+		FirstShardIP: 12,
 	})
 	if err != nil && world != nil {
 		if world.Operator != nil {
