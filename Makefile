@@ -160,12 +160,15 @@ fuzz: ## Fuzz the Antrea conf editor (FUZZTIME=1m).
 	go test ./internal/antreaconf -run '^$$' -fuzz FuzzSet -fuzztime $${FUZZTIME:-1m}
 
 .PHONY: bench
-bench: ## Benchmarks: the packages' own, decoding 50,000 targets, then the operator's memory against unrelated objects and its memory and reconcile time at 5,000 Nodes (test/bench, tag envtest: real control plane, runs once). Fails if any fails.
+bench: ## Benchmarks: the packages' own, decoding 50,000 targets, then the operator's memory against unrelated objects, its memory and reconcile time at 5,000 Nodes, and a real Prometheus scraping 1,000 simulated agents per series profile against the guide's jobs (test/bench, tag envtest: real control plane, each run once). Fails if any fails.
 	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets"; rc=0; \
+	kcm=$$(hack/tools.sh kube-controller-manager); echo "==> kube-controller-manager: $$kcm"; \
+	prometheus=$$(hack/tools.sh prometheus); echo "==> prometheus: $$prometheus"; \
 	KUBEBUILDER_ASSETS=$$assets go test $$(go list ./... | grep -v '/test/bench$$') -run '^$$' -bench . -benchmem || rc=1; \
 	go test ./test/bench -run '^$$' -bench '^BenchmarkTargets$$' -benchmem -count=1 -v || rc=1; \
 	KUBEBUILDER_ASSETS=$$assets go test -tags envtest ./test/bench -run '^$$' -bench '^BenchmarkOperatorMemory$$' -benchtime=1x -timeout 20m -v || rc=1; \
 	KUBEBUILDER_ASSETS=$$assets go test -tags envtest ./test/bench -run '^$$' -bench '^BenchmarkOperatorNodes$$' -benchtime=1x -timeout 20m -v || rc=1; \
+	KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm PROMETHEUS=$$prometheus go test -tags envtest ./test/bench -run '^$$' -bench '^BenchmarkPrometheusScale$$' -benchtime=1x -timeout 20m -v || rc=1; \
 	exit $$rc
 
 ##@ Build
