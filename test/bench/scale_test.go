@@ -169,6 +169,9 @@ func scaleConfigs(b *testing.B, ctx context.Context, progress func(string)) []sc
 	if err := waitRolledOut(ctx, mw.Client, scaleAgents+1); err != nil {
 		b.Fatal(err)
 	}
+	progress(fmt.Sprintf("Creating the cluster's own workloads: %d pods a Node behind Services", workloadPodsPerNode))
+	n := createWorkloads(b, ctx, mw.Config, scaleAgents)
+	progress(fmt.Sprintf("%d workload pods running", n))
 	am, err := mw.GetMonitoring(ctx)
 	if err != nil {
 		b.Fatal(err)

@@ -261,6 +261,7 @@ var _ = Describe("Mode Managed's configuration in a real Prometheus", Ordered, f
 			jobs, err := fixtures.Names(ctx, receiver.URL(), `count by (job) ({__name__=~"antrea_.+", cluster="e2e"})`, "job")
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(jobs).To(Equal([]string{render.AgentsJob, render.ControllersJob}))
+			GinkgoWriter.Printf("the receiver holds %d Antrea families labelled cluster=e2e, from jobs %v, as the managed Prometheus does\n", len(remote), jobs)
 		}).WithTimeout(90 * time.Second).WithPolling(2 * time.Second).Should(Succeed())
 
 		By("finding no series the default profile drops, neither at the receiver nor in the managed Prometheus")
