@@ -39,7 +39,9 @@ func createWorkloads(b *testing.B, ctx context.Context, cfg *rest.Config, nodes 
 	}
 	pods := nodes * workloadPodsPerNode
 	services := pods / workloadPodsPerService
-	where := func(svc int) (string, string) { return fmt.Sprintf("apps-%d", svc%workloadNamespaces), fmt.Sprintf("svc-%04d", svc) }
+	where := func(svc int) (string, string) {
+		return fmt.Sprintf("apps-%d", svc%workloadNamespaces), fmt.Sprintf("svc-%04d", svc)
+	}
 	if err := parallel(ctx, services, func(s int) error {
 		ns, name := where(s)
 		_, err := cs.CoreV1().Services(ns).Create(ctx, &corev1.Service{

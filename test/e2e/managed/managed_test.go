@@ -61,7 +61,7 @@ var _ = BeforeSuite(func() {
 	var err error
 	world, err = fixtures.StartManagedWorld(context.Background(), fixtures.ManagedWorldOptions{
 		WorldOptions: fixtures.SuiteWorldOptions(agents, scrapeInterval, healthInterval, GinkgoWriter.Println),
-		Namespace: namespace,
+		Namespace:    namespace,
 	})
 	if err != nil && world != nil && world.Prometheus != nil {
 		GinkgoWriter.Println(world.Prometheus.Logs.String())

@@ -60,7 +60,7 @@ var _ = BeforeSuite(func() {
 	}
 	var err error
 	world, err = fixtures.StartPrometheusOperatorWorld(context.Background(), fixtures.PrometheusOperatorWorldOptions{
-		WorldOptions: fixtures.SuiteWorldOptions(agents, scrapeInterval, healthInterval, GinkgoWriter.Println),
+		WorldOptions:  fixtures.SuiteWorldOptions(agents, scrapeInterval, healthInterval, GinkgoWriter.Println),
 		OperatorBin:   env["PROMETHEUS_OPERATOR"],
 		CRDDir:        env["PROMETHEUS_OPERATOR_CRDS"],
 		Shards:        2,
