@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/version"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -55,6 +56,21 @@ const (
 	maxInactiveMessage  = 512
 	maxMissingMetrics   = 40
 )
+
+// waitSynced waits, at most antreaInfoReadTimeout, until cache c (of the
+// objects what names) has started and synced. The manager starts a cache
+// added to it in a goroutine of its own: the first reconcile after the CRDs
+// appear (a fresh install) must wait for it, or its reads fail with "the
+// cache is not started" (seen on a real node). Once started and synced this
+// returns at once.
+func waitSynced(ctx context.Context, c cache.Cache, what string) error {
+	ctx, cancel := context.WithTimeout(ctx, antreaInfoReadTimeout)
+	defer cancel()
+	if !c.WaitForCacheSync(ctx) {
+		return fmt.Errorf("the cache of %s did not start and sync within %s", what, antreaInfoReadTimeout)
+	}
+	return nil
+}
 
 // antreaInfoReadTimeout bounds a read of the cache of Antrea's info objects:
 // one that cannot sync (no permission to list them) fails the reconcile
@@ -105,12 +121,8 @@ func (r *AntreaMonitoringReconciler) gatherAntreaInfo(ctx context.Context) (antr
 	}
 	ctx, cancel := context.WithTimeout(ctx, antreaInfoReadTimeout)
 	defer cancel()
-	// The manager starts a cache added to it in a goroutine of its own: the
-	// first reconcile after the CRDs appear (a fresh install) must wait for
-	// it, or its Get fails with "the cache is not started" (seen on a real
-	// node). Once started and synced this returns at once.
-	if !c.WaitForCacheSync(ctx) {
-		return antreaInfo{}, fmt.Errorf("the cache of Antrea's info objects did not start and sync within %s", antreaInfoReadTimeout)
+	if err := waitSynced(ctx, c, "Antrea's info objects"); err != nil {
+		return antreaInfo{}, err
 	}
 	info := antreaInfo{known: true}
 	aci := &unstructured.Unstructured{}

@@ -146,7 +146,8 @@ func (r *AntreaMonitoringReconciler) checkHealth(ctx context.Context, s *scope) 
 	}
 	interval := am.Spec.HealthCheck.IntervalDuration()
 	shards, why, err := r.shards(ctx, am, prom)
-	key := why + fmt.Sprint(prom.pools) + antreaKey(s.running) + fmt.Sprint(am.Spec.Prometheus.Series) + fmt.Sprint(prom.endpoint != nil && prom.endpoint.Agent)
+	agent := prom.endpoint != nil && prom.endpoint.Agent
+	key := why + fmt.Sprint(prom.pools) + antreaKey(s.running) + fmt.Sprint(am.Spec.Prometheus.Series) + fmt.Sprint(agent)
 	for _, sh := range shards {
 		for _, c := range sh.Replicas {
 			key += " " + c.BaseURL
@@ -167,7 +168,7 @@ func (r *AntreaMonitoringReconciler) checkHealth(ctx context.Context, s *scope) 
 		res = healthResult{condition: targetsUnknown(reason, why)}
 	default:
 		settles := settling(managedPods(s), s.now)
-		res = check(ctx, shards, prom.pools, judge{fleet: s.fleet, antrea: s.running, agent: prom.endpoint != nil && prom.endpoint.Agent, alerting: sendsAlerts(s), series: render.SeriesFor(am.Spec.Prometheus.Series), scrapeAs: prom.scrapeAs, configMap: s.status.AntreaConfigMap,
+		res = check(ctx, shards, prom.pools, judge{fleet: s.fleet, antrea: s.running, agent: agent, alerting: sendsAlerts(s), series: render.SeriesFor(am.Spec.Prometheus.Series), scrapeAs: prom.scrapeAs, configMap: s.status.AntreaConfigMap,
 			caChanged: antreaCAChanged(s.cluster), now: s.now, caWindow: r.CAPropagation, settling: settles})
 		if unroutedYet(res, settles) {
 			res = healthResult{pending: true, condition: targetsUnknown(monitoringv1alpha1.ReasonPrometheusStarting, fmt.Sprintf(

@@ -64,11 +64,8 @@ func (r *AntreaMonitoringReconciler) gatherScrapers(ctx context.Context, po obse
 		if c == nil { // not set up with a manager (unit tests)
 			continue
 		}
-		waitCtx, cancel := context.WithTimeout(ctx, antreaInfoReadTimeout)
-		synced := c.WaitForCacheSync(waitCtx)
-		cancel()
-		if !synced {
-			return nil, fmt.Errorf("the cache of %s objects did not start and sync within %s", k.gvk.Kind, antreaInfoReadTimeout)
+		if err := waitSynced(ctx, c, k.gvk.Kind+" objects"); err != nil {
+			return nil, err
 		}
 		list := &unstructured.UnstructuredList{}
 		list.SetGroupVersionKind(k.gvk.GroupVersion().WithKind(k.gvk.Kind + "List"))
