@@ -114,7 +114,7 @@ func (r *AntreaMonitoringReconciler) syncConfigMaps(ctx context.Context, am *mon
 				"enablePrometheusMetrics was turned off again in %s of ConfigMap %s/%s by another writer%s; the operator re-applied it.",
 				strings.Join(plan.Reverted, ", "), ns, cmName, withManager(out.managedBy))
 		}
-		pending, err := r.rollout(ctx, am, in, ns, cm, targets)
+		pending, err := r.rollout(ctx, am, in, ns, cm, targets, want)
 		out.pending = append(out.pending, pending...)
 		if err != nil {
 			out.failed = err
@@ -201,9 +201,15 @@ func planFor(cm *corev1.ConfigMap, keys []string, want bool) (antrea.Plan, error
 // rollout makes the pod template of each workload reading a conf of cm
 // carry the conf's wanted hash, which restarts Antrea with the new conf. It
 // writes only when the hash differs. When restarts are not allowed it
-// returns the workloads left pending.
-func (r *AntreaMonitoringReconciler) rollout(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, in antrea.Inputs, ns string, cm *corev1.ConfigMap, targets []antrea.Target) ([]string, error) {
+// returns the workloads left pending. Restoring (!enabled), the hash is the
+// restored conf's (RestoreHash, the ConfigMap keeps none), and only the
+// workloads the operator rolled out before (their template carries a hash)
+// are rolled out again.
+func (r *AntreaMonitoringReconciler) rollout(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, in antrea.Inputs, ns string, cm *corev1.ConfigMap, targets []antrea.Target, enabled bool) ([]string, error) {
 	hashes := antrea.WantedHashes(cm)
+	if !enabled {
+		hashes = antrea.RestoredHashes(cm, targetKeys(targets, cm.Name))
+	}
 	var pending []string
 	for _, t := range targets {
 		hash, ok := hashes[t.Key]
@@ -212,7 +218,7 @@ func (r *AntreaMonitoringReconciler) rollout(ctx context.Context, am *monitoring
 		}
 		for _, w := range t.Workloads {
 			tmpl := in.PodTemplate(w)
-			if tmpl == nil || tmpl.Annotations[antrea.ConfigHashAnnotation] == hash {
+			if tmpl == nil || tmpl.Annotations[antrea.ConfigHashAnnotation] == hash || (!enabled && tmpl.Annotations[antrea.ConfigHashAnnotation] == "") {
 				continue
 			}
 			if !am.RestartWanted() {

@@ -134,9 +134,12 @@ func PlanRestore(cm *corev1.ConfigMap) (Plan, error) {
 			p.Changed = append(p.Changed, k)
 		}
 	}
+	// The ConfigMap goes back to its annotations before the operator: its
+	// record and its config hash go (the restore's rollout uses RestoreHash).
 	delete(p.Annotations, OriginalAnnotation)
-	if len(p.Changed) > 0 {
-		setHashes(cm, &p)
+	delete(p.Annotations, ConfigHashAnnotation)
+	if len(p.Annotations) == 0 {
+		p.Annotations = nil
 	}
 	p.Write = true // at least the record goes
 	return p, nil
@@ -161,6 +164,24 @@ func setHashes(cm *corev1.ConfigMap, p *Plan) {
 // ConfHash is the rollout hash of a conf written over a ConfigMap revision.
 func ConfHash(conf, replacedRevision string) string {
 	return shorthash.Of(replacedRevision, conf)
+}
+
+// RestoreHash is the rollout hash of a conf the operator restored: it
+// depends on the conf alone, so a restore whose rollout failed is rolled
+// out on the next try although the ConfigMap keeps no record of it.
+func RestoreHash(conf string) string {
+	return shorthash.Of("restored", conf)
+}
+
+// RestoredHashes returns, per key, the hash of its conf as restored.
+func RestoredHashes(cm *corev1.ConfigMap, keys []string) map[string]string {
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		if conf, ok := cm.Data[k]; ok {
+			out[k] = RestoreHash(conf)
+		}
+	}
+	return out
 }
 
 // WantedHashes returns, per conf key, the hash workloads must carry.

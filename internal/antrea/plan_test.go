@@ -76,8 +76,12 @@ func TestPlanEnableThenRestore(t *testing.T) {
 	if _, ok := r.Annotations[OriginalAnnotation]; ok {
 		t.Errorf("PlanRestore() kept the original annotation")
 	}
-	if WantedHashes(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Annotations: r.Annotations}})[AgentConfKey] == wantHash {
-		t.Errorf("restoring must roll out again")
+	if len(r.Annotations) != 0 {
+		t.Errorf("PlanRestore() annotations = %v, want none: the ConfigMap had none before the operator", r.Annotations)
+	}
+	// The restore rolls out on a hash of the restored conf alone.
+	if got := RestoredHashes(&corev1.ConfigMap{Data: r.Data}, keys); got[AgentConfKey] != RestoreHash(cm.Data[AgentConfKey]) || got[AgentConfKey] == wantHash {
+		t.Errorf("RestoredHashes() = %v: want the restored conf's RestoreHash, not the enabling hash", got)
 	}
 }
 

@@ -59,16 +59,21 @@ func (scrapeConfigMode) Verdicts(in Input, _ Rendered, _ *observed.Cluster) Verd
 }
 
 // scrapeConfigDelivery hands the jobs to a plain Prometheus: a Secret (the
-// additionalScrapeConfigs format) and a ConfigMap with the same key, and the
-// ClusterRoles bound to its ServiceAccount.
+// additionalScrapeConfigs format) and a ConfigMap with the same key, and in
+// the ConfigMap also key ScrapeConfigFileKey for scrape_config_files; and
+// the ClusterRoles bound to its ServiceAccount.
 func scrapeConfigDelivery(in Input, jobs []ScrapeJob) ([]client.Object, error) {
 	n := NamesFor(in.Owner.Name)
 	out, err := ScrapeJobsYAML(jobs)
 	if err != nil {
 		return nil, err
 	}
+	file, err := ScrapeConfigFileYAML(jobs)
+	if err != nil {
+		return nil, err
+	}
 	t := in.ScrapeConfig
-	cmData := map[string]string{ScrapeConfigsKey: out}
+	cmData := map[string]string{ScrapeConfigsKey: out, ScrapeConfigFileKey: file}
 	secretData := map[string][]byte{ScrapeConfigsKey: []byte(out)}
 	if in.ControllerCA != "" {
 		cmData[AntreaCAKey] = in.ControllerCA

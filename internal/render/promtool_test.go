@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // The tests here run a real promtool (build tag promtool: `make
@@ -55,6 +56,57 @@ func TestPromtoolCheckConfig(t *testing.T) {
 	}
 	if out, err := exec.Command(promtool, "check", "config", "--syntax-only", bad).CombinedOutput(); err == nil {
 		t.Errorf("promtool accepted an invalid config:\n%s", out)
+	}
+}
+
+// TestPromtoolScrapeConfigFile: the ScrapeConfig mode's ConfigMap key made
+// for scrape_config_files is a file a real promtool takes there, the files
+// it names in place (as the mounted ConfigMap and token give them); the bare
+// list of the additionalScrapeConfigs key is refused there (the docs once
+// said it could be listed).
+func TestPromtoolScrapeConfigFile(t *testing.T) {
+	promtool := promtoolBin(t)
+	i := slices.IndexFunc(goldenCases, func(c struct {
+		name string
+		in   Input
+	}) bool {
+		return c.name == "scrapeconfig"
+	})
+	r, err := Render(goldenCases[i].in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cm map[string]string
+	for _, o := range r.Objects {
+		if c, ok := o.(*corev1.ConfigMap); ok {
+			cm = c.Data
+		}
+	}
+	dir := t.TempDir()
+	mounted := strings.NewReplacer(ScrapeConfigMountPath, dir, ServiceAccountTokenFile, filepath.Join(dir, "token"))
+	for name, content := range map[string]string{AntreaCAKey: cm[AntreaCAKey], "token": "t"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(key string) ([]byte, error) {
+		file := filepath.Join(dir, key)
+		if err := os.WriteFile(file, []byte(mounted.Replace(cm[key])), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		main := filepath.Join(dir, "prometheus-"+key)
+		if err := os.WriteFile(main, []byte("scrape_config_files:\n- "+file+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return exec.Command(promtool, "check", "config", main).CombinedOutput()
+	}
+	if out, err := check(ScrapeConfigFileKey); err != nil {
+		t.Errorf("scrape_config_files listing key %s: %v\n%s", ScrapeConfigFileKey, err, out)
+	}
+	if out, err := check(ScrapeConfigsKey); err == nil {
+		t.Errorf("scrape_config_files took key %s, a bare list:\n%s", ScrapeConfigsKey, out)
+	} else {
+		t.Logf("key %s refused, as it must be: %s", ScrapeConfigsKey, out)
 	}
 }
 

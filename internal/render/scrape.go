@@ -181,3 +181,11 @@ func marshal(v any) (string, error) {
 
 // ScrapeJobsYAML renders the jobs as a list, the additionalScrapeConfigs format.
 func ScrapeJobsYAML(jobs []ScrapeJob) (string, error) { return marshal(jobs) }
+
+// ScrapeConfigFileYAML renders jobs as a file scrape_config_files can list:
+// a bare list, as additionalScrapeConfigs takes, is refused there.
+func ScrapeConfigFileYAML(jobs []ScrapeJob) (string, error) {
+	return marshal(struct {
+		ScrapeConfigs []ScrapeJob `yaml:"scrape_configs"`
+	}{jobs})
+}
