@@ -24,10 +24,10 @@ const ConfigHashAnnotation = monitoringv1alpha1.ConfigHashAnnotation
 
 // Keys and names of the delivered objects.
 const (
-	ScrapeConfigsKey     = "antrea-scrape-configs.yaml"
+	ScrapeConfigsKey = "antrea-scrape-configs.yaml"
 	// ScrapeConfigFileKey holds the same jobs under scrape_configs:, the
 	// shape of a file Prometheus's scrape_config_files (2.43+) lists.
-	ScrapeConfigFileKey = "antrea-scrape-config-file.yaml"
+	ScrapeConfigFileKey  = "antrea-scrape-config-file.yaml"
 	PrometheusConfigKey  = "prometheus.yml"
 	PrometheusPort       = 9090
 	TokenKey             = "token"
