@@ -199,6 +199,12 @@ var _ = Describe("The Helm chart", func() {
 		sm := find(objs, "ServiceMonitor")
 		Expect(sm).To(HaveLen(1))
 		Expect(sm[0].GetLabels()).To(HaveKeyWithValue("release", "kube-prometheus-stack"))
+		pdb := find(objs, "PodDisruptionBudget")
+		Expect(pdb).To(HaveLen(1))
+		selector, _, err := unstructured.NestedStringMap(pdb[0].Object, "spec", "selector", "matchLabels")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(selector).To(Equal(d.Spec.Selector.MatchLabels), "the budget covers the operator's pods")
+		Expect(pdb[0].Object["spec"]).To(HaveKeyWithValue("maxUnavailable", BeNumerically("==", 1)))
 		am := find(objs, "AntreaMonitoring")
 		Expect(am).To(HaveLen(1))
 		retention, found, err := unstructured.NestedString(am[0].Object, "spec", "prometheus", "managed", "retention")
@@ -214,6 +220,15 @@ var _ = Describe("The Helm chart", func() {
 		Expect(args[0]).To(HaveKeyWithValue("args", ContainElements("uninstall", "--antreamonitoring="+am[0].GetName())))
 		Expect(args[0]).To(HaveKeyWithValue("image", c.Image))
 		dryRunApply(objs)
+	})
+
+	It("refuses a PodDisruptionBudget with one replica, naming the values to set", func() {
+		cmd := exec.Command(helm, "template", "amo", chart, "--namespace", releaseNamespace, "--kube-version", kubeVersion,
+			"--set", "podDisruptionBudget.enabled=true")
+		out, err := cmd.CombinedOutput()
+		Expect(err).To(HaveOccurred(), "helm rendered a budget that blocks every drain:\n%s", out)
+		Expect(string(out)).To(ContainSubstring("podDisruptionBudget.enabled needs replicas of 2 or more (replicas is 1)"))
+		Expect(find(decode(runHelm("template", "amo", chart, "--namespace", releaseNamespace, "--kube-version", kubeVersion)), "PodDisruptionBudget")).To(BeEmpty(), "off by default")
 	})
 
 	It("tells the user what to apply next", func() {
