@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/crdcheck"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/manager"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/uninstall"
 )
@@ -20,6 +21,9 @@ import (
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "uninstall" {
 		os.Exit(uninstallCommand(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "crds" {
+		os.Exit(crdsCommand())
 	}
 	var (
 		o          manager.Options
@@ -73,6 +77,23 @@ func uninstallCommand(args []string) int {
 	}
 	logf := func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }
 	if err := uninstall.Run(ctrl.SetupSignalHandler(), c, *name, 2*time.Second, *timeout, logf); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// crdsCommand is "manager crds": the chart's crds hook, which applies the
+// AntreaMonitoring CRD this operator was built with (Helm installs a
+// chart's crds/ once and never upgrades them) and waits until it is served.
+func crdsCommand() int {
+	c, err := client.New(ctrl.GetConfigOrDie(), client.Options{Scheme: manager.Scheme()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	logf := func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }
+	if err := crdcheck.Apply(ctrl.SetupSignalHandler(), c, time.Second, logf); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

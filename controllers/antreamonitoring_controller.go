@@ -61,6 +61,8 @@ type AntreaMonitoringReconciler struct {
 	tracker *watch.Tracker
 	// agentIndex follows the AntreaAgentInfo objects of the tracker's cache.
 	agentIndex *agentIndex
+	// crdCheck remembers what the served CRD lacks, by its resourceVersion.
+	crdCheck crdCheck
 }
 
 // +kubebuilder:rbac:groups=monitoring.antrea.io,resources=antreamonitorings,verbs=get;list;watch;update;patch
@@ -114,6 +116,7 @@ func (r *AntreaMonitoringReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		r.rbacPhase,          // antreamonitoring_rbac.go
 		r.prometheusPhase,    // antreamonitoring_prometheus.go
 		r.healthPhase,        // antreamonitoring_health.go
+		r.crdPhase,           // antreamonitoring_crd.go
 	}
 	results := make([]result, 0, len(phases))
 	for _, p := range phases {

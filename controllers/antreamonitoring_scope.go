@@ -68,6 +68,10 @@ type scope struct {
 	// operator owned, to let go of (see gatherLegacyRoles).
 	legacyRoles    []*rbacv1.ClusterRole
 	legacyRolesErr error
+	// crd is the AntreaMonitoring CRD the API server serves (cached with its
+	// schema), nil when unknown.
+	crd    *apiextensionsv1.CustomResourceDefinition
+	crdErr error
 
 	// status is the status being built: each phase fills its own fields;
 	// writeStatus adds the conditions and writes it once.
@@ -111,6 +115,7 @@ func (r *AntreaMonitoringReconciler) gather(ctx context.Context, am *monitoringv
 	s.fleet, s.fleetErr = r.gatherFleet(ctx, am.AntreaNamespace())
 	s.cluster, s.clusterErr = r.gatherCluster(ctx, am, s)
 	s.legacyRoles, s.legacyRolesErr = r.gatherLegacyRoles(ctx)
+	s.crd, s.crdErr = getOptional[apiextensionsv1.CustomResourceDefinition](ctx, r.Client, "", monitoringv1alpha1.CRDName)
 	return s
 }
 

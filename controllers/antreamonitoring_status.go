@@ -366,7 +366,7 @@ var optionalConditions = []string{monitoringv1alpha1.ConditionPrometheusReady, m
 
 // informational conditions are reported but not summed up in Ready: Ready
 // says Antrea's metrics are enabled and scraped.
-var informational = map[string]bool{monitoringv1alpha1.ConditionAlertsDelivered: true}
+var informational = map[string]bool{monitoringv1alpha1.ConditionAlertsDelivered: true, monitoringv1alpha1.ConditionCRDUpToDate: true}
 
 // setConditions sets the given conditions and Ready on status, each with the
 // generation they were computed for, and drops optional conditions that no
@@ -397,4 +397,16 @@ func (r *AntreaMonitoringReconciler) patchStatus(ctx context.Context, am *monito
 		return fmt.Errorf("patching status: %w", err)
 	}
 	return nil
+}
+
+// crdUpToDate is CRDUpToDate from the fields the served CRD lacks.
+func crdUpToDate(missing []string) metav1.Condition {
+	t := monitoringv1alpha1.ConditionCRDUpToDate
+	if len(missing) == 0 {
+		return trueCond(t, monitoringv1alpha1.ReasonCRDMatches, fmt.Sprintf("The served CRD %s has every field this operator reads and writes.", monitoringv1alpha1.CRDName))
+	}
+	return falseCond(t, monitoringv1alpha1.ReasonCRDFieldsMissing, fmt.Sprintf(
+		"The served CRD %s is older than this operator: it lacks %d field(s), %s, which the API server drops from what is written (settings in spec, reports in status). "+
+			"Upgrade the CRD: helm upgrade does so with the chart's crds.upgrade hook, or apply the CRD of this release with kubectl apply --server-side.",
+		monitoringv1alpha1.CRDName, len(missing), listSome(missing, 5)))
 }

@@ -68,7 +68,8 @@ func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}))).
 		Watches(&apiextensionsv1.CustomResourceDefinition{}, objects, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			crd, ok := o.(*apiextensionsv1.CustomResourceDefinition)
-			return ok && (crd.Spec.Group == promv1.SchemeGroupVersion.Group || crd.Spec.Group == VictoriaMetricsCRDGroup || antreaInfoCRDs[crd.Name] != schema.GroupVersionKind{})
+			return ok && (crd.Spec.Group == promv1.SchemeGroupVersion.Group || crd.Spec.Group == VictoriaMetricsCRDGroup || antreaInfoCRDs[crd.Name] != schema.GroupVersionKind{} ||
+				crd.Name == monitoringv1alpha1.CRDName)
 		})))
 	for _, k := range render.Kinds {
 		switch {

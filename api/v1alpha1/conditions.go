@@ -232,3 +232,20 @@ const (
 	// shipped alerts fire into nothing.
 	ReasonNoAlertmanager = "NoAlertmanager"
 )
+
+// ConditionCRDUpToDate says whether the AntreaMonitoring CRD the API server
+// serves has every field of the one this operator was built with. Helm
+// installs a chart's CRD once and never upgrades it: a field the served CRD
+// lacks is pruned, silently, from what users write and from what the
+// operator writes in status. It is informational: Ready does not wait for
+// it.
+const ConditionCRDUpToDate = "CRDUpToDate"
+
+// Reasons of CRDUpToDate.
+const (
+	// ReasonCRDMatches: the served CRD has every field.
+	ReasonCRDMatches = "CRDMatches"
+	// ReasonCRDFieldsMissing: the served CRD lacks fields; the message names
+	// them and how to upgrade the CRD.
+	ReasonCRDFieldsMissing = "CRDFieldsMissing"
+)

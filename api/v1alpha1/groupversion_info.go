@@ -25,3 +25,6 @@ func addKnownTypes(s *runtime.Scheme) error {
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }
+
+// CRDName is the name of the AntreaMonitoring CRD.
+const CRDName = "antreamonitorings." + "monitoring.antrea.io"

@@ -188,9 +188,11 @@ func stripPod(obj any) (any, error) {
 }
 
 // stripCRD keeps a CRD's metadata and status: its schema (about 1 MB for
-// prometheus-operator's Prometheus) is never read.
+// prometheus-operator's Prometheus) is never read, but for the operator's
+// own CRD, whose served schema is compared with the one it was built with
+// (internal/crdcheck).
 func stripCRD(obj any) (any, error) {
-	if crd, ok := obj.(*apiextensionsv1.CustomResourceDefinition); ok {
+	if crd, ok := obj.(*apiextensionsv1.CustomResourceDefinition); ok && crd.Name != monitoringv1alpha1.CRDName {
 		crd.Spec = apiextensionsv1.CustomResourceDefinitionSpec{Group: crd.Spec.Group, Names: crd.Spec.Names}
 		crd.ManagedFields = nil
 	}

@@ -248,7 +248,7 @@ var _ = Describe("Spec changes", func() {
 			},
 			gone: func(g Gomega, ctx context.Context, name string) {
 				cm := getCM(g, ctx, "plain-sc-plain", name+"-scrape-configs")
-				g.Expect(slices.Sorted(maps.Keys(cm.Data))).To(Equal([]string{render.ScrapeConfigsKey}))
+				g.Expect(slices.Sorted(maps.Keys(cm.Data))).To(Equal([]string{render.ScrapeConfigFileKey, render.ScrapeConfigsKey}))
 				var s corev1.Secret
 				g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "plain-sc-plain", Name: name + "-scrape-configs"}, &s)).To(Succeed())
 				g.Expect(slices.Sorted(maps.Keys(s.Data))).To(Equal([]string{render.ScrapeConfigsKey}))
