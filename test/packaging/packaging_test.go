@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -177,7 +178,11 @@ var _ = Describe("The Helm chart", func() {
 		Expect(*d.Spec.Replicas).To(Equal(int32(1)))
 		Expect(d.Spec.Template.Spec.Containers[0].Image).To(Equal("antrea-monitoring-operator:0.1.0"))
 		roles := find(objs, "ClusterRole")
-		Expect(roles).To(HaveLen(1))
+		Expect(roles).To(HaveLen(2))
+		hookRole := roles[slices.IndexFunc(roles, func(r *unstructured.Unstructured) bool { return strings.HasSuffix(r.GetName(), "-crds") })]
+		Expect(hookRole.Object["rules"]).To(Equal([]any{map[string]any{"apiGroups": []any{"apiextensions.k8s.io"}, "resources": []any{"customresourcedefinitions"},
+			"resourceNames": []any{"antreamonitorings.monitoring.antrea.io"}, "verbs": []any{"get", "patch"}}}), "the CRD hook may get and patch that one CRD only")
+		roles = slices.DeleteFunc(roles, func(r *unstructured.Unstructured) bool { return r == hookRole })
 		generated, err := os.ReadFile(filepath.Join(root, "config", "rbac", "role.yaml"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(roles[0].Object["rules"]).To(Equal(decode(generated)[0].Object["rules"]), "the chart's rules are the generated ones")
@@ -212,10 +217,16 @@ var _ = Describe("The Helm chart", func() {
 		Expect(found).To(BeTrue())
 		Expect(retention).To(Equal("7d"))
 		// helm uninstall deletes it, with the operator still running, first.
-		hook := find(objs, "Job")
-		Expect(hook).To(HaveLen(1))
-		Expect(hook[0].GetAnnotations()).To(HaveKeyWithValue("helm.sh/hook", "pre-delete"))
-		args, _, err := unstructured.NestedSlice(hook[0].Object, "spec", "template", "spec", "containers")
+		jobs := find(objs, "Job")
+		Expect(jobs).To(HaveLen(2))
+		crdsHook := jobs[slices.IndexFunc(jobs, func(j *unstructured.Unstructured) bool { return strings.HasSuffix(j.GetName(), "-crds") })]
+		Expect(crdsHook.GetAnnotations()).To(HaveKeyWithValue("helm.sh/hook", "pre-install,pre-upgrade"), "Helm never upgrades crds/: the hook applies the CRD")
+		crdsArgs, _, err := unstructured.NestedSlice(crdsHook.Object, "spec", "template", "spec", "containers")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(crdsArgs[0]).To(HaveKeyWithValue("args", ConsistOf("crds")))
+		hook := jobs[slices.IndexFunc(jobs, func(j *unstructured.Unstructured) bool { return strings.HasSuffix(j.GetName(), "-uninstall") })]
+		Expect(hook.GetAnnotations()).To(HaveKeyWithValue("helm.sh/hook", "pre-delete"))
+		args, _, err := unstructured.NestedSlice(hook.Object, "spec", "template", "spec", "containers")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(args[0]).To(HaveKeyWithValue("args", ContainElements("uninstall", "--antreamonitoring="+am[0].GetName())))
 		Expect(args[0]).To(HaveKeyWithValue("image", c.Image))

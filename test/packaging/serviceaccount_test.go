@@ -76,13 +76,13 @@ var _ = Describe("The chart's ServiceAccount", Ordered, func() {
 	It("runs the operator with the chart's RBAC alone: leader election with its event, a reconcile, zero forbidden, and a lease released on stop", func() {
 		release := readmeRelease()
 		objs := decode(runHelm("template", release, chart, "--namespace", releaseNamespace, "--kube-version", kubeVersion))
-		var sa string
+		sa := deployment(objs).Spec.Template.Spec.ServiceAccountName
 		for _, o := range objs {
+			if _, hook := o.GetAnnotations()["helm.sh/hook"]; hook { // the hooks' own, not the operator's
+				continue
+			}
 			switch o.GetKind() {
 			case "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding":
-				if o.GetKind() == "ServiceAccount" {
-					sa = o.GetName()
-				}
 				Expect(k8sClient.Apply(ctx, client.ApplyConfigurationFromUnstructured(o), client.FieldOwner("helm"), client.ForceOwnership)).To(Succeed(),
 					"%s %s", o.GetKind(), o.GetName())
 			}
