@@ -407,6 +407,6 @@ func crdUpToDate(missing []string) metav1.Condition {
 	}
 	return falseCond(t, monitoringv1alpha1.ReasonCRDFieldsMissing, fmt.Sprintf(
 		"The served CRD %s is older than this operator: it lacks %d field(s), %s, which the API server drops from what is written (settings in spec, reports in status). "+
-			"Upgrade the CRD: helm upgrade does so with the chart's crds.upgrade hook, or apply the CRD of this release with kubectl apply --server-side.",
+			"Upgrade the CRD: helm upgrade does so with the chart's CRD hook (crds.upgradeHook.enabled, on by default); otherwise apply this release's CRD with kubectl apply --server-side.",
 		monitoringv1alpha1.CRDName, len(missing), listSome(missing, 5)))
 }

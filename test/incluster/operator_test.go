@@ -20,6 +20,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -28,6 +29,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/crdcheck"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/node"
@@ -281,9 +283,47 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 	}, NodeTimeout(6*time.Minute))
 
 	It("helm upgrade with a changed value rolls the operator; with two replicas, killing the leader hands over and the status stays right", func(ctx context.Context) {
+		By("serving an older release's CRD, as Helm leaves crds/ after the first install: no spec.prometheus.prometheusOperator.prometheusAgent")
+		var crdNow apiextensionsv1.CustomResourceDefinition
+		Expect(world.Client.Get(ctx, client.ObjectKey{Name: monitoringv1alpha1.CRDName}, &crdNow)).To(Succeed())
+		older := crdNow.DeepCopy()
+		po := older.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties["prometheus"].Properties["prometheusOperator"]
+		delete(po.Properties, "prometheusAgent")
+		po.XValidations = nil // its rule names the field
+		older.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties["prometheus"].Properties["prometheusOperator"] = po
+		Expect(world.Client.Update(ctx, older)).To(Succeed())
+		withAgent := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "crd-probe"}, Spec: monitoringv1alpha1.AntreaMonitoringSpec{
+			Prometheus: monitoringv1alpha1.PrometheusSpec{Mode: monitoringv1alpha1.ModePrometheusOperator, PrometheusOperator: &monitoringv1alpha1.PrometheusOperatorTarget{
+				PrometheusAgent: &monitoringv1alpha1.ObjectReference{Namespace: "monitoring", Name: "agent"}}}}}
+		kept := func(g Gomega) bool {
+			probe := withAgent.DeepCopy()
+			g.Expect(world.Client.Create(ctx, probe, client.DryRunAll)).To(Succeed())
+			return probe.Spec.Prometheus.PrometheusOperator != nil && probe.Spec.Prometheus.PrometheusOperator.PrometheusAgent != nil
+		}
+		Eventually(kept).WithContext(ctx).WithTimeout(30*time.Second).Should(BeFalse(), "the older CRD prunes the field")
+		Eventually(func(g Gomega) {
+			am := &monitoringv1alpha1.AntreaMonitoring{}
+			g.Expect(world.Client.Get(ctx, client.ObjectKey{Name: amName}, am)).To(Succeed())
+			c := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionCRDUpToDate)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonCRDFieldsMissing))
+			g.Expect(c.Message).To(ContainSubstring("spec.prometheus.prometheusOperator.prometheusAgent"))
+		}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
+
 		_, err := helm(append([]string{"upgrade", release, chartDir(), "--namespace", operatorNS, "--reuse-values", "--set", "replicas=2", "--set", "logLevel=debug"}, imageValues()...)...)
 		Expect(err).NotTo(HaveOccurred())
 		operator = operatorPods(ctx, 2, names(operator))
+		By("the chart's hook applied this release's CRD: the field is kept, and the operator sees the CRD current")
+		Eventually(kept).WithContext(ctx).WithTimeout(30 * time.Second).Should(BeTrue())
+		Expect(world.Client.Get(ctx, client.ObjectKey{Name: monitoringv1alpha1.CRDName}, &crdNow)).To(Succeed())
+		Expect(crdNow.ManagedFields).To(ContainElement(HaveField("Manager", crdcheck.ApplyFieldOwner)))
+		Eventually(func(g Gomega) {
+			am := &monitoringv1alpha1.AntreaMonitoring{}
+			g.Expect(world.Client.Get(ctx, client.ObjectKey{Name: amName}, am)).To(Succeed())
+			c := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionCRDUpToDate)
+			g.Expect(c).NotTo(BeNil())
+			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonCRDMatches), c.Message)
+		}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
 		var first string
 		Eventually(func(g Gomega) {
 			first = leader(ctx, g)
