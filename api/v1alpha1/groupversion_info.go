@@ -27,4 +27,4 @@ func addKnownTypes(s *runtime.Scheme) error {
 }
 
 // CRDName is the name of the AntreaMonitoring CRD.
-const CRDName = "antreamonitorings." + "monitoring.antrea.io"
+const CRDName = "antreamonitorings.monitoring.antrea.io"
