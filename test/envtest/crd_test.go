@@ -28,25 +28,7 @@ var _ = Describe("The served AntreaMonitoring CRD", func() {
 		}, timeout, interval).Should(Succeed())
 
 		By("serving the CRD of an older release: without status.prometheusKind and spec.prometheus.series")
-		var current apiextensionsv1.CustomResourceDefinition
-		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: monitoringv1alpha1.CRDName}, &current)).To(Succeed())
-		older := current.DeepCopy()
-		root := older.Spec.Versions[0].Schema.OpenAPIV3Schema
-		status := root.Properties["status"]
-		delete(status.Properties, "prometheusKind")
-		root.Properties["status"] = status
-		spec := root.Properties["spec"]
-		prom := spec.Properties["prometheus"]
-		delete(prom.Properties, "series")
-		spec.Properties["prometheus"] = prom
-		root.Properties["spec"] = spec
-		Expect(k8sClient.Update(ctx, older)).To(Succeed())
-		DeferCleanup(func() {
-			var now apiextensionsv1.CustomResourceDefinition
-			Expect(k8sClient.Get(ctx, types.NamespacedName{Name: monitoringv1alpha1.CRDName}, &now)).To(Succeed())
-			current.ResourceVersion = now.ResourceVersion
-			Expect(k8sClient.Update(ctx, &current)).To(Succeed())
-		})
+		restore := serveOlderCRD(ctx, []string{"status", "prometheusKind"}, []string{"spec", "prometheus", "series"})
 		Eventually(func(g Gomega) {
 			am := getAM(g, ctx, "crd")
 			c := expectCondition(g, am, monitoringv1alpha1.ConditionCRDUpToDate, metav1.ConditionFalse, monitoringv1alpha1.ReasonCRDFieldsMissing)
@@ -57,10 +39,7 @@ var _ = Describe("The served AntreaMonitoring CRD", func() {
 		}, timeout, interval).Should(Succeed())
 
 		By("upgrading the CRD again: CRDUpToDate is True")
-		var now apiextensionsv1.CustomResourceDefinition
-		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: monitoringv1alpha1.CRDName}, &now)).To(Succeed())
-		current.ResourceVersion = now.ResourceVersion
-		Expect(k8sClient.Update(ctx, &current)).To(Succeed())
+		restore()
 		Eventually(func(g Gomega) {
 			expectCondition(g, getAM(g, ctx, "crd"), monitoringv1alpha1.ConditionCRDUpToDate, metav1.ConditionTrue, monitoringv1alpha1.ReasonCRDMatches)
 		}, timeout, interval).Should(Succeed())
@@ -68,25 +47,7 @@ var _ = Describe("The served AntreaMonitoring CRD", func() {
 	})
 
 	It("is upgraded by manager crds (crdcheck.Apply) over an older one Helm installed: a field the old CRD pruned is kept afterwards", func() {
-		var current apiextensionsv1.CustomResourceDefinition
-		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: monitoringv1alpha1.CRDName}, &current)).To(Succeed())
-		older := current.DeepCopy()
-		root := older.Spec.Versions[0].Schema.OpenAPIV3Schema
-		spec := root.Properties["spec"]
-		prom := spec.Properties["prometheus"]
-		po := prom.Properties["prometheusOperator"]
-		delete(po.Properties, "prometheusAgent")
-		po.XValidations = nil // its rule names the field
-		prom.Properties["prometheusOperator"] = po
-		spec.Properties["prometheus"] = prom
-		root.Properties["spec"] = spec
-		Expect(k8sClient.Update(ctx, older)).To(Succeed())
-		DeferCleanup(func() {
-			var now apiextensionsv1.CustomResourceDefinition
-			Expect(k8sClient.Get(ctx, types.NamespacedName{Name: monitoringv1alpha1.CRDName}, &now)).To(Succeed())
-			current.ResourceVersion = now.ResourceVersion
-			Expect(k8sClient.Update(ctx, &current)).To(Succeed())
-		})
+		serveOlderCRD(ctx, []string{"spec", "prometheus", "prometheusOperator", "prometheusAgent"})
 		withAgent := func(am *monitoringv1alpha1.AntreaMonitoring) {
 			am.Spec.Prometheus.Mode = monitoringv1alpha1.ModePrometheusOperator
 			am.Spec.Prometheus.PrometheusOperator = &monitoringv1alpha1.PrometheusOperatorTarget{
@@ -120,3 +81,38 @@ var _ = Describe("The served AntreaMonitoring CRD", func() {
 		deleteAndWaitGone(ctx, "crd-upgrade")
 	})
 })
+
+// serveOlderCRD makes the API server serve the AntreaMonitoring CRD without
+// the fields at paths (and without the rules of the objects holding them,
+// which may name them), as an older release's CRD; the function it returns,
+// also run at the spec's end, serves the current one again.
+func serveOlderCRD(ctx context.Context, paths ...[]string) func() {
+	GinkgoHelper()
+	var current apiextensionsv1.CustomResourceDefinition
+	Expect(k8sClient.Get(ctx, types.NamespacedName{Name: monitoringv1alpha1.CRDName}, &current)).To(Succeed())
+	older := current.DeepCopy()
+	for _, p := range paths {
+		dropField(older.Spec.Versions[0].Schema.OpenAPIV3Schema, p)
+	}
+	Expect(k8sClient.Update(ctx, older)).To(Succeed())
+	restore := func() {
+		var now apiextensionsv1.CustomResourceDefinition
+		Expect(k8sClient.Get(ctx, types.NamespacedName{Name: monitoringv1alpha1.CRDName}, &now)).To(Succeed())
+		back := current.DeepCopy()
+		back.ResourceVersion = now.ResourceVersion
+		Expect(k8sClient.Update(ctx, back)).To(Succeed())
+	}
+	DeferCleanup(restore)
+	return restore
+}
+
+func dropField(s *apiextensionsv1.JSONSchemaProps, path []string) {
+	if len(path) == 1 {
+		delete(s.Properties, path[0])
+		s.XValidations = nil
+		return
+	}
+	child := s.Properties[path[0]]
+	dropField(&child, path[1:])
+	s.Properties[path[0]] = child
+}
