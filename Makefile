@@ -125,7 +125,8 @@ test-promtool: ## Tests tagged promtool: promtool checks the golden configs and 
 test-envtest: prometheus-operator-crds ## The envtest suite (tag envtest): real kube-apiserver, etcd and kube-controller-manager, prometheus-operator's CRDs; verbose alone.
 	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets ($$($$assets/kube-apiserver --version))"; \
 	kcm=$$(hack/tools.sh kube-controller-manager); echo "==> kube-controller-manager: $$kcm"; \
-	PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm \
+	crdsmin=$$(hack/tools.sh prometheus-operator-crds-min); echo "==> the oldest supported prometheus-operator's CRDs: $$crdsmin"; \
+	PROMETHEUS_OPERATOR_CRDS_MIN=$$crdsmin PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm \
 	go test -tags envtest ./test/envtest/... -count=1 $(GINKGO_V) $(call cover,envtest) $(TEST_ARGS)
 
 .PHONY: test-packaging

@@ -34,6 +34,10 @@ PROMETHEUS_VERSION=v0.316.0
 HELM_VERSION=v3.22.0
 # The newest prometheus-operator whose pkg/client the module proxy serves.
 PROMETHEUS_OPERATOR_VERSION=v0.93.1
+# The oldest prometheus-operator the operator supports (docs/modes/
+# prometheus-operator.md): its CRDs, generated from its pkg/apis, are what
+# the skew tests apply the operator's objects to.
+PROMETHEUS_OPERATOR_MIN_VERSION=v0.75.0
 # Alertmanager: the end-to-end suites deliver the shipped alerts to a real one.
 ALERTMANAGER_VERSION=v0.34.1
 
@@ -334,6 +338,27 @@ prometheus_operator_crds() {
   echo "$BIN/crds/monitoring.coreos.com"
 }
 
+# prometheus_operator_crds_min: the CRDs of PROMETHEUS_OPERATOR_MIN_VERSION,
+# generated from its pkg/apis module alone (cached by version).
+prometheus_operator_crds_min() {
+  local v=$PROMETHEUS_OPERATOR_MIN_VERSION m=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring
+  local dir="$CACHE/prometheus-operator/$v-crds" work="$CACHE/build/prometheus-operator-apis-$v"
+  if [ ! -f "$dir/monitoring.coreos.com_servicemonitors.yaml" ]; then
+    log "Generating prometheus-operator $v CRDs (the oldest supported)..."
+    mkdir -p "$work"
+    printf 'module build.local/prometheus-operator-apis\n\ngo 1.26\n\nrequire %s %s\n' "$m" "$v" >"$work/go.mod"
+    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "%s/v1"\n\t_ "%s/v1alpha1"\n\t_ "%s/v1beta1"\n)\n' "$m" "$m" "$m" >"$work/tools.go"
+    (cd "$work" && go mod tidy >&2)
+    local cg
+    cg=$(go_install controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen "$CONTROLLER_GEN_VERSION")
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    (cd "$work" && "$cg" crd:crdVersions=v1,maxDescLen=0 paths="$m/..." output:crd:dir="$dir.tmp" >&2)
+    sed -i "s|^    controller-gen.kubebuilder.io/version: .*|&\n    operator.prometheus.io/version: ${v#v}|" "$dir.tmp"/*.yaml
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  echo "$dir"
+}
+
 # node_binaries: kubelet, kube-scheduler and kube-proxy for the real-node
 # tier (test/incluster), built like kube-apiserver; prints their folder.
 node_binaries() {
@@ -383,9 +408,10 @@ helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
 prometheus-operator) prometheus_operator ;;
 prometheus-config-reloader) prometheus_config_reloader ;;
 prometheus-operator-crds) prometheus_operator_crds ;;
+prometheus-operator-crds-min) prometheus_operator_crds_min ;;
 alertmanager) alertmanager ;;
 *)
-  echo "usage: $0 envtest|node|node-packages|kube-controller-manager|controller-gen|golangci-lint|promtool|prometheus|helm|prometheus-operator|prometheus-config-reloader|prometheus-operator-crds|alertmanager" >&2
+  echo "usage: $0 envtest|node|node-packages|kube-controller-manager|controller-gen|golangci-lint|promtool|prometheus|helm|prometheus-operator|prometheus-config-reloader|prometheus-operator-crds|prometheus-operator-crds-min|alertmanager" >&2
   exit 2
   ;;
 esac

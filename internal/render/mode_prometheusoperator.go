@@ -276,7 +276,7 @@ func prometheusOperator(in Input) []client.Object {
 				SampleLimit:          in.Series.promOpSampleLimit(),
 				Endpoints: []promv1.Endpoint{{
 					TargetPort:           ptr.To(intstr.FromString("api")),
-					Scheme:               ptr.To(promv1.SchemeHTTPS),
+					Scheme:               ptr.To(monitorScheme),
 					Interval:             interval,
 					RelabelConfigs:       []promv1.RelabelConfig{keep("antrea-controller"), instance, job(ControllersJob)},
 					MetricRelabelConfigs: in.Series.promOpRelabelings(),
@@ -295,7 +295,7 @@ func prometheusOperator(in Input) []client.Object {
 				NamespaceSelector: promv1.NamespaceSelector{MatchNames: []string{in.AntreaNamespace}},
 				SampleLimit:       in.Series.promOpSampleLimit(),
 				PodMetricsEndpoints: []promv1.PodMetricsEndpoint{{
-					Scheme:               ptr.To(promv1.SchemeHTTPS),
+					Scheme:               ptr.To(monitorScheme),
 					Interval:             interval,
 					RelabelConfigs:       agentRelabels,
 					MetricRelabelConfigs: in.Series.promOpRelabelings(),
@@ -344,6 +344,12 @@ func scrapeConfigObjects(in Input, n Names, auth *promv1.SafeAuthorization, cont
 		sc(n.AgentMonitor(), AgentsJob, promv1alpha1.KubernetesRolePod, AntreaAgentSelector, "antrea-agent", agentTLS, portless),
 	}
 }
+
+// monitorScheme is the ServiceMonitor's and PodMonitor's scheme, in lower
+// case: their CRDs took only "http" and "https" before prometheus-operator
+// v0.87, and promv1.SchemeHTTPS ("HTTPS") was refused there (ScrapeConfig
+// objects keep it: their CRD took upper case only until v0.87).
+const monitorScheme = promv1.Scheme("https")
 
 // serviceDiscoveryRole is the ServiceMonitor's discovery role: EndpointSlice
 // where its CRD takes the field, else unset (the Prometheus's default).
