@@ -12,6 +12,9 @@ import (
 	"os"
 	"testing"
 
+	// The envtest tier runs with -ginkgo.v: its flags must be known here too.
+	_ "github.com/onsi/ginkgo/v2"
+
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
