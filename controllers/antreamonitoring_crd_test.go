@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -52,5 +54,21 @@ func TestTerminatingCRDIsAbsent(t *testing.T) {
 	mode, c := resolveMode(am, &observed.Cluster{PrometheusOperator: po})
 	if mode != monitoringv1alpha1.ModeManaged || c.Message != "Mode Auto chose Managed: prometheus-operator's CRDs are not installed." {
 		t.Errorf("resolveMode() = %s, %q; want Managed, the CRDs not installed", mode, c.Message)
+	}
+}
+
+// The API server refusing a field its prometheus-operator CRD lacks is
+// ScrapeConfigured False PrometheusOperatorTooOld, naming the releases
+// installed; other errors are not.
+func TestTooOldCondition(t *testing.T) {
+	refused := errors.New(`applying ServiceMonitor monitoring/antrea-controllers: failed to create typed patch object: .spec.endpoints[0].authorization: field not declared in schema`)
+	c, ok := tooOldCondition(refused, map[string]string{"servicemonitors.monitoring.coreos.com": "0.45.0", "podmonitors.monitoring.coreos.com": ""})
+	if !ok || c.Status != metav1.ConditionFalse || c.Reason != monitoringv1alpha1.ReasonPrometheusOperatorTooOld ||
+		!strings.Contains(c.Message, "installed: podmonitors.monitoring.coreos.com (release not said), servicemonitors.monitoring.coreos.com 0.45.0") ||
+		!strings.Contains(c.Message, "authorization: field not declared in schema") || !strings.Contains(c.Message, "oldest supported is v0.75.0") {
+		t.Errorf("tooOldCondition() = %+v, %v", c, ok)
+	}
+	if _, ok := tooOldCondition(errors.New("connection refused"), nil); ok {
+		t.Error("another error was taken for an old CRD")
 	}
 }

@@ -81,6 +81,10 @@ func (r *AntreaMonitoringReconciler) applyPrometheus(ctx context.Context, am *mo
 		res.conditions = append(res.conditions, cond)
 		return res, nil
 	}
+	if cond, ok := tooOldCondition(err, c.PrometheusOperator.Versions); ok {
+		res.conditions = append(res.conditions, cond)
+		return res, nil
+	}
 	if err == nil {
 		err = r.prune(ctx, am.Name, p.rendered, c.PrometheusOperator)
 	}

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -409,4 +410,25 @@ func crdUpToDate(missing []string) metav1.Condition {
 		"The served CRD %s is older than this operator: it lacks %d field(s), %s, which the API server drops from what is written (settings in spec, reports in status). "+
 			"Upgrade the CRD: helm upgrade does so with the chart's CRD hook (crds.upgradeHook.enabled, on by default); otherwise apply this release's CRD with kubectl apply --server-side.",
 		monitoringv1alpha1.CRDName, len(missing), listSome(missing, 5)))
+}
+
+// schemaRefusal is what the API server says when server-side apply writes
+// a field the served CRD's schema lacks.
+const schemaRefusal = "field not declared in schema"
+
+// tooOldCondition is ScrapeConfigured False PrometheusOperatorTooOld when
+// err is the API server refusing a field its CRD lacks (a prometheus-operator
+// whose release the CRDs do not say, or a field the table misses), naming
+// the installed releases.
+func tooOldCondition(err error, versions map[string]string) (metav1.Condition, bool) {
+	if err == nil || !strings.Contains(err.Error(), schemaRefusal) {
+		return metav1.Condition{}, false
+	}
+	var installed []string
+	for _, crd := range slices.Sorted(maps.Keys(versions)) {
+		installed = append(installed, crd+" "+cmp.Or(versions[crd], "(release not said)"))
+	}
+	return falseCond(monitoringv1alpha1.ConditionScrapeConfigured, monitoringv1alpha1.ReasonPrometheusOperatorTooOld, fmt.Sprintf(
+		"The API server refused a field its prometheus-operator CRD lacks (%v): the CRDs are older than the operator needs (installed: %s). Upgrade prometheus-operator and its CRDs (the oldest supported is v%s).",
+		err, strings.Join(installed, ", "), render.MinimumPrometheusOperator)), true
 }

@@ -123,6 +123,12 @@ const (
 	// ReasonPrometheusNotFound: the referenced Prometheus object (or any, when
 	// none is referenced) does not exist, or prometheus-operator's CRDs are missing.
 	ReasonPrometheusNotFound = "PrometheusNotFound"
+	// ReasonPrometheusOperatorTooOld: a prometheus-operator CRD is of a
+	// release older than a field the operator writes needs (its
+	// operator.prometheus.io/version, or the API server refusing the field);
+	// the message names the CRD, its release, the field and the minimum, and
+	// nothing is applied.
+	ReasonPrometheusOperatorTooOld = "PrometheusOperatorTooOld"
 	// ReasonAmbiguousPrometheus: several Prometheus objects exist and none is
 	// named in spec.prometheus.prometheusOperator.prometheus.
 	ReasonAmbiguousPrometheus = "AmbiguousPrometheus"

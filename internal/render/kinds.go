@@ -64,6 +64,7 @@ func promOpKind[T any, L any, PT interface {
 // The CRDs of the prometheus-operator kinds whose version decides a field.
 const (
 	ServiceMonitorCRD = "servicemonitors.monitoring.coreos.com"
+	PodMonitorCRD     = "podmonitors.monitoring.coreos.com"
 	ScrapeConfigCRD   = "scrapeconfigs.monitoring.coreos.com"
 )
 

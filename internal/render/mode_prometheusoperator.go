@@ -74,6 +74,9 @@ func (prometheusOperatorMode) Plan(am *monitoringv1alpha1.AntreaMonitoring, c *o
 		crd = ScrapeConfigCRD
 	}
 	p.EndpointSlice = promop.EndpointSliceDiscovery(c.PrometheusOperator.Versions[crd])
+	if old := TooOld(am, c.PrometheusOperator.Versions); len(old) > 0 {
+		return Target{}, tooOldVerdict(old)
+	}
 	target := Target{PrometheusOperator: p, Prometheus: &monitoringv1alpha1.ObjectReference{Namespace: p.Prometheus.Namespace, Name: p.Prometheus.Name},
 		PrometheusKind: prom.Kind}
 	if c.Namespaces[p.Namespace] == nil {
