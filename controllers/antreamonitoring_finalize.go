@@ -13,6 +13,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/selfmetrics"
 )
 
 // restoreAntrea puts back the original setting in every Antrea ConfigMap
@@ -88,6 +89,7 @@ func (r *AntreaMonitoringReconciler) finalize(ctx context.Context, am *monitorin
 	if err := r.Patch(ctx, am, patch); err != nil {
 		return client.IgnoreNotFound(err)
 	}
+	selfmetrics.Forget(am.Name)
 	logf.FromContext(ctx).Info("Removed finalizer after restoring Antrea's configuration")
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/selfmetrics"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/ssa"
 )
 
@@ -51,6 +52,7 @@ func (r *AntreaMonitoringReconciler) writeStatus(ctx context.Context, s *scope, 
 	errs = append(errs, s.infoErr, s.fleetErr)
 	setConditions(s.status, s.am.Generation, conds...)
 	r.eventOnTransition(s.am, s.status)
+	selfmetrics.Record(s.am.Name, s.status, expectedTargets(s))
 	reconcileErr := errors.Join(errs...)
 	if reconcileErr == nil {
 		s.status.ObservedGeneration = s.am.Generation
@@ -64,6 +66,16 @@ func (r *AntreaMonitoringReconciler) writeStatus(ctx context.Context, s *scope, 
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
+// expectedTargets is how many targets each of the mode's pools should have:
+// what Antrea runs (fleet.expected).
+func expectedTargets(s *scope) map[string]int {
+	out := map[string]int{}
+	for _, p := range s.decided.prometheus.pools {
+		out[p.Name] = s.fleet.expected(p.Component)
+	}
+	return out
+}
+
 // minPositive is the smaller of two durations, ignoring zeros.
 func minPositive(a, b time.Duration) time.Duration {
 	if a <= 0 || (b > 0 && b < a) {
@@ -72,10 +84,11 @@ func minPositive(a, b time.Duration) time.Duration {
 	return a
 }
 
-// eventOnTransition records an event when TargetsHealthy or Ready changes
-// status (never on an unchanged loop), of the type eventType says.
+// eventOnTransition records an event when TargetsHealthy, Ready or
+// CRDUpToDate changes status (never on an unchanged loop), of the type
+// eventType says.
 func (r *AntreaMonitoringReconciler) eventOnTransition(am *monitoringv1alpha1.AntreaMonitoring, status *monitoringv1alpha1.AntreaMonitoringStatus) {
-	for _, t := range []string{monitoringv1alpha1.ConditionTargetsHealthy, monitoringv1alpha1.ConditionReady} {
+	for _, t := range []string{monitoringv1alpha1.ConditionTargetsHealthy, monitoringv1alpha1.ConditionReady, monitoringv1alpha1.ConditionCRDUpToDate} {
 		now := meta.FindStatusCondition(status.Conditions, t)
 		if now == nil {
 			continue
