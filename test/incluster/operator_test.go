@@ -6,8 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +33,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/crdcheck"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/node"
@@ -433,6 +437,27 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 			Expect(targetsRequests(ctx, pods[i].Status.PodIP)).To(BeNumerically(">", 0), "shard pod %s", pods[i].Name)
 		}
 		expectNoForbidden(operator)
+
+		By("the chart's ServiceMonitor for the operator: the real prometheus-operator hands it to the shards, its pool is up, and the operator's own metrics say this AntreaMonitoring is Ready")
+		_, err = helm(append([]string{"upgrade", release, chartDir(), "--namespace", operatorNS, "--reuse-values", "--set", "metrics.serviceMonitor.enabled=true",
+			"--set", "metrics.serviceMonitor.interval=5s"}, imageValues()...)...)
+		Expect(err).NotTo(HaveOccurred())
+		operatorPool := "serviceMonitor/" + operatorNS + "/" + operatorApp + "/0"
+		replicas := len(operatorPods(ctx, 2, nil)) // the upgrade changes no pod
+		Eventually(func(g Gomega) {
+			up, ready := 0, false
+			for i := range pods {
+				url := "http://" + net.JoinHostPort(pods[i].Status.PodIP, "9090")
+				rep, err := (&health.Client{HTTP: http.DefaultClient, BaseURL: url}).Targets(ctx, operatorPool)
+				g.Expect(err).NotTo(HaveOccurred())
+				up += int(rep.Health.Up)
+				names, err := fixtures.Names(ctx, url, `antreamonitoring_status_condition{type="Ready",status="True"}`, "name")
+				g.Expect(err).NotTo(HaveOccurred())
+				ready = ready || slices.Contains(names, promopAMName)
+			}
+			g.Expect(up).To(Equal(replicas), "every operator replica scraped, once, across the shards")
+			g.Expect(ready).To(BeTrue(), "antreamonitoring_status_condition says %s is Ready", promopAMName)
+		}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
 
 		Expect(world.Client.Delete(ctx, am)).To(Succeed())
 		amGone(ctx, promopAMName)
