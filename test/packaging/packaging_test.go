@@ -204,6 +204,13 @@ var _ = Describe("The Helm chart", func() {
 		sm := find(objs, "ServiceMonitor")
 		Expect(sm).To(HaveLen(1))
 		Expect(sm[0].GetLabels()).To(HaveKeyWithValue("release", "kube-prometheus-stack"))
+		rule := find(objs, "PrometheusRule")
+		Expect(rule).To(HaveLen(1))
+		Expect(rule[0].GetLabels()).To(HaveKeyWithValue("release", "kube-prometheus-stack"))
+		groups, _, err := unstructured.NestedSlice(rule[0].Object, "spec", "groups")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(groups).To(ConsistOf(And(HaveKeyWithValue("name", "antrea-monitoring-operator"),
+			HaveKeyWithValue("rules", ContainElement(HaveKeyWithValue("alert", "AntreaMonitoringNotReady"))))), "its own group, from files/operator-rules.yaml")
 		pdb := find(objs, "PodDisruptionBudget")
 		Expect(pdb).To(HaveLen(1))
 		selector, _, err := unstructured.NestedStringMap(pdb[0].Object, "spec", "selector", "matchLabels")
