@@ -440,7 +440,7 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 
 		By("the chart's ServiceMonitor for the operator: the real prometheus-operator hands it to the shards, its pool is up, and the operator's own metrics say this AntreaMonitoring is Ready")
 		_, err = helm(append([]string{"upgrade", release, chartDir(), "--namespace", operatorNS, "--reuse-values", "--set", "metrics.serviceMonitor.enabled=true",
-			"--set", "metrics.serviceMonitor.interval=5s"}, imageValues()...)...)
+			"--set", "metrics.serviceMonitor.interval=5s", "--set", "metrics.prometheusRule.enabled=true"}, imageValues()...)...)
 		Expect(err).NotTo(HaveOccurred())
 		operatorPool := "serviceMonitor/" + operatorNS + "/" + operatorApp + "/0"
 		replicas := len(operatorPods(ctx, 2, nil)) // the upgrade changes no pod
@@ -456,6 +456,12 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 				ready = ready || slices.Contains(names, promopAMName)
 			}
 			g.Expect(up).To(Equal(replicas), "every operator replica scraped, once, across the shards")
+			for i := range pods {
+				alerts, _, unhealthy, err := fixtures.LoadedAlerts(ctx, "http://"+net.JoinHostPort(pods[i].Status.PodIP, "9090"))
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(unhealthy).To(BeEmpty())
+				g.Expect(alerts).To(HaveKeyWithValue("antrea-monitoring-operator", ConsistOf("AntreaMonitoringNotReady")), "shard pod %s loaded the chart's rule", pods[i].Name)
+			}
 			g.Expect(ready).To(BeTrue(), "antreamonitoring_status_condition says %s is Ready", promopAMName)
 		}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
 
