@@ -17,6 +17,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/grafana"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
@@ -86,7 +87,7 @@ func (r *AntreaMonitoringReconciler) applyPrometheus(ctx context.Context, am *mo
 		return res, nil
 	}
 	if err == nil {
-		err = r.prune(ctx, am.Name, p.rendered, c.PrometheusOperator)
+		err = r.prune(ctx, am.Name, p.rendered, c)
 	}
 	if err != nil {
 		res.conditions = append(res.conditions, scrapeFailed(err))
@@ -141,6 +142,8 @@ func planPrometheus(am *monitoringv1alpha1.AntreaMonitoring, c *observed.Cluster
 		Alerts:             am.AlertsEnabled(),
 		Dashboard:          am.Spec.Dashboard.Enabled,
 		DashboardNamespace: am.Spec.Dashboard.Namespace,
+		DashboardLabels:    am.Spec.Dashboard.Labels, DashboardAnnotations: am.Spec.Dashboard.Annotations,
+		GrafanaOperator: am.Spec.Dashboard.GrafanaOperator, GrafanaDashboardServed: c.Established[grafana.DashboardCRD],
 		Antrea:             running,
 		AgentAPIPort:       c.AgentAPIPort,
 		Series:             render.SeriesFor(am.Spec.Prometheus.Series),
@@ -164,6 +167,9 @@ func planPrometheus(am *monitoringv1alpha1.AntreaMonitoring, c *observed.Cluster
 	p.applied = []metav1.Condition{scrapeConfigured(v.Scrape)}
 	if v.PrometheusReady != nil {
 		p.applied = append(p.applied, prometheusReady(*v.PrometheusReady))
+	}
+	if in.Dashboard {
+		p.applied = append(p.applied, dashboardDelivered(in, rendered, c))
 	}
 	return p
 }
@@ -194,7 +200,7 @@ func (r *AntreaMonitoringReconciler) gatherPromOperator(ctx context.Context) (ob
 	st.Served = true
 	var kinds []promop.ConfigKind
 	for _, k := range render.Kinds {
-		if k.PrometheusOperator && k.Served(st) {
+		if k.PrometheusOperator && st.ServesCRD(k.CRD) {
 			kinds = append(kinds, promop.ConfigKind{GVK: k.GVK, NewList: k.NewList})
 		}
 	}
@@ -262,15 +268,15 @@ type objectKey struct {
 
 // prune deletes the AntreaMonitoring's objects (by OwnerLabel, from the
 // cache) of the kinds the render names to prune that it does not want: what
-// a mode switch or a changed namespace left behind. prometheus-operator
-// kinds whose CRD is not served are skipped.
-func (r *AntreaMonitoringReconciler) prune(ctx context.Context, owner string, rendered *render.Rendered, po observed.PrometheusOperator) error {
+// a mode switch or a changed namespace left behind. Kinds whose CRD is not
+// served are skipped.
+func (r *AntreaMonitoringReconciler) prune(ctx context.Context, owner string, rendered *render.Rendered, c *observed.Cluster) error {
 	keep := map[objectKey]bool{}
 	for _, o := range rendered.Objects {
 		keep[objectKey{o.GetObjectKind().GroupVersionKind(), o.GetNamespace(), o.GetName()}] = true
 	}
 	for _, kind := range rendered.Prune {
-		if !kind.Served(po) {
+		if !kind.Served(c) {
 			continue
 		}
 		list := kind.NewList()

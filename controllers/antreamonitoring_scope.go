@@ -150,7 +150,8 @@ func (r *AntreaMonitoringReconciler) gatherAntreaConfig(ctx context.Context, am 
 
 // gatherCluster reads, from the cache only, everything the modes plan
 // with: prometheus-operator's state, the namespaces, the ServiceAccount the
-// spec names, the managed Prometheus's Deployment and pods, Antrea's
+// spec names, grafana-operator's CRD and the operator's GrafanaDashboard
+// objects, the managed Prometheus's Deployment and pods, Antrea's
 // antrea-ca, and the Windows agents' apiPort (agentAPIPort, from the pods
 // and AntreaAgentInfo objects s already gathered).
 func (r *AntreaMonitoringReconciler) gatherCluster(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, s *scope) (*observed.Cluster, error) {
@@ -161,6 +162,9 @@ func (r *AntreaMonitoringReconciler) gatherCluster(ctx context.Context, am *moni
 	c := &observed.Cluster{PrometheusOperator: po, Namespaces: map[string]*corev1.Namespace{},
 		ServiceAccounts: map[types.NamespacedName]bool{}, Deployments: map[types.NamespacedName]*appsv1.Deployment{}}
 	if c.Scrapers, err = r.gatherScrapers(ctx, po); err != nil {
+		return nil, err
+	}
+	if err := r.gatherGrafana(ctx, c); err != nil {
 		return nil, err
 	}
 	var nss corev1.NamespaceList

@@ -16,11 +16,14 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/antrea"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/grafana"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
@@ -376,11 +379,13 @@ func readyCondition(conds []metav1.Condition) metav1.Condition {
 
 // optionalConditions exist only in some setups: PrometheusReady in mode
 // Managed, TargetsHealthy while the health check is enabled.
-var optionalConditions = []string{monitoringv1alpha1.ConditionPrometheusReady, monitoringv1alpha1.ConditionTargetsHealthy, monitoringv1alpha1.ConditionAlertsDelivered}
+var optionalConditions = []string{monitoringv1alpha1.ConditionPrometheusReady, monitoringv1alpha1.ConditionTargetsHealthy, monitoringv1alpha1.ConditionAlertsDelivered,
+	monitoringv1alpha1.ConditionDashboardDelivered}
 
 // informational conditions are reported but not summed up in Ready: Ready
 // says Antrea's metrics are enabled and scraped.
-var informational = map[string]bool{monitoringv1alpha1.ConditionAlertsDelivered: true, monitoringv1alpha1.ConditionCRDUpToDate: true}
+var informational = map[string]bool{monitoringv1alpha1.ConditionAlertsDelivered: true, monitoringv1alpha1.ConditionCRDUpToDate: true,
+	monitoringv1alpha1.ConditionDashboardDelivered: true}
 
 // setConditions sets the given conditions and Ready on status, each with the
 // generation they were computed for, and drops optional conditions that no
@@ -444,4 +449,42 @@ func tooOldCondition(err error, versions map[string]string) (metav1.Condition, b
 	return falseCond(monitoringv1alpha1.ConditionScrapeConfigured, monitoringv1alpha1.ReasonPrometheusOperatorTooOld, fmt.Sprintf(
 		"The API server refused a field its prometheus-operator CRD lacks (%v): the CRDs are older than the operator needs (installed: %s). Upgrade prometheus-operator and its CRDs (the oldest supported is v%s).",
 		err, strings.Join(installed, ", "), render.MinimumPrometheusOperator)), true
+}
+
+// dashboardDelivered is DashboardDelivered for what was rendered: where
+// the dashboard is, what selects it, and whether grafana-operator serves
+// (and matched a Grafana to) the GrafanaDashboard asked for.
+func dashboardDelivered(in render.Input, rendered render.Rendered, c *observed.Cluster) metav1.Condition {
+	t := monitoringv1alpha1.ConditionDashboardDelivered
+	var parts []string
+	var board *grafana.GrafanaDashboard
+	for _, o := range rendered.Objects {
+		switch o := o.(type) {
+		case *corev1.ConfigMap:
+			if o.Name != render.NamesFor(in.Owner.Name).Dashboard() {
+				continue
+			}
+			sidecar := in.DashboardLabels
+			if len(sidecar) == 0 {
+				sidecar = render.DefaultDashboardLabels
+			}
+			parts = append(parts, fmt.Sprintf("ConfigMap %s/%s holds it for Grafana's dashboard sidecar (%s)", o.Namespace, o.Name, labels.FormatLabels(sidecar)))
+		case *grafana.GrafanaDashboard:
+			board = o
+			parts = append(parts, fmt.Sprintf("GrafanaDashboard %s/%s for the Grafana objects matching %s", o.Namespace, o.Name, metav1.FormatLabelSelector(o.Spec.InstanceSelector)))
+		}
+	}
+	where := strings.Join(parts, "; ")
+	switch {
+	case in.GrafanaOperator != nil && board == nil:
+		return falseCond(t, monitoringv1alpha1.ReasonGrafanaOperatorNotInstalled, fmt.Sprintf(
+			"spec.dashboard.grafanaOperator is set, but grafana-operator's CRD %s is not installed: no GrafanaDashboard was made. %s.", grafana.DashboardCRD, where))
+	case board != nil:
+		if seen := c.GrafanaDashboards[types.NamespacedName{Namespace: board.Namespace, Name: board.Name}]; seen != nil && seen.Status.NoMatchingInstances {
+			return falseCond(t, monitoringv1alpha1.ReasonNoMatchingGrafana, fmt.Sprintf(
+				"grafana-operator found no Grafana object matching spec.dashboard.grafanaOperator.instanceSelector (%s) for GrafanaDashboard %s/%s: label a Grafana so, or change the selector. %s.",
+				metav1.FormatLabelSelector(board.Spec.InstanceSelector), board.Namespace, board.Name, where))
+		}
+	}
+	return trueCond(t, monitoringv1alpha1.ReasonDashboardDelivered, where+".")
 }

@@ -26,6 +26,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/grafana"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/watch"
@@ -69,11 +70,11 @@ func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&apiextensionsv1.CustomResourceDefinition{}, objects, builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool {
 			crd, ok := o.(*apiextensionsv1.CustomResourceDefinition)
 			return ok && (crd.Spec.Group == promv1.SchemeGroupVersion.Group || crd.Spec.Group == VictoriaMetricsCRDGroup || antreaInfoCRDs[crd.Name] != schema.GroupVersionKind{} ||
-				crd.Name == monitoringv1alpha1.CRDName)
+				crd.Name == monitoringv1alpha1.CRDName || crd.Name == grafana.DashboardCRD)
 		})))
 	for _, k := range render.Kinds {
 		switch {
-		case k.PrometheusOperator: // watched once their CRD is established
+		case k.CRD != "": // watched once their CRD is established
 		case k.GVK.Kind == "ServiceAccount":
 			// Also the user's Prometheus ServiceAccount (mode ScrapeConfig)
 			// appearing or going; other ServiceAccount updates are not ours.

@@ -625,10 +625,12 @@ type AlertsSpec struct {
 
 // DashboardSpec configures the Grafana dashboard.
 type DashboardSpec struct {
-	// enabled ships the dashboard (agents, controller, AntreaProxy, OVS,
-	// conntrack) as a ConfigMap labelled grafana_dashboard: "1" for Grafana's
-	// dashboard sidecar. Off by default: it needs a Grafana with that sidecar,
-	// and a ConfigMap nobody reads is clutter.
+	// enabled ships the dashboard (a fleet view of the agents, controller,
+	// OVS, conntrack, AntreaProxy, the scrape's health and Antrea's own
+	// resources, with cluster, node and job variables) as a ConfigMap
+	// labelled for Grafana's dashboard sidecar (labels), and as a
+	// GrafanaDashboard with grafanaOperator. Off by default: it needs a
+	// Grafana, and a ConfigMap nobody reads is clutter.
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
 	// namespace of the ConfigMap (the sidecar must watch it); by default the
@@ -638,6 +640,43 @@ type DashboardSpec struct {
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	Namespace string `json:"namespace,omitempty"`
+	// labels of the dashboard's ConfigMap: those Grafana's dashboard sidecar
+	// selects (kube-prometheus-stack's sidecar.dashboards.label and
+	// labelValue), such as grafana_dashboard: "antrea". When empty,
+	// grafana_dashboard: "1", kube-prometheus-stack's default.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=16
+	Labels map[string]string `json:"labels,omitempty"`
+	// annotations of the dashboard's ConfigMap, such as the sidecar's folder
+	// annotation (grafana_folder: Antrea, with kube-prometheus-stack's
+	// sidecar.dashboards.folderAnnotation set to grafana_folder).
+	// +optional
+	// +kubebuilder:validation:MaxProperties=16
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// grafanaOperator also delivers the dashboard as a grafana-operator
+	// GrafanaDashboard (grafana.integreatly.org/v1beta1), in the
+	// ConfigMap's namespace, for the Grafana objects instanceSelector picks.
+	// +optional
+	GrafanaOperator *GrafanaOperatorDashboard `json:"grafanaOperator,omitempty"`
+}
+
+// GrafanaOperatorDashboard configures the GrafanaDashboard.
+type GrafanaOperatorDashboard struct {
+	// instanceSelector selects the Grafana objects that import the
+	// dashboard, such as {matchLabels: {dashboards: grafana}}. grafana-operator
+	// does not let it change: to change it, remove grafanaOperator, then set
+	// it again.
+	// +required
+	InstanceSelector metav1.LabelSelector `json:"instanceSelector"`
+	// folder is the title of the Grafana folder the dashboard goes to, such
+	// as Antrea; grafana-operator's default folder when empty.
+	// +optional
+	// +kubebuilder:validation:MaxLength=140
+	Folder string `json:"folder,omitempty"`
+	// allowCrossNamespaceImport lets Grafana objects of other namespaces
+	// import the dashboard.
+	// +optional
+	AllowCrossNamespaceImport bool `json:"allowCrossNamespaceImport,omitempty"`
 }
 
 // ObjectReference names a namespaced object.

@@ -255,3 +255,23 @@ const (
 	// them and how to upgrade the CRD.
 	ReasonCRDFieldsMissing = "CRDFieldsMissing"
 )
+
+// ConditionDashboardDelivered (with spec.dashboard.enabled) says where the
+// dashboard is and whether a Grafana can import it. It is informational:
+// Ready does not wait for it.
+const ConditionDashboardDelivered = "DashboardDelivered"
+
+// Reasons of DashboardDelivered.
+const (
+	// ReasonDashboardDelivered: the ConfigMap (and the GrafanaDashboard, with
+	// spec.dashboard.grafanaOperator) is in place; the message names them
+	// and what selects them.
+	ReasonDashboardDelivered = "DashboardDelivered"
+	// ReasonGrafanaOperatorNotInstalled: spec.dashboard.grafanaOperator is
+	// set but grafana-operator's GrafanaDashboard CRD is not served: no
+	// GrafanaDashboard was made.
+	ReasonGrafanaOperatorNotInstalled = "GrafanaOperatorNotInstalled"
+	// ReasonNoMatchingGrafana: grafana-operator found no Grafana object
+	// matching spec.dashboard.grafanaOperator.instanceSelector.
+	ReasonNoMatchingGrafana = "NoMatchingGrafana"
+)

@@ -25,6 +25,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/controllers"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/grafana"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/health"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
@@ -58,6 +59,7 @@ func Scheme() *runtime.Scheme {
 	utilruntime.Must(monitoringv1alpha1.AddToScheme(s))
 	utilruntime.Must(promv1.AddToScheme(s))
 	utilruntime.Must(promv1alpha1.AddToScheme(s))
+	utilruntime.Must(grafana.AddToScheme(s))
 	utilruntime.Must(apiextensionsv1.AddToScheme(s))
 	return s
 }
@@ -98,12 +100,13 @@ func CacheOptions(antreaNamespaces []string) cache.Options {
 		"ServiceAccount": {Label: all, Transform: stripUnlessOurs},
 	}
 	// Every kind of render.Kinds is cached by the operator's label (the
-	// default selector), with its managedFields; prometheus-operator's kinds
-	// cannot be listed here (their CRDs may not exist yet): their informers
-	// start once their CRDs exist and get DefaultLabelSelector.
+	// default selector), with its managedFields; the kinds of other projects
+	// (prometheus-operator, grafana-operator) cannot be listed here (their
+	// CRDs may not exist yet): their informers start once their CRDs exist
+	// and get DefaultLabelSelector.
 	byObject := map[client.Object]cache.ByObject{}
 	for _, k := range render.Kinds {
-		if k.PrometheusOperator {
+		if k.CRD != "" {
 			continue
 		}
 		if b, ok := special[k.GVK.Kind]; ok {

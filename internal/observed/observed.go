@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/grafana"
 )
 
 // Cluster is the state of the cluster the modes plan with.
@@ -32,6 +33,13 @@ type Cluster struct {
 	AntreaCA *corev1.ConfigMap
 	// AgentAPIPort is the apiPort the Windows agents report (0: unknown).
 	AgentAPIPort int32
+	// Established are the CRDs of other projects whose kinds the operator
+	// writes (grafana-operator's GrafanaDashboard) that are established,
+	// by name.
+	Established map[string]bool
+	// GrafanaDashboards are the operator's GrafanaDashboard objects, by
+	// namespace and name.
+	GrafanaDashboards map[types.NamespacedName]*grafana.GrafanaDashboard
 	// Scrapers are the other collectors that already scrape the cluster:
 	// prometheus-operator's PrometheusAgent objects and VictoriaMetrics'
 	// VMAgent objects.

@@ -22,7 +22,7 @@ func TestRuleExpressions(t *testing.T) {
 		t.Fatalf("allOn renders %d of the %d rules: the check would miss some", got, want)
 	}
 	for _, r := range groups[0].Rules {
-		for _, err := range promqlcheck.Check(r.Expr.String()) {
+		for _, err := range append(promqlcheck.Check(r.Expr.String()), promqlcheck.UnguardedDivisions(r.Expr.String())...) {
 			t.Errorf("rule %s: %v", r.Alert, err)
 		}
 	}
@@ -78,7 +78,8 @@ func TestRulesReadOnlyLiveFamilies(t *testing.T) {
 }
 
 // TestDashboardExpressions checks every query of the dashboard, in panels
-// and in panels nested in rows, against Antrea's metric catalog.
+// and in panels nested in rows, against Antrea's metric catalog, and that
+// its divisions are guarded against 0/0 as the rules' are.
 func TestDashboardExpressions(t *testing.T) {
 	var d map[string]any
 	if err := json.Unmarshal([]byte(DashboardJSON()), &d); err != nil {
@@ -114,7 +115,7 @@ func TestDashboardExpressions(t *testing.T) {
 	for title, es := range exprs {
 		for _, e := range es {
 			n++
-			for _, err := range promqlcheck.Check(e) {
+			for _, err := range append(promqlcheck.Check(e), promqlcheck.UnguardedDivisions(e)...) {
 				t.Errorf("panel %s: %v", title, err)
 			}
 		}

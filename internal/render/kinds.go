@@ -8,6 +8,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/grafana"
 )
 
 // Kind is a kind of object the operator may create. The registry (Kinds)
@@ -28,10 +30,12 @@ type Kind struct {
 	// Retained objects get no ownerReference, so the garbage collector
 	// keeps them when their AntreaMonitoring is deleted.
 	Retained bool
-	// PrometheusOperator kinds are served only once prometheus-operator's
-	// CRD for them is established; CRD is that CRD's name.
+	// PrometheusOperator kinds are prometheus-operator's.
 	PrometheusOperator bool
-	CRD                string
+	// CRD is the name of the CRD serving the kind, for the kinds of other
+	// projects (prometheus-operator's, grafana-operator's): they are read,
+	// written and watched only once it is established.
+	CRD string
 }
 
 func kind[T any, L any, PT interface {
@@ -49,7 +53,7 @@ func kind[T any, L any, PT interface {
 	}
 }
 
-func promOpKind[T any, L any, PT interface {
+func crdKind[T any, L any, PT interface {
 	*T
 	client.Object
 }, PL interface {
@@ -57,7 +61,19 @@ func promOpKind[T any, L any, PT interface {
 	client.ObjectList
 }](gv schema.GroupVersion, name, crd string) Kind {
 	k := kind[T, L, PT, PL](gv, name)
-	k.PrometheusOperator, k.CRD = true, crd
+	k.CRD = crd
+	return k
+}
+
+func promOpKind[T any, L any, PT interface {
+	*T
+	client.Object
+}, PL interface {
+	*L
+	client.ObjectList
+}](gv schema.GroupVersion, name, crd string) Kind {
+	k := crdKind[T, L, PT, PL](gv, name, crd)
+	k.PrometheusOperator = true
 	return k
 }
 
@@ -87,6 +103,7 @@ var Kinds = func() []Kind {
 		promOpKind[promv1.PodMonitor, promv1.PodMonitorList](promv1.SchemeGroupVersion, "PodMonitor", "podmonitors.monitoring.coreos.com"),
 		promOpKind[promv1.PrometheusRule, promv1.PrometheusRuleList](promv1.SchemeGroupVersion, "PrometheusRule", "prometheusrules.monitoring.coreos.com"),
 		promOpKind[promv1alpha1.ScrapeConfig, promv1alpha1.ScrapeConfigList](promv1alpha1.SchemeGroupVersion, "ScrapeConfig", ScrapeConfigCRD),
+		crdKind[grafana.GrafanaDashboard, grafana.GrafanaDashboardList](grafana.SchemeGroupVersion, "GrafanaDashboard", grafana.DashboardCRD),
 	}
 }()
 

@@ -183,9 +183,16 @@ func holdsCertificate(s string) bool {
 }
 
 // Served says whether objects of kind k can be read and written: always
-// for Kubernetes' own kinds, once its CRD is served for prometheus-operator's.
-func (k Kind) Served(st observed.PrometheusOperator) bool {
-	return !k.PrometheusOperator || st.ServesCRD(k.CRD)
+// for Kubernetes' own kinds, once its CRD is served for other projects'.
+func (k Kind) Served(c *observed.Cluster) bool {
+	switch {
+	case k.PrometheusOperator:
+		return c.PrometheusOperator.ServesCRD(k.CRD)
+	case k.CRD != "":
+		return c.Established[k.CRD]
+	default:
+		return true
+	}
 }
 
 // Prometheus renders the objects of in.Mode (see Render).
@@ -211,7 +218,7 @@ func Render(in Input) (Rendered, error) {
 		if ns == "" {
 			ns = r.Namespace
 		}
-		r.Objects = append(r.Objects, dashboard(in.Owner.Name, ns))
+		r.Objects = append(r.Objects, dashboards(in, ns)...)
 	}
 	for _, o := range r.Objects {
 		o.SetLabels(MonitorLabels(in.Owner.Name, o.GetLabels()))

@@ -1,7 +1,6 @@
 package render
 
 import (
-	_ "embed"
 	"maps"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,6 +11,7 @@ import (
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/grafana"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/promop"
 )
 
@@ -89,6 +89,13 @@ type Input struct {
 	// mode's namespace when empty).
 	Dashboard          bool
 	DashboardNamespace string
+	// DashboardLabels and DashboardAnnotations go on the dashboard's
+	// ConfigMap (DefaultDashboardLabels when DashboardLabels is empty).
+	DashboardLabels, DashboardAnnotations map[string]string
+	// GrafanaOperator also ships the dashboard as a GrafanaDashboard, when
+	// grafana-operator's CRD is served (GrafanaDashboardServed).
+	GrafanaOperator        *monitoringv1alpha1.GrafanaOperatorDashboard
+	GrafanaDashboardServed bool
 }
 
 // PrometheusOperatorInput is the prometheus-operator side of Input.
@@ -188,23 +195,36 @@ func binding(name, role string, subjects ...monitoringv1alpha1.ObjectReference) 
 	return b
 }
 
-//go:embed dashboards/antrea.json
-var dashboardJSON string
-
-// DashboardJSON is the Grafana dashboard (agents, controller, AntreaProxy,
-// OVS, conntrack).
-func DashboardJSON() string { return dashboardJSON }
-
 // DashboardKey is the dashboard's key in its ConfigMap.
 const DashboardKey = "antrea.json"
 
-// dashboard is the dashboard's ConfigMap in ns, labelled for Grafana's sidecar.
-func dashboard(owner, ns string) client.Object {
-	return &corev1.ConfigMap{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: metav1.ObjectMeta{Name: NamesFor(owner).Dashboard(), Namespace: ns, Labels: map[string]string{"grafana_dashboard": "1"}},
-		Data:       map[string]string{DashboardKey: dashboardJSON},
+// DefaultDashboardLabels select the dashboard for Grafana's sidecar, as
+// kube-prometheus-stack configures it by default.
+var DefaultDashboardLabels = map[string]string{"grafana_dashboard": "1"}
+
+// dashboards are the dashboard's ConfigMap in ns, labelled and annotated
+// for Grafana's sidecar, and its GrafanaDashboard when asked for and
+// grafana-operator's CRD is served.
+func dashboards(in Input, ns string) []client.Object {
+	labels := in.DashboardLabels
+	if len(labels) == 0 {
+		labels = DefaultDashboardLabels
 	}
+	name := NamesFor(in.Owner.Name).Dashboard()
+	out := []client.Object{&corev1.ConfigMap{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: maps.Clone(labels), Annotations: maps.Clone(in.DashboardAnnotations)},
+		Data:       map[string]string{DashboardKey: DashboardJSON()},
+	}}
+	if g := in.GrafanaOperator; g != nil && in.GrafanaDashboardServed {
+		out = append(out, &grafana.GrafanaDashboard{
+			TypeMeta:   metav1.TypeMeta{APIVersion: grafana.SchemeGroupVersion.String(), Kind: "GrafanaDashboard"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+			Spec: grafana.GrafanaDashboardSpec{InstanceSelector: g.InstanceSelector.DeepCopy(), Folder: g.Folder,
+				AllowCrossNamespaceImport: ptr.To(g.AllowCrossNamespaceImport), JSON: DashboardJSON()},
+		})
+	}
+	return out
 }
 
 // agentPort is AgentAPIPort, defaulted.

@@ -402,11 +402,11 @@ func TestNoApplyEntry(t *testing.T) {
 }
 
 // TestBuiltinFromGVK: the schema is chosen from the kind (client-go's scheme
-// knows it, or it is a CRD's), as render.Kind.PrometheusOperator chose it.
+// knows it, or it is a CRD's), as render.Kind.CRD says.
 func TestBuiltinFromGVK(t *testing.T) {
 	for _, k := range render.Kinds {
-		if builtin(k.GVK) == k.PrometheusOperator {
-			t.Errorf("%s: builtin %v, PrometheusOperator %v", k.GVK, builtin(k.GVK), k.PrometheusOperator)
+		if builtin(k.GVK) == (k.CRD != "") {
+			t.Errorf("%s: builtin %v, CRD %q", k.GVK, builtin(k.GVK), k.CRD)
 		}
 	}
 }

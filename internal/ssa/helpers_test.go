@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
+	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/grafana"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/observed"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 )
@@ -36,6 +37,7 @@ var testScheme = func() *runtime.Scheme {
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(promv1.AddToScheme(s))
 	utilruntime.Must(promv1alpha1.AddToScheme(s))
+	utilruntime.Must(grafana.AddToScheme(s))
 	return s
 }()
 
@@ -75,7 +77,9 @@ func rendered(t *testing.T) []client.Object {
 			t.Fatalf("%s: Plan blocked: %+v", name, blocked)
 		}
 		in := render.Input{Owner: owner, AntreaNamespace: "kube-system", ScrapeInterval: "30s", Mode: specs[name].Mode,
-			ControllerCA: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", Alerts: true, Dashboard: true}.For(target)
+			ControllerCA: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", Alerts: true, Dashboard: true,
+			GrafanaOperator:        &monitoringv1alpha1.GrafanaOperatorDashboard{InstanceSelector: metav1.LabelSelector{MatchLabels: map[string]string{"dashboards": "grafana"}}},
+			GrafanaDashboardServed: true}.For(target)
 		r, err := render.Render(in)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -105,6 +109,7 @@ var crdTypes = func() managedfields.TypeConverter {
 	for _, gvk := range []schema.GroupVersionKind{
 		promv1.SchemeGroupVersion.WithKind("ServiceMonitor"), promv1.SchemeGroupVersion.WithKind("PodMonitor"),
 		promv1.SchemeGroupVersion.WithKind("PrometheusRule"), promv1alpha1.SchemeGroupVersion.WithKind("ScrapeConfig"),
+		grafana.SchemeGroupVersion.WithKind("GrafanaDashboard"),
 	} {
 		s := &spec.Schema{}
 		s.Type = spec.StringOrArray{"object"}
@@ -141,6 +146,9 @@ var crdExceptions = map[string]map[string]spec.Schema{
 	"ServiceMonitor": {"selector": atomicMap(), "scrapeProtocols": setList(), "namespaceSelector.matchNames": atomicList()},
 	"PodMonitor":     {"selector": atomicMap(), "scrapeProtocols": setList(), "namespaceSelector.matchNames": atomicList()},
 	"PrometheusRule": {"groups": mapList("name")},
+	// grafana-operator's instanceSelector is a LabelSelector (the fixture
+	// CRD test/fixtures/crds/grafana declares it so).
+	"GrafanaDashboard": {"instanceSelector": atomicMap()},
 	"ScrapeConfig": {
 		"authorization.credentials": atomicMap(), "basicAuth.password": atomicMap(), "basicAuth.username": atomicMap(),
 		"oauth2.clientId.configMap": atomicMap(), "oauth2.clientId.secret": atomicMap(), "oauth2.clientSecret": atomicMap(),

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/catalog"
 )
 
@@ -23,6 +24,11 @@ var generated = []string{
 	"up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
 	"scrape_series_added", "scrape_timeout_seconds", "scrape_sample_limit", "scrape_body_size_bytes",
 }
+
+// processFamilies are the process and Go runtime families Antrea serves
+// (client_golang's collectors) that the default series profile keeps;
+// process_cpu_seconds_total is the only counter among them.
+var processFamilies = monitoringv1alpha1.EssentialProcessFamilies
 
 // counterFuncs are the functions that only make sense on a series that only
 // grows between resets.
@@ -149,7 +155,7 @@ func lookup(name string) (catalog.Family, bool) {
 }
 
 func checkName(name string) error {
-	if name == "" || slices.Contains(generated, name) {
+	if name == "" || slices.Contains(generated, name) || slices.Contains(processFamilies, name) {
 		return nil
 	}
 	f, ok := lookup(name)
@@ -189,8 +195,8 @@ func checkCall(c *parser.Call) []error {
 // isGauge says whether a known series goes up and down: a gauge that is not
 // Cumulative, a summary's quantiles, or a series Prometheus writes.
 func isGauge(name string) bool {
-	if slices.Contains(generated, name) {
-		return true
+	if slices.Contains(generated, name) || slices.Contains(processFamilies, name) {
+		return name != "process_cpu_seconds_total"
 	}
 	f, ok := catalog.Lookup(name)
 	switch {
@@ -202,5 +208,118 @@ func isGauge(name string) bool {
 		return name == f.Name
 	default:
 		return false
+	}
+}
+
+// MetricNames returns the metric names expr selects, sorted, each once.
+func MetricNames(expr string) ([]string, error) {
+	e, err := parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	out := selectorNames(e)
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+// UnguardedDivisions reports every division of expr by a vector that can
+// be 0, where 0/0 gives NaN (a gap in a graph at best, a rule that never
+// fires at worst). A denominator is guarded when it is filtered with
+// "> 0" (not "> bool 0"), a count() (never 0: absent instead), or a
+// number other than 0.
+func UnguardedDivisions(expr string) []error {
+	e, err := parse(expr)
+	if err != nil {
+		return []error{err}
+	}
+	var errs []error
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		if b, ok := n.(*parser.BinaryExpr); ok && b.Op == parser.DIV && !guarded(b.RHS) {
+			errs = append(errs, fmt.Errorf("%s divides by %s, which can be 0: filter it with \"> 0\"", b, b.RHS))
+		}
+		return nil
+	})
+	return errs
+}
+
+func guarded(e parser.Expr) bool {
+	switch e := unparen(e).(type) {
+	case *parser.NumberLiteral:
+		return e.Val != 0
+	case *parser.AggregateExpr:
+		return e.Op == parser.COUNT
+	case *parser.BinaryExpr:
+		if e.Op == parser.GTR && !e.ReturnBool {
+			n, ok := e.RHS.(*parser.NumberLiteral)
+			return ok && n.Val >= 0
+		}
+		return false
+	default:
+		return false
+	}
+}
+
+// Unbounded reports a query whose result can hold one series per value
+// of label (one line per Node, for label instance): its outermost vector
+// is not an aggregation without that label, or topk/bottomk/limitk of at
+// most max series. A number and vector() are bounded; an operation with a
+// number is bounded when its vector is, "or" when both sides are, and
+// another operation between vectors when one side is.
+func Unbounded(expr, label string, max float64) error {
+	e, err := parse(expr)
+	if err != nil {
+		return err
+	}
+	if !bounded(e, label, max) {
+		return fmt.Errorf("%s can return a series per %s: aggregate it (sum, count, quantile, max) or keep the top %v with topk", expr, label, max)
+	}
+	return nil
+}
+
+func bounded(e parser.Expr, label string, max float64) bool {
+	switch e := unparen(e).(type) {
+	case *parser.NumberLiteral, *parser.StringLiteral:
+		return true
+	case *parser.AggregateExpr:
+		switch e.Op {
+		case parser.TOPK, parser.BOTTOMK, parser.LIMITK:
+			n, ok := e.Param.(*parser.NumberLiteral)
+			return ok && n.Val <= max
+		}
+		return !e.Without && !slices.Contains(e.Grouping, label)
+	case *parser.BinaryExpr:
+		return boundedBinary(e, bounded(e.LHS, label, max), bounded(e.RHS, label, max))
+	case *parser.Call:
+		return e.Func.Name == "vector" || e.Func.Name == "scalar"
+	default:
+		return false
+	}
+}
+
+func unparen(e parser.Expr) parser.Expr {
+	for {
+		p, ok := e.(*parser.ParenExpr)
+		if !ok {
+			return e
+		}
+		e = p.Expr
+	}
+}
+
+// boundedBinary says whether e is bounded, its sides being l and r.
+func boundedBinary(e *parser.BinaryExpr, l, r bool) bool {
+	switch {
+	case e.LHS.Type() == parser.ValueTypeScalar:
+		return r
+	case e.RHS.Type() == parser.ValueTypeScalar:
+		return l
+	case e.Op == parser.LOR:
+		return l && r
+	case e.VectorMatching != nil && e.VectorMatching.Card == parser.CardManyToOne:
+		return l // group_left: the left side's series
+	case e.VectorMatching != nil && e.VectorMatching.Card == parser.CardOneToMany:
+		return r
+	default: // one-to-one: at most the series of either side
+		return l || r
 	}
 }

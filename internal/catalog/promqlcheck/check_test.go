@@ -115,3 +115,58 @@ func TestParserNotInOperator(t *testing.T) {
 		}
 	}
 }
+
+// TestUnguardedDivisions: a denominator that can be 0 is reported; "> 0",
+// count() and a non-zero number guard it.
+func TestUnguardedDivisions(t *testing.T) {
+	for _, tc := range []struct {
+		expr string
+		want int
+	}{
+		{"rate(antrea_proxy_sync_proxy_rules_duration_seconds_sum[5m]) / rate(antrea_proxy_sync_proxy_rules_duration_seconds_count[5m])", 1},
+		{"sum(rate(a_sum[5m])) / sum(rate(a_count[5m])) / b", 2},
+		{"antrea_agent_conntrack_total_connection_count / antrea_agent_conntrack_max_connection_count > 0.9", 1},
+		{"x / (y > bool 0)", 1},
+		{"x / (y > -1)", 1},
+		{"x / 0", 1},
+		{"rate(a_sum[5m]) / (rate(a_count[5m]) > 0)", 0},
+		{"antrea_agent_conntrack_total_connection_count / (antrea_agent_conntrack_max_connection_count > 0) > 0.9", 0},
+		{"count by (job) (up == 0) / count by (job) (up) >= 0.5", 0},
+		{"x / 1000", 0},
+		{"x * y", 0},
+	} {
+		if got := UnguardedDivisions(tc.expr); len(got) != tc.want {
+			t.Errorf("%s: %d unguarded division(s) %v, want %d", tc.expr, len(got), got, tc.want)
+		}
+	}
+}
+
+// TestUnbounded: a query returns a bounded number of series when its
+// outermost vector is aggregated away from the label or cut with topk.
+func TestUnbounded(t *testing.T) {
+	for _, tc := range []struct {
+		expr string
+		ok   bool
+	}{
+		{"antrea_agent_local_pod_count", false},
+		{"sum by (instance) (rate(x[5m]))", false},
+		{"sum without (job) (x)", false},
+		{"rate(x[5m]) / (rate(y[5m]) > 0)", false},
+		{"topk(50, x)", false},
+		{"count(x > 0.9) or x", false},
+		{"topk(10, x)", true},
+		{"topk(10, sum by (instance) (rate(x[5m])))", true},
+		{"sum(x)", true},
+		{"quantile(0.9, x)", true},
+		{"sum by (job) (up)", true},
+		{"count(x > 0.9) or vector(0)", true},
+		{"sum(rate(a[5m])) / (sum(rate(b[5m])) > 0)", true},
+		{"x / on() group_left sum(x)", false},
+		{"sum(x) / on() group_right x", false},
+		{"x / on() sum(x)", true},
+	} {
+		if err := Unbounded(tc.expr, "instance", 10); (err == nil) != tc.ok {
+			t.Errorf("%s: Unbounded = %v, want bounded %v", tc.expr, err, tc.ok)
+		}
+	}
+}
