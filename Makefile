@@ -126,7 +126,8 @@ test-envtest: prometheus-operator-crds ## The envtest suite (tag envtest): real 
 	@assets=$$(hack/tools.sh envtest); echo "==> envtest binaries: $$assets ($$($$assets/kube-apiserver --version))"; \
 	kcm=$$(hack/tools.sh kube-controller-manager); echo "==> kube-controller-manager: $$kcm"; \
 	crdsmin=$$(hack/tools.sh prometheus-operator-crds-min); echo "==> the oldest supported prometheus-operator's CRDs: $$crdsmin"; \
-	PROMETHEUS_OPERATOR_CRDS_MIN=$$crdsmin PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm \
+	crdsold=$$(hack/tools.sh prometheus-operator-crds-old); echo "==> a prometheus-operator's CRDs too old to support: $$crdsold"; \
+	PROMETHEUS_OPERATOR_CRDS_MIN=$$crdsmin PROMETHEUS_OPERATOR_CRDS_OLD=$$crdsold PROMETHEUS_OPERATOR_CRDS=$(PROMETHEUS_OPERATOR_CRDS) KUBEBUILDER_ASSETS=$$assets KUBE_CONTROLLER_MANAGER=$$kcm \
 	go test -tags envtest ./test/envtest/... -count=1 $(GINKGO_V) $(call cover,envtest) $(TEST_ARGS)
 
 .PHONY: test-packaging

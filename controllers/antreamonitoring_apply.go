@@ -25,6 +25,28 @@ func (r *AntreaMonitoringReconciler) applyAll(ctx context.Context, objs []client
 	return a.ApplyAll(ctx, objs, owns)
 }
 
+// tryUnknownReleases tries, by a server-side dry run before anything is
+// applied, the objects of prometheus-operator's kinds whose CRD does not
+// say its release (render.ReleaseUnknown: the CRDs prometheus-operator
+// released up to v0.68 carry none). render.TooOld could not judge them,
+// and a field their schema lacks would otherwise be refused half-way
+// through the batch, after the objects before it (the metrics reader, its
+// token and binding, the rules) were written. CRDs that say their release
+// cost no call: TooOld judged them before the render.
+func (r *AntreaMonitoringReconciler) tryUnknownReleases(ctx context.Context, objs []client.Object, versions map[string]string, owns ssa.Ownership) error {
+	var unknown []client.Object
+	for _, obj := range objs {
+		if k, ok := render.KindFor(obj.GetObjectKind().GroupVersionKind()); ok && k.PrometheusOperator && render.ReleaseUnknown(versions[k.CRD]) {
+			unknown = append(unknown, obj)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	a := ssa.Applier{Client: r.Client, APIReader: r.APIReader, Scheme: r.Scheme, FieldOwner: FieldOwner, OwnerLabel: render.OwnerLabel}
+	return a.DryRun(ctx, unknown, owns)
+}
+
 // ownedBy is the ownership of one AntreaMonitoring's objects.
 func ownedBy(owner string) ssa.Ownership {
 	return func(o client.Object) bool { return o.GetLabels()[render.OwnerLabel] == owner }

@@ -64,7 +64,9 @@ func (r *AntreaMonitoringReconciler) prometheusPhase(ctx context.Context, s *sco
 	return result{conditions: res.conditions, requeueAfter: p.requeueAfter, err: err}
 }
 
-// applyPrometheus applies a plan that rendered, then prunes.
+// applyPrometheus applies a plan that rendered, then prunes. What CRDs
+// that do not say their release may refuse is tried first, by a dry run
+// (tryUnknownReleases), so such a refusal applies nothing.
 func (r *AntreaMonitoringReconciler) applyPrometheus(ctx context.Context, am *monitoringv1alpha1.AntreaMonitoring, c *observed.Cluster, p prometheusPlan) (prometheusResult, error) {
 	res := prometheusResult{conditions: p.conditions}
 	if p.rendered == nil {
@@ -75,6 +77,9 @@ func (r *AntreaMonitoringReconciler) applyPrometheus(ctx context.Context, am *mo
 		res.scrapeAs = sa.Namespace + "/" + sa.Name
 	}
 	err := r.ensureNamespaces(ctx, c, p.rendered.Namespaces)
+	if err == nil {
+		err = r.tryUnknownReleases(ctx, p.rendered.Objects, c.PrometheusOperator.Versions, ownedBy(am.Name))
+	}
 	if err == nil {
 		err = r.applyAll(ctx, p.rendered.Objects, ownedBy(am.Name))
 	}

@@ -10,6 +10,8 @@
 #   hack/tools.sh helm             # bin/helm (chart lint and template tests)
 #   hack/tools.sh prometheus-operator      # bin/prometheus-operator (end-to-end tests)
 #   hack/tools.sh prometheus-operator-crds # its CRDs, generated from the same version
+#   hack/tools.sh prometheus-operator-crds-min # the CRDs of the oldest supported release (skew tests)
+#   hack/tools.sh prometheus-operator-crds-old # the CRDs of a release too old (too-old tests)
 #   hack/tools.sh node             # kubelet, kube-scheduler, kube-proxy (real-node tier); prints their folder
 #   hack/tools.sh node-packages    # containerd, runc, CNI plugins, nftables from Debian when missing
 #
@@ -38,6 +40,12 @@ PROMETHEUS_OPERATOR_VERSION=v0.93.1
 # prometheus-operator.md): its CRDs, generated from its pkg/apis, are what
 # the skew tests apply the operator's objects to.
 PROMETHEUS_OPERATOR_MIN_VERSION=v0.75.0
+# A release older than that: the operator must refuse it (ScrapeConfigured
+# False, PrometheusOperatorTooOld) and apply nothing. v0.74.0 is the release
+# just before the minimum: its ScrapeConfig CRD lacks spec.jobName (0.75),
+# which useScrapeConfig writes, while its ServiceMonitor and PodMonitor take
+# every field the monitors write (the newest, authorization, is 0.50).
+PROMETHEUS_OPERATOR_OLD_VERSION=v0.74.0
 # Alertmanager: the end-to-end suites deliver the shipped alerts to a real one.
 ALERTMANAGER_VERSION=v0.34.1
 
@@ -338,13 +346,15 @@ prometheus_operator_crds() {
   echo "$BIN/crds/monitoring.coreos.com"
 }
 
-# prometheus_operator_crds_min: the CRDs of PROMETHEUS_OPERATOR_MIN_VERSION,
-# generated from its pkg/apis module alone (cached by version).
-prometheus_operator_crds_min() {
-  local v=$PROMETHEUS_OPERATOR_MIN_VERSION m=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring
+# prometheus_operator_crds_at VERSION WHAT: the CRDs of prometheus-operator
+# VERSION, generated from its pkg/apis module alone with controller-gen and
+# annotated with operator.prometheus.io/version as released CRDs are
+# (cached by version, about 30-60 s once); prints their folder.
+prometheus_operator_crds_at() {
+  local v=$1 what=$2 m=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring
   local dir="$CACHE/prometheus-operator/$v-crds" work="$CACHE/build/prometheus-operator-apis-$v"
   if [ ! -f "$dir/monitoring.coreos.com_servicemonitors.yaml" ]; then
-    log "Generating prometheus-operator $v CRDs (the oldest supported)..."
+    log "Generating prometheus-operator $v CRDs ($what)..."
     mkdir -p "$work"
     printf 'module build.local/prometheus-operator-apis\n\ngo 1.26\n\nrequire %s %s\n' "$m" "$v" >"$work/go.mod"
     printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "%s/v1"\n\t_ "%s/v1alpha1"\n\t_ "%s/v1beta1"\n)\n' "$m" "$m" "$m" >"$work/tools.go"
@@ -354,6 +364,7 @@ prometheus_operator_crds_min() {
     rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
     (cd "$work" && "$cg" crd:crdVersions=v1,maxDescLen=0 paths="$m/..." output:crd:dir="$dir.tmp" >&2)
     sed -i "s|^    controller-gen.kubebuilder.io/version: .*|&\n    operator.prometheus.io/version: ${v#v}|" "$dir.tmp"/*.yaml
+    grep -q "operator.prometheus.io/version: ${v#v}" "$dir.tmp/monitoring.coreos.com_servicemonitors.yaml" || { log "Could not annotate the $v CRDs with their version"; exit 1; }
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
   fi
   echo "$dir"
@@ -408,10 +419,11 @@ helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
 prometheus-operator) prometheus_operator ;;
 prometheus-config-reloader) prometheus_config_reloader ;;
 prometheus-operator-crds) prometheus_operator_crds ;;
-prometheus-operator-crds-min) prometheus_operator_crds_min ;;
+prometheus-operator-crds-min) prometheus_operator_crds_at "$PROMETHEUS_OPERATOR_MIN_VERSION" "the oldest supported" ;;
+prometheus-operator-crds-old) prometheus_operator_crds_at "$PROMETHEUS_OPERATOR_OLD_VERSION" "older than supported, for the too-old tests" ;;
 alertmanager) alertmanager ;;
 *)
-  echo "usage: $0 envtest|node|node-packages|kube-controller-manager|controller-gen|golangci-lint|promtool|prometheus|helm|prometheus-operator|prometheus-config-reloader|prometheus-operator-crds|prometheus-operator-crds-min|alertmanager" >&2
+  echo "usage: $0 envtest|node|node-packages|kube-controller-manager|controller-gen|golangci-lint|promtool|prometheus|helm|prometheus-operator|prometheus-config-reloader|prometheus-operator-crds|prometheus-operator-crds-min|prometheus-operator-crds-old|alertmanager" >&2
   exit 2
   ;;
 esac

@@ -52,15 +52,23 @@ var FieldMinimums = []FieldMinimum{
 	{"ScrapeConfig", ScrapeConfigCRD, "spec.jobName", "0.75.0", scrapeConfigs},
 }
 
+// ReleaseUnknown says whether a CRD's release (its
+// operator.prometheus.io/version) is missing or unreadable: TooOld cannot
+// judge such a CRD, and only the API server can say what it lacks.
+func ReleaseUnknown(release string) bool {
+	_, err := version.ParseGeneric(release)
+	return err != nil
+}
+
 // TooOld lists, one line each, the fields am would have written that the
 // installed CRDs (versions: their operator.prometheus.io/version, by CRD
 // name) are too old for. A CRD without a readable version is not judged:
-// its apply error, if any, says it (ApplyTooOld).
+// its apply error, if any, says it (the controller tries such objects by a
+// server-side dry run before applying anything).
 func TooOld(am *monitoringv1alpha1.AntreaMonitoring, versions map[string]string) []string {
 	var out []string
 	for _, f := range FieldMinimums {
-		v, err := version.ParseGeneric(versions[f.CRD])
-		if err != nil || !f.When(am) || v.AtLeast(version.MustParseGeneric(f.Min)) {
+		if ReleaseUnknown(versions[f.CRD]) || !f.When(am) || version.MustParseGeneric(versions[f.CRD]).AtLeast(version.MustParseGeneric(f.Min)) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("CRD %s is prometheus-operator %s, and %s %s needs %s or later", f.CRD, versions[f.CRD], f.Kind, f.Field, f.Min))

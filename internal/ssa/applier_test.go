@@ -93,8 +93,16 @@ func newWorld(t *testing.T) *world {
 			if err := json.Unmarshal(raw, &body); err != nil {
 				return err
 			}
-			w.writes = append(w.writes, fmt.Sprintf("apply %s %s as %s, force %v, resourceVersion %q", body.Kind,
-				klog.KRef(body.Metadata.Namespace, body.Metadata.Name), o.FieldManager, o.Force != nil && *o.Force, body.Metadata.ResourceVersion))
+			write := fmt.Sprintf("apply %s %s as %s, force %v, resourceVersion %q", body.Kind,
+				klog.KRef(body.Metadata.Namespace, body.Metadata.Name), o.FieldManager, o.Force != nil && *o.Force, body.Metadata.ResourceVersion)
+			if slices.Contains(o.DryRun, metav1.DryRunAll) {
+				// The fake stores a dry-run apply (its Apply drops DryRun on
+				// the way to its patch): answered as an API server that
+				// accepts it, storing nothing.
+				w.writes = append(w.writes, write+", dry run")
+				return nil
+			}
+			w.writes = append(w.writes, write)
 			if err := c.Apply(ctx, obj, opts...); err != nil || body.Status != nil {
 				return err
 			}
@@ -426,6 +434,57 @@ func TestApplyAllStopsAtFirstError(t *testing.T) {
 	var notOwned *NotOwnedError
 	if !errors.As(err, &notOwned) || len(w.writes) != 0 || w.get(clusterRoleBinding("r")) != nil {
 		t.Errorf("error %v, writes %q: want a NotOwnedError and no write", err, w.writes)
+	}
+}
+
+// TestDryRun: DryRun tries, as a dry run, the apply Apply would make, and
+// makes no call where Apply would not apply; it stores and logs nothing.
+func TestDryRun(t *testing.T) {
+	two := configMap(map[string]string{"a": "1", "b": "2"})
+	one := configMap(map[string]string{"a": "1"})
+	const applyCM = "apply ConfigMap monitoring/cm as " + fieldOwner
+	for _, tc := range []struct {
+		name   string
+		setup  func(*world)
+		obj    client.Object
+		writes []string
+	}{
+		{name: "missing: the apply that only creates, dry run", obj: one, writes: []string{applyCM + onlyCreates + ", dry run"}},
+		{name: "missing from a stale cache: the same", obj: one, setup: func(w *world) { w.settle(one); w.stale = true },
+			writes: []string{applyCM + onlyCreates + ", dry run"}},
+		{name: "holds the render: no call", setup: func(w *world) { w.settle(one) }, obj: one},
+		{name: "the render dropped a field: the forced apply, dry run", setup: func(w *world) { w.settle(two) }, obj: one,
+			writes: []string{applyCM + `, force true, resourceVersion "", dry run`}},
+		{name: "not the operator's: no call (Apply reports it)", obj: one, setup: func(w *world) {
+			cm := configMap(map[string]string{"a": "theirs"})
+			cm.Labels = nil
+			if err := w.server.Create(w.ctx, cm); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "ClusterRoleBinding whose roleRef changed: no call (Apply creates it again)",
+			setup: func(w *world) { w.settle(clusterRoleBinding("old")) }, obj: clusterRoleBinding("new")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			if tc.setup != nil {
+				tc.setup(w)
+			}
+			before := w.get(tc.obj)
+			if err := w.a.DryRun(w.ctx, []client.Object{tc.obj.DeepCopyObject().(client.Object)}, managedBy); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.writes, w.writes); diff != "" {
+				t.Errorf("writes (-want +got):\n%s", diff)
+			}
+			if len(w.logs) != 0 {
+				t.Errorf("logged %q", w.logs)
+			}
+			w.stale = false
+			if after := w.get(tc.obj); !cmp.Equal(before, after) {
+				t.Errorf("the dry run changed the object: %s", cmp.Diff(before, after))
+			}
+		})
 	}
 }
 

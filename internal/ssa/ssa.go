@@ -74,6 +74,61 @@ func (a *Applier) ApplyAll(ctx context.Context, objs []client.Object, owns Owner
 	return nil
 }
 
+// DryRun sends, as a server-side dry run (nothing is stored), the apply
+// Apply would make of each object in turn, and stops at the first error:
+// the API server judges each as it would the real apply (a field its
+// schema lacks, a validation rule), so a caller can refuse a whole batch
+// before writing any of it. It makes no call for an object Apply would not
+// apply: one that holds obj already, one owns rejects (Apply reports it),
+// and a ClusterRoleBinding Apply would delete and create again (its new
+// roleRef cannot be tried in place). One missing from the cache is tried
+// as the apply that only creates; if it turns out to exist, it is left to
+// Apply.
+func (a *Applier) DryRun(ctx context.Context, objs []client.Object, owns Ownership) error {
+	for _, obj := range objs {
+		if err := a.dryRun(ctx, obj, owns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *Applier) dryRun(ctx context.Context, obj client.Object, owns Ownership) error {
+	gvk := obj.GetObjectKind().GroupVersionKind()
+	live, err := a.newObject(gvk, obj)
+	if err != nil {
+		return err
+	}
+	desired, err := Content(obj)
+	if err != nil {
+		return err
+	}
+	resourceVersion := ""
+	err = a.Client.Get(ctx, client.ObjectKeyFromObject(obj), live)
+	switch {
+	case apierrors.IsNotFound(err):
+		resourceVersion = absentVersion
+	case err != nil:
+		return fmt.Errorf("reading %s %s: %w", gvk.Kind, klog.KObj(obj), err)
+	case !owns(live) || replace(live, obj):
+		return nil
+	default:
+		same, err := OwnedFieldsEqual(live, gvk, desired, a.FieldOwner)
+		if err != nil {
+			return fmt.Errorf("comparing %s %s with its render: %w", gvk.Kind, klog.KObj(obj), err)
+		}
+		if same {
+			return nil
+		}
+	}
+	err = a.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(applyBody(gvk, obj, desired, resourceVersion)),
+		client.FieldOwner(a.FieldOwner), client.ForceOwnership, client.DryRunAll)
+	if err == nil || resourceVersion == absentVersion && apierrors.IsConflict(err) {
+		return nil
+	}
+	return fmt.Errorf("trying %s %s by a server-side dry run before applying anything: %w", gvk.Kind, klog.KObj(obj), err)
+}
+
 // Apply makes the live object hold obj, a typed object whose TypeMeta names
 // its kind:
 //   - missing (not in the cache): it is created by an apply that only
@@ -184,18 +239,7 @@ func (a *Applier) create(ctx context.Context, gvk schema.GroupVersionKind, obj c
 // operator's ownership of every field it sets. A resourceVersion, when not
 // empty, is the apply's precondition (see absentVersion).
 func (a *Applier) apply(ctx context.Context, gvk schema.GroupVersionKind, obj client.Object, desired map[string]any, resourceVersion string) error {
-	// The body gets the identity and the precondition; desired, which is
-	// compared with the live object afterwards, stays the render (a copy of
-	// the two levels the setters write is enough).
-	body := maps.Clone(desired)
-	if md, ok := desired["metadata"].(map[string]any); ok {
-		body["metadata"] = maps.Clone(md)
-	}
-	u := &unstructured.Unstructured{Object: body}
-	u.SetGroupVersionKind(gvk)
-	u.SetName(obj.GetName())
-	u.SetNamespace(obj.GetNamespace())
-	u.SetResourceVersion(resourceVersion)
+	u := applyBody(gvk, obj, desired, resourceVersion)
 	if err := a.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(a.FieldOwner), client.ForceOwnership); err != nil {
 		if resourceVersion == absentVersion && apierrors.IsConflict(err) {
 			return err
@@ -208,6 +252,23 @@ func (a *Applier) apply(ctx context.Context, gvk schema.GroupVersionKind, obj cl
 	}
 	logf.FromContext(ctx).Info(msg, "kind", gvk.Kind, "object", klog.KObj(obj))
 	return nil
+}
+
+// applyBody is the apply body of desired as obj's kind and name, with
+// resourceVersion (when not empty) as its precondition. desired, which is
+// compared with the live object afterwards, stays the render (a copy of
+// the two levels the setters write is enough).
+func applyBody(gvk schema.GroupVersionKind, obj client.Object, desired map[string]any, resourceVersion string) *unstructured.Unstructured {
+	body := maps.Clone(desired)
+	if md, ok := desired["metadata"].(map[string]any); ok {
+		body["metadata"] = maps.Clone(md)
+	}
+	u := &unstructured.Unstructured{Object: body}
+	u.SetGroupVersionKind(gvk)
+	u.SetName(obj.GetName())
+	u.SetNamespace(obj.GetNamespace())
+	u.SetResourceVersion(resourceVersion)
+	return u
 }
 
 // heal merges a stale Update entry of the operator's own into its Apply

@@ -4,7 +4,9 @@
 // prometheus-operator to a real API server serving the CRDs of the oldest
 // prometheus-operator it supports (PROMETHEUS_OPERATOR_CRDS_MIN, generated
 // from that release's pkg/apis by hack/tools.sh): every one must be
-// accepted as rendered.
+// accepted as rendered. And it runs the operator against the CRDs of an
+// older release (PROMETHEUS_OPERATOR_CRDS_OLD), which it must refuse
+// without applying anything (tooold_test.go).
 package skew
 
 import (
