@@ -86,7 +86,7 @@ func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
-	r.tracker, r.agentIndex = watch.NewTracker(mgr, c), newAgentIndex()
+	r.tracker, r.agentIndex = watch.NewTracker(mgr, c, r.NewWatchCache), newAgentIndex()
 	return nil
 }
 

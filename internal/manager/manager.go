@@ -49,6 +49,11 @@ type Options struct {
 	// reads as its copy still propagating (0: two minutes, a kubelet's
 	// default sync; a test world that syncs copies at once sets less).
 	CAPropagation time.Duration
+	// NewWatchCache, when set, makes the caches the operator starts once a
+	// CRD is established (Prometheus objects, Antrea's info objects)
+	// instead of cache.New: a test holds one back to find the reads made
+	// before the manager started it (test/envtest/cachesync).
+	NewWatchCache cache.NewCacheFunc
 }
 
 // Scheme holds every type the operator reads or writes.
@@ -230,6 +235,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, *controllers.AntreaMonitori
 		Access:           &health.Access{InCluster: o.InCluster, Config: cfg},
 		PrometheusCache:  PrometheusCacheOptions(),
 		CAPropagation:    o.CAPropagation,
+		NewWatchCache:    o.NewWatchCache,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, nil, err
