@@ -51,6 +51,10 @@ type AntreaMonitoringReconciler struct {
 	// PrometheusCache configures the cache of Prometheus objects (all of
 	// them, not only the operator's), started once their CRD exists.
 	PrometheusCache cache.Options
+	// NewWatchCache makes the caches started once a CRD is established
+	// (Prometheus objects, Antrea's info objects; see the tracker):
+	// cache.New when nil.
+	NewWatchCache cache.NewCacheFunc
 	// Clock tells the time of a reconcile (the real clock when nil).
 	Clock clock.PassiveClock
 

@@ -87,7 +87,7 @@ func (r *AntreaMonitoringReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err != nil {
 		return err
 	}
-	r.tracker, r.agentIndex = watch.NewTracker(mgr, c), newAgentIndex()
+	r.tracker, r.agentIndex = watch.NewTracker(mgr, c, r.NewWatchCache), newAgentIndex()
 	return nil
 }
 
@@ -123,11 +123,14 @@ func (r *AntreaMonitoringReconciler) antreaInfoWatches() []watch.Watch {
 
 // prometheuses lists the Prometheus objects, and the PrometheusAgent
 // objects when their CRD is established (agents), from their cache (none
-// before the Prometheus CRD is established).
+// before the Prometheus CRD is established), once it has started.
 func (r *AntreaMonitoringReconciler) prometheuses(ctx context.Context, agents bool) ([]promv1.Prometheus, []promv1alpha1.PrometheusAgent, error) {
 	c := r.tracker.Cache(prometheusCache)
 	if c == nil {
 		return nil, nil, nil
+	}
+	if err := waitSynced(ctx, c, prometheusCache); err != nil {
+		return nil, nil, err
 	}
 	var list promv1.PrometheusList
 	if err := c.List(ctx, &list); err != nil {

@@ -17,9 +17,11 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -50,6 +52,15 @@ type Options struct {
 	// reads as its copy still propagating (0: two minutes, a kubelet's
 	// default sync; a test world that syncs copies at once sets less).
 	CAPropagation time.Duration
+	// NewWatchCache, when set, makes the caches the operator starts once a
+	// CRD is established (Prometheus objects, Antrea's info objects)
+	// instead of cache.New: a test holds one back to find the reads made
+	// before the manager started it (test/envtest/cachesync).
+	NewWatchCache cache.NewCacheFunc
+	// SkipNameValidation lets one process build more than one manager (a
+	// test that starts the operator afresh for each case): controller-runtime
+	// refuses a second controller named antreamonitoring otherwise.
+	SkipNameValidation bool
 }
 
 // Scheme holds every type the operator reads or writes.
@@ -128,10 +139,12 @@ func CacheOptions(antreaNamespaces []string) cache.Options {
 
 // PrometheusCacheOptions is the cache of prometheus-operator's Prometheus
 // and PrometheusAgent objects, and of the other collectors' (not the
-// operator's: all of them), started once their CRD exists.
+// operator's: all of them), started once their CRD exists; every object
+// without its managedFields. No kind is named (ByObject): cache.New maps
+// each one named, and fails while prometheus-operator's CRDs are not
+// installed, when this cache may hold VMAgent objects alone.
 func PrometheusCacheOptions() cache.Options {
-	strip := cache.ByObject{Transform: cache.TransformStripManagedFields()}
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{&promv1.Prometheus{}: strip, &promv1alpha1.PrometheusAgent{}: strip}}
+	return cache.Options{DefaultTransform: cache.TransformStripManagedFields()}
 }
 
 // stripUnlessOurs drops the managedFields of objects the operator did not
@@ -216,6 +229,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, *controllers.AntreaMonitori
 		// Safe because main returns as soon as the manager stops.
 		LeaderElectionReleaseOnCancel: true,
 		LeaderElectionNamespace:       o.LeaderElectionNamespace,
+		Controller:                    config.Controller{SkipNameValidation: ptr.To(o.SkipNameValidation)},
 	})
 	if err != nil {
 		return nil, nil, err
@@ -233,6 +247,7 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, *controllers.AntreaMonitori
 		Access:           &health.Access{InCluster: o.InCluster, Config: cfg},
 		PrometheusCache:  PrometheusCacheOptions(),
 		CAPropagation:    o.CAPropagation,
+		NewWatchCache:    o.NewWatchCache,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, nil, err

@@ -41,15 +41,20 @@ type Watch struct {
 type Tracker struct {
 	mgr        manager.Manager
 	controller controller.Controller
+	newCache   cache.NewCacheFunc
 
 	mu       sync.Mutex
 	caches   map[string]cache.Cache
 	watching map[string]bool
 }
 
-// NewTracker returns a tracker that adds watches to c, and caches to mgr.
-func NewTracker(mgr manager.Manager, c controller.Controller) *Tracker {
-	return &Tracker{mgr: mgr, controller: c, caches: map[string]cache.Cache{}, watching: map[string]bool{}}
+// NewTracker returns a tracker that adds watches to c, and caches made by
+// newCache (cache.New when nil) to mgr.
+func NewTracker(mgr manager.Manager, c controller.Controller, newCache cache.NewCacheFunc) *Tracker {
+	if newCache == nil {
+		newCache = cache.New
+	}
+	return &Tracker{mgr: mgr, controller: c, newCache: newCache, caches: map[string]cache.Cache{}, watching: map[string]bool{}}
 }
 
 // Ensure starts every watch whose CRD is established and not watched yet
@@ -89,7 +94,7 @@ func (t *Tracker) cacheLocked(w Watch) (cache.Cache, error) {
 	}
 	opts := w.CacheOptions
 	opts.Scheme, opts.Mapper = t.mgr.GetScheme(), t.mgr.GetRESTMapper()
-	c, err := cache.New(t.mgr.GetConfig(), opts)
+	c, err := t.newCache(t.mgr.GetConfig(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("creating the cache of %s: %w", w.Cache, err)
 	}

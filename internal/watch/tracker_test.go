@@ -85,7 +85,7 @@ func testContext() context.Context {
 func newTestTracker() (*Tracker, *fakeManager, *fakeController) {
 	mgr := &fakeManager{cache: &fakeCache{name: "manager's"}}
 	ctrl := &fakeController{}
-	return NewTracker(mgr, ctrl), mgr, ctrl
+	return NewTracker(mgr, ctrl, nil), mgr, ctrl
 }
 
 func podWatch(crd string) Watch {
@@ -97,7 +97,7 @@ func TestTrackerNilAndZero(t *testing.T) {
 	for name, tr := range map[string]*Tracker{
 		"nil":                        nil,
 		"zero":                       {},
-		"without a controller (nil)": NewTracker(&fakeManager{cache: &fakeCache{}}, nil),
+		"without a controller (nil)": NewTracker(&fakeManager{cache: &fakeCache{}}, nil, nil),
 	} {
 		t.Run(name, func(t *testing.T) {
 			est := &established{crds: map[string]bool{"a.example.com": true}}
