@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 // succeeded; a failed reconcile returns its error and no RequeueAfter
 // (controller-runtime ignores it then, and warns), a successful one the
 // earliest requeue a phase asked for; an unchanged status is not written.
+// An error a gather met and a phase returned is said once.
 func TestWriteStatus(t *testing.T) {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -42,11 +44,14 @@ func TestWriteStatus(t *testing.T) {
 		wantErr     bool
 		wantRequeue time.Duration
 		wantObsGen  int64
+		infoErr     error // the gather's, also returned by a phase
 	}{
 		{"success: the earliest requeue", []result{{conditions: []metav1.Condition{rbacOK}, requeueAfter: time.Minute}, {requeueAfter: 2 * time.Second}, {}},
-			false, 2 * time.Second, 3},
+			false, 2 * time.Second, 3, nil},
 		{"a phase failed: its error alone", []result{{conditions: []metav1.Condition{rbacOK}, requeueAfter: time.Minute}, {err: failed, requeueAfter: 2 * time.Second}},
-			true, 0, 1},
+			true, 0, 1, nil},
+		{"a gather failed and its phase said so: the error once", []result{{conditions: []metav1.Condition{rbacOK}}, {err: failed}},
+			true, 0, 1, failed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			am := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "a", Generation: 3}}
@@ -61,13 +66,13 @@ func TestWriteStatus(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := &AntreaMonitoringReconciler{Client: c, Recorder: &events.FakeRecorder{}}
-			s := &scope{am: am, status: am.Status.DeepCopy()}
+			s := &scope{am: am, status: am.Status.DeepCopy(), infoErr: tc.infoErr}
 			res, err := r.writeStatus(context.Background(), s, tc.results)
 			if (err != nil) != tc.wantErr || res.RequeueAfter != tc.wantRequeue {
 				t.Fatalf("got %+v, %v; want RequeueAfter %s, error %v", res, err, tc.wantRequeue, tc.wantErr)
 			}
-			if tc.wantErr && !errors.Is(err, failed) {
-				t.Errorf("error %v does not wrap the phase's", err)
+			if tc.wantErr && (!errors.Is(err, failed) || strings.Count(err.Error(), failed.Error()) != 1) {
+				t.Errorf("error %q does not wrap the phase's once", err)
 			}
 			var got monitoringv1alpha1.AntreaMonitoring
 			if err := c.Get(context.Background(), client.ObjectKeyFromObject(am), &got); err != nil {

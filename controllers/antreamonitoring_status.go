@@ -52,7 +52,11 @@ func (r *AntreaMonitoringReconciler) writeStatus(ctx context.Context, s *scope, 
 		errs = append(errs, res.err)
 		requeue = minPositive(requeue, res.requeueAfter)
 	}
-	errs = append(errs, s.infoErr, s.fleetErr)
+	for _, err := range []error{s.infoErr, s.fleetErr} { // unless a phase returned it
+		if !slices.Contains(errs, err) {
+			errs = append(errs, err)
+		}
+	}
 	setConditions(s.status, s.am.Generation, conds...)
 	r.eventOnTransition(s.am, s.status)
 	selfmetrics.Record(s.am.Name, s.status, expectedTargets(s))

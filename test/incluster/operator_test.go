@@ -30,6 +30,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	monitoringv1alpha1 "github.com/antrea-monitoring-operator/antrea-monitoring-operator/api/v1alpha1"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/crdcheck"
@@ -287,22 +288,22 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 	}, NodeTimeout(6*time.Minute))
 
 	It("helm upgrade with a changed value rolls the operator; with two replicas, killing the leader hands over and the status stays right", func(ctx context.Context) {
-		By("serving an older release's CRD, as Helm leaves crds/ after the first install: no spec.prometheus.prometheusOperator.prometheusAgent")
+		By("serving the previous release's CRD, as Helm leaves crds/ after the first install: no spec.dashboard.grafanaOperator")
 		var crdNow apiextensionsv1.CustomResourceDefinition
 		Expect(world.Client.Get(ctx, client.ObjectKey{Name: monitoringv1alpha1.CRDName}, &crdNow)).To(Succeed())
-		older := crdNow.DeepCopy()
-		po := older.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties["prometheus"].Properties["prometheusOperator"]
-		delete(po.Properties, "prometheusAgent")
-		po.XValidations = nil // its rule names the field
-		older.Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties["prometheus"].Properties["prometheusOperator"] = po
+		previous, err := os.ReadFile(filepath.Join(nodeworld.RepoRoot(), "test", "fixtures", "crds", "previous", "monitoring.antrea.io_antreamonitorings.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		older := &apiextensionsv1.CustomResourceDefinition{}
+		Expect(yaml.Unmarshal(previous, older)).To(Succeed())
+		older.ResourceVersion = crdNow.ResourceVersion
 		Expect(world.Client.Update(ctx, older)).To(Succeed())
-		withAgent := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "crd-probe"}, Spec: monitoringv1alpha1.AntreaMonitoringSpec{
-			Prometheus: monitoringv1alpha1.PrometheusSpec{Mode: monitoringv1alpha1.ModePrometheusOperator, PrometheusOperator: &monitoringv1alpha1.PrometheusOperatorTarget{
-				PrometheusAgent: &monitoringv1alpha1.ObjectReference{Namespace: "monitoring", Name: "agent"}}}}}
+		withGrafana := &monitoringv1alpha1.AntreaMonitoring{ObjectMeta: metav1.ObjectMeta{Name: "crd-probe"}, Spec: monitoringv1alpha1.AntreaMonitoringSpec{
+			Dashboard: monitoringv1alpha1.DashboardSpec{Enabled: true, GrafanaOperator: &monitoringv1alpha1.GrafanaOperatorDashboard{
+				InstanceSelector: metav1.LabelSelector{MatchLabels: map[string]string{"dashboards": "grafana"}}}}}}
 		kept := func(g Gomega) bool {
-			probe := withAgent.DeepCopy()
+			probe := withGrafana.DeepCopy()
 			g.Expect(world.Client.Create(ctx, probe, client.DryRunAll)).To(Succeed())
-			return probe.Spec.Prometheus.PrometheusOperator != nil && probe.Spec.Prometheus.PrometheusOperator.PrometheusAgent != nil
+			return probe.Spec.Dashboard.GrafanaOperator != nil
 		}
 		Eventually(kept).WithContext(ctx).WithTimeout(30*time.Second).Should(BeFalse(), "the older CRD prunes the field")
 		Eventually(func(g Gomega) {
@@ -311,10 +312,11 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 			c := meta.FindStatusCondition(am.Status.Conditions, monitoringv1alpha1.ConditionCRDUpToDate)
 			g.Expect(c).NotTo(BeNil())
 			g.Expect(c.Reason).To(Equal(monitoringv1alpha1.ReasonCRDFieldsMissing))
-			g.Expect(c.Message).To(ContainSubstring("spec.prometheus.prometheusOperator.prometheusAgent"))
+			g.Expect(c.Message).To(ContainSubstring("spec.dashboard.grafanaOperator"))
+			AddReportEntry("CRDUpToDate with the previous release's CRD", c.Message)
 		}).WithContext(ctx).WithTimeout(time.Minute).Should(Succeed())
 
-		_, err := helm(append([]string{"upgrade", release, chartDir(), "--namespace", operatorNS, "--reuse-values", "--set", "replicas=2", "--set", "logLevel=debug"}, imageValues()...)...)
+		_, err = helm(append([]string{"upgrade", release, chartDir(), "--namespace", operatorNS, "--reuse-values", "--set", "replicas=2", "--set", "logLevel=debug"}, imageValues()...)...)
 		Expect(err).NotTo(HaveOccurred())
 		operator = operatorPods(ctx, 2, names(operator))
 		By("the chart's hook applied this release's CRD: the field is kept, and the operator sees the CRD current")
