@@ -466,6 +466,15 @@ var _ = Describe("The operator installed with its chart, on a real node", Ordere
 			}
 			g.Expect(ready).To(BeTrue(), "antreamonitoring_status_condition says %s is Ready", promopAMName)
 		}).WithContext(ctx).WithTimeout(2 * time.Minute).WithPolling(2 * time.Second).Should(Succeed())
+		for i := range pods {
+			samples, err := fixtures.Samples(ctx, "http://"+net.JoinHostPort(pods[i].Status.PodIP, "9090"),
+				fmt.Sprintf(`{__name__=~"antreamonitoring_.+", name=%q}`, promopAMName), "instance", "pod", "container", "endpoint", "namespace", "service", "job")
+			Expect(err).NotTo(HaveOccurred())
+			if len(samples) > 0 {
+				AddReportEntry("the operator's own metrics, from shard pod "+pods[i].Name, strings.Join(samples, "\n"))
+				break
+			}
+		}
 
 		Expect(world.Client.Delete(ctx, am)).To(Succeed())
 		amGone(ctx, promopAMName)
