@@ -158,6 +158,42 @@ var _ = Describe("Mode Managed's configuration in a real Prometheus", Ordered, f
 		}).WithTimeout(60 * time.Second).WithPolling(2 * time.Second).Should(Succeed())
 	})
 
+	It("answers every query of the dashboard: each runs in the real Prometheus, and the fleet and scrape-health panels count the targets", func() {
+		ctx := context.Background()
+		vars := strings.NewReplacer(`$cluster`, `.*`, `${node:regex}`, `.*`, `$job`, render.AgentsJob+"|"+render.ControllersJob, `$__rate_interval`, `30s`)
+		queries := dashboardQueries()
+		Expect(len(queries)).To(BeNumerically(">=", 60))
+		Eventually(func(g Gomega) {
+			answered := 0
+			for _, q := range queries {
+				samples, err := fixtures.Samples(ctx, world.Prometheus.URL(), vars.Replace(q.expr))
+				g.Expect(err).NotTo(HaveOccurred(), "panel %q", q.panel)
+				if len(samples) > 0 {
+					answered++
+				}
+			}
+			one := func(panel, legend string) string {
+				for _, q := range queries {
+					if q.panel == panel && q.legend == legend {
+						samples, err := fixtures.Samples(ctx, world.Prometheus.URL(), vars.Replace(q.expr))
+						g.Expect(err).NotTo(HaveOccurred())
+						g.Expect(samples).To(HaveLen(1), "panel %q, %s", panel, legend)
+						return samples[0][strings.LastIndex(samples[0], " ")+1:]
+					}
+				}
+				g.Expect(false).To(BeTrue(), "no query %q in panel %q", legend, panel)
+				return ""
+			}
+			g.Expect(one("Agents up", "up")).To(Equal(fmt.Sprint(agents)))
+			g.Expect(one("Agents up", "discovered")).To(Equal(fmt.Sprint(agents)))
+			g.Expect(one("Agents down", "down")).To(Equal("0"))
+			g.Expect(one("Controllers up", "up")).To(Equal("1"))
+			g.Expect(one("Agents restarted in the last hour", "restarted")).To(Equal("0"))
+			AddReportEntry("dashboard queries answered with data by the real Prometheus", fmt.Sprintf("%d of %d", answered, len(queries)))
+			g.Expect(answered).To(BeNumerically(">=", len(queries)*3/4), "%d of %d queries drew data", answered, len(queries))
+		}).WithTimeout(60 * time.Second).WithPolling(2 * time.Second).Should(Succeed())
+	})
+
 	It("delivers AntreaAgentDown to a real Alertmanager when an agent stops serving metrics: AlertsDelivered=True", func() {
 		ctx := context.Background()
 		By("starting a real Alertmanager")
@@ -373,6 +409,27 @@ func shippedAlerts() map[string][]string {
 	for _, grp := range file.Groups {
 		for _, r := range grp.Rules {
 			out[grp.Name] = append(out[grp.Name], r.Alert)
+		}
+	}
+	return out
+}
+
+// dashboardQuery is one query of the shipped dashboard.
+type dashboardQuery struct{ panel, legend, expr string }
+
+// dashboardQueries are every query of the shipped dashboard's panels.
+func dashboardQueries() []dashboardQuery {
+	var d struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr, LegendFormat string }
+		}
+	}
+	Expect(json.Unmarshal([]byte(render.DashboardJSON()), &d)).To(Succeed())
+	var out []dashboardQuery
+	for _, p := range d.Panels {
+		for _, t := range p.Targets {
+			out = append(out, dashboardQuery{p.Title, t.LegendFormat, t.Expr})
 		}
 	}
 	return out
