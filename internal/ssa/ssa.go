@@ -93,18 +93,28 @@ func (a *Applier) DryRun(ctx context.Context, objs []client.Object, owns Ownersh
 	return nil
 }
 
-func (a *Applier) dryRun(ctx context.Context, obj client.Object, owns Ownership) error {
+// read reads obj's live object, from the cache, and renders what the
+// operator wants of it (Content); err is the read's (NotFound when it is
+// missing), or, with no live object, what kept it from reading.
+func (a *Applier) read(ctx context.Context, obj client.Object) (schema.GroupVersionKind, client.Object, map[string]any, error) {
 	gvk := obj.GetObjectKind().GroupVersionKind()
 	live, err := a.newObject(gvk, obj)
 	if err != nil {
-		return err
+		return gvk, nil, nil, err
 	}
 	desired, err := Content(obj)
 	if err != nil {
+		return gvk, nil, nil, err
+	}
+	return gvk, live, desired, a.Client.Get(ctx, client.ObjectKeyFromObject(obj), live)
+}
+
+func (a *Applier) dryRun(ctx context.Context, obj client.Object, owns Ownership) error {
+	gvk, live, desired, err := a.read(ctx, obj)
+	if live == nil {
 		return err
 	}
 	resourceVersion := ""
-	err = a.Client.Get(ctx, client.ObjectKeyFromObject(obj), live)
 	switch {
 	case apierrors.IsNotFound(err):
 		resourceVersion = absentVersion
@@ -144,16 +154,10 @@ func (a *Applier) dryRun(ctx context.Context, obj client.Object, owns Ownership)
 //
 // A live object that owns rejects is reported as a *NotOwnedError.
 func (a *Applier) Apply(ctx context.Context, obj client.Object, owns Ownership) error {
-	gvk := obj.GetObjectKind().GroupVersionKind()
-	live, err := a.newObject(gvk, obj)
-	if err != nil {
+	gvk, live, desired, err := a.read(ctx, obj)
+	if live == nil {
 		return err
 	}
-	desired, err := Content(obj)
-	if err != nil {
-		return err
-	}
-	err = a.Client.Get(ctx, client.ObjectKeyFromObject(obj), live)
 	switch {
 	case apierrors.IsNotFound(err):
 		if live, err = a.create(ctx, gvk, obj, desired, owns); err != nil || live == nil {

@@ -77,7 +77,7 @@ func expectOneFieldManager(g Gomega, ctx context.Context, owner string) {
 // that each object written since the last call was written exactly once,
 // and that every owned object was among them when all is true.
 func expectOneWriteEach(ctx context.Context, owner string, all bool) map[string]int {
-	written := objectWrites.of(owner)
+	written := objectWrites.Of(owner)
 	for obj, n := range written {
 		Expect(n).To(Equal(1), "writes to %s", obj)
 	}
@@ -99,7 +99,7 @@ type specChange struct {
 // provisions, changes its spec and expects the change on the objects after
 // one reconcile, one write per object changed, and none once settled.
 func runSpecChange(ctx context.Context, name string, c specChange) {
-	objectWrites.of(name)
+	objectWrites.Of(name)
 	before := writes.Load()
 	Expect(k8sClient.Create(ctx, monitoring(name, "kube-system", c.setup...))).To(Succeed())
 	Eventually(func(g Gomega) {
@@ -285,7 +285,7 @@ func specChangePrometheusOperator(ctx context.Context, name string, useScrapeCon
 		gone: func(g Gomega, ctx context.Context, name string) {
 			for key, obj := range monitors {
 				g.Expect(k8sClient.Get(ctx, types.NamespacedName{Namespace: "kps", Name: key}, obj)).To(Succeed())
-				g.Expect(obj.GetLabels()).NotTo(HaveKey("team"), "%s %s", kindOf(obj), key)
+				g.Expect(obj.GetLabels()).NotTo(HaveKey("team"), "%s %s", fixtures.KindOf(obj), key)
 				g.Expect(obj.GetLabels()).To(HaveKeyWithValue("release", "kps"))
 			}
 		},

@@ -7,12 +7,10 @@ package envtest
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -23,11 +21,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
-	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -36,7 +32,6 @@ import (
 
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/controllers"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/manager"
-	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/internal/render"
 	"github.com/antrea-monitoring-operator/antrea-monitoring-operator/test/fixtures"
 )
 
@@ -44,6 +39,8 @@ import (
 // uses its own, so scenarios do not see each other's Antrea.
 var watched = []string{"kube-system", "antrea-rotate", "antrea-enable", "antrea-missing", "antrea-hashed", "antrea-invalid",
 	"antrea-default", "antrea-revert", "antrea-multi", "antrea-unmanaged", "antrea-norestart", "antrea-windows", "antrea-conflict", "antrea-upgrade", "antrea-version", "antrea-probe"}
+
+var objectWrites = fixtures.NewWriteLog()
 
 var (
 	cfg        *rest.Config
@@ -167,7 +164,7 @@ var beforeUpdate atomic.Pointer[func(client.Object)]
 func (c *countingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
 	c.writes.Add(1)
 	err := c.Client.Create(ctx, obj, opts...)
-	objectWrites.record(err, obj.GetLabels(), kindOf(obj), obj.GetNamespace(), obj.GetName())
+	objectWrites.Record(err, nil, obj.GetLabels(), fixtures.KindOf(obj), obj.GetNamespace(), obj.GetName())
 	return err
 }
 
@@ -182,7 +179,7 @@ func (c *countingClient) Update(ctx context.Context, obj client.Object, opts ...
 func (c *countingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
 	c.writes.Add(1)
 	err := c.Client.Patch(ctx, obj, patch, opts...)
-	objectWrites.record(err, obj.GetLabels(), kindOf(obj), obj.GetNamespace(), obj.GetName())
+	objectWrites.Record(err, nil, obj.GetLabels(), fixtures.KindOf(obj), obj.GetNamespace(), obj.GetName())
 	return err
 }
 
@@ -195,7 +192,7 @@ func (c *countingClient) Apply(ctx context.Context, obj runtime.ApplyConfigurati
 		GetName() string
 		GetLabels() map[string]string
 	}); ok {
-		objectWrites.record(err, u.GetLabels(), u.GetKind(), u.GetNamespace(), u.GetName())
+		objectWrites.Record(err, nil, u.GetLabels(), u.GetKind(), u.GetNamespace(), u.GetName())
 	}
 	return err
 }
@@ -232,52 +229,6 @@ func (s *countingStatus) Patch(ctx context.Context, obj client.Object, patch cli
 func (s *countingStatus) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
 	s.writes.Add(1)
 	return s.SubResourceWriter.Apply(ctx, obj, opts...)
-}
-
-// writeLog counts the successful writes the reconciler made to each object
-// of an AntreaMonitoring (by its owner label): "Kind namespace/name" -> n.
-type writeLog struct {
-	sync.Mutex
-	m map[string]map[string]int
-}
-
-var objectWrites = &writeLog{m: map[string]map[string]int{}}
-
-func (w *writeLog) record(err error, labels map[string]string, kind, ns, name string) {
-	owner := labels[render.OwnerLabel]
-	if err != nil || owner == "" {
-		return
-	}
-	w.Lock()
-	defer w.Unlock()
-	if w.m[owner] == nil {
-		w.m[owner] = map[string]int{}
-	}
-	w.m[owner][kind+" "+klog.KRef(ns, name).String()]++
-}
-
-// of returns, and forgets, the writes to owner's objects so far.
-func (w *writeLog) of(owner string) map[string]int {
-	w.Lock()
-	defer w.Unlock()
-	out := w.m[owner]
-	delete(w.m, owner)
-	if out == nil {
-		out = map[string]int{}
-	}
-	return out
-}
-
-// kindOf is a typed object's kind (typed objects carry no TypeMeta).
-func kindOf(obj client.Object) string {
-	if k := obj.GetObjectKind().GroupVersionKind().Kind; k != "" {
-		return k
-	}
-	gvk, err := apiutil.GVKForObject(obj, manager.Scheme())
-	if err != nil {
-		return fmt.Sprintf("%T", obj)
-	}
-	return gvk.Kind
 }
 
 // countKey marks the context of the requests a spec wants counted.

@@ -8,10 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +25,6 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -128,7 +125,7 @@ func TestOperatorRefusesTooOldPrometheusOperator(t *testing.T) {
 		t.Logf("ScrapeConfigured False %s: %s", monitoringv1alpha1.ReasonPrometheusOperatorTooOld, msg)
 		monitorsApplied()
 		g.Expect(ownedObjects(g, w.admin, "old")).To(BeEmpty(), "objects of AntreaMonitoring old on the API server")
-		g.Expect(w.writes.of("old")).To(BeEmpty(), "writes the operator made to objects of AntreaMonitoring old")
+		g.Expect(w.writes.Of("old")).To(BeEmpty(), "writes the operator made to objects of AntreaMonitoring old")
 	})
 
 	t.Run("CRDs that do not say their release: refused by the API server before anything is applied", func(t *testing.T) {
@@ -153,7 +150,7 @@ func TestOperatorRefusesTooOldPrometheusOperator(t *testing.T) {
 		t.Logf("ScrapeConfigured False %s: %s", monitoringv1alpha1.ReasonPrometheusOperatorTooOld, msg)
 		monitorsApplied()
 		g.Expect(ownedObjects(g, w.admin, "old")).To(BeEmpty(), "objects of AntreaMonitoring old on the API server")
-		g.Expect(w.writes.of("old")).To(BeEmpty(), "writes the operator made to objects of AntreaMonitoring old")
+		g.Expect(w.writes.Of("old")).To(BeEmpty(), "writes the operator made to objects of AntreaMonitoring old")
 	})
 }
 
@@ -169,7 +166,7 @@ func newG(t *testing.T) *WithT {
 type operatorWorld struct {
 	cfg    *rest.Config
 	admin  client.Client // uncached: every assertion reads the API server
-	writes *writeLog
+	writes *fixtures.WriteLog
 }
 
 const operatorUser = "system:serviceaccount:antrea-monitoring-system:antrea-monitoring-controller-manager"
@@ -212,7 +209,7 @@ func startOperator(t *testing.T, crds string) *operatorWorld {
 	logf.SetLogger(zap.New(zap.WriteTo(testWriter{t}), zap.UseDevMode(true)))
 	operatorCfg := rest.CopyConfig(cfg)
 	operatorCfg.Impersonate = rest.ImpersonationConfig{UserName: operatorUser}
-	w := &operatorWorld{cfg: cfg, admin: admin, writes: &writeLog{m: map[string]map[string]int{}}}
+	w := &operatorWorld{cfg: cfg, admin: admin, writes: fixtures.NewWriteLog()}
 	mgr, _, err := manager.New(operatorCfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0", AntreaNamespaces: []string{"kube-system"},
 		WrapClient: func(c client.Client) client.Client { return &recordingClient{Client: c, log: w.writes} }})
 	if err != nil {
@@ -320,27 +317,27 @@ func installWithoutRelease(t *testing.T, cfg *rest.Config, dir string) error {
 // the objects of each AntreaMonitoring (by its owner label).
 type recordingClient struct {
 	client.Client
-	log *writeLog
+	log *fixtures.WriteLog
 }
 
 func (c *recordingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
 	err := c.Client.Create(ctx, obj, opts...)
 	o := &client.CreateOptions{}
-	c.log.record(err, o.ApplyOptions(opts).DryRun, obj.GetLabels(), "create "+kindOf(obj), obj.GetNamespace(), obj.GetName())
+	c.log.Record(err, o.ApplyOptions(opts).DryRun, obj.GetLabels(), "create "+fixtures.KindOf(obj), obj.GetNamespace(), obj.GetName())
 	return err
 }
 
 func (c *recordingClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
 	err := c.Client.Update(ctx, obj, opts...)
 	o := &client.UpdateOptions{}
-	c.log.record(err, o.ApplyOptions(opts).DryRun, obj.GetLabels(), "update "+kindOf(obj), obj.GetNamespace(), obj.GetName())
+	c.log.Record(err, o.ApplyOptions(opts).DryRun, obj.GetLabels(), "update "+fixtures.KindOf(obj), obj.GetNamespace(), obj.GetName())
 	return err
 }
 
 func (c *recordingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
 	err := c.Client.Patch(ctx, obj, patch, opts...)
 	o := &client.PatchOptions{}
-	c.log.record(err, o.ApplyOptions(opts).DryRun, obj.GetLabels(), "patch "+kindOf(obj), obj.GetNamespace(), obj.GetName())
+	c.log.Record(err, o.ApplyOptions(opts).DryRun, obj.GetLabels(), "patch "+fixtures.KindOf(obj), obj.GetNamespace(), obj.GetName())
 	return err
 }
 
@@ -354,45 +351,7 @@ func (c *recordingClient) Apply(ctx context.Context, obj runtime.ApplyConfigurat
 		GetName() string
 		GetLabels() map[string]string
 	}); ok {
-		c.log.record(err, o.DryRun, u.GetLabels(), "apply "+u.GetKind(), u.GetNamespace(), u.GetName())
+		c.log.Record(err, o.DryRun, u.GetLabels(), "apply "+u.GetKind(), u.GetNamespace(), u.GetName())
 	}
 	return err
-}
-
-// kindOf is a typed object's kind (typed objects carry no TypeMeta).
-func kindOf(obj client.Object) string {
-	gvk, err := apiutil.GVKForObject(obj, manager.Scheme())
-	if err != nil {
-		return fmt.Sprintf("%T", obj)
-	}
-	return gvk.Kind
-}
-
-// writeLog counts the successful writes to each AntreaMonitoring's
-// objects: owner -> "verb namespace/name" -> n.
-type writeLog struct {
-	sync.Mutex
-	m map[string]map[string]int
-}
-
-func (w *writeLog) record(err error, dryRun []string, labels map[string]string, verb, ns, name string) {
-	owner := labels[render.OwnerLabel]
-	if err != nil || owner == "" || slices.Contains(dryRun, metav1.DryRunAll) {
-		return
-	}
-	w.Lock()
-	defer w.Unlock()
-	if w.m[owner] == nil {
-		w.m[owner] = map[string]int{}
-	}
-	w.m[owner][verb+" "+klog.KRef(ns, name).String()]++
-}
-
-// of returns, and forgets, the writes to owner's objects so far.
-func (w *writeLog) of(owner string) map[string]int {
-	w.Lock()
-	defer w.Unlock()
-	out := w.m[owner]
-	delete(w.m, owner)
-	return out
 }
