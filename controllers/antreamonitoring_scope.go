@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apiextensions-apiserver/pkg/apihelpers"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -251,15 +252,7 @@ func getOptional[T any, PT interface {
 // crdEstablished says whether a (cached) CRD exists, is not being deleted
 // and is established.
 func crdEstablished(crd *apiextensionsv1.CustomResourceDefinition) bool {
-	if crd == nil || !crd.DeletionTimestamp.IsZero() {
-		return false
-	}
-	for _, c := range crd.Status.Conditions {
-		if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-			return true
-		}
-	}
-	return false
+	return crd != nil && crd.DeletionTimestamp.IsZero() && apihelpers.IsCRDConditionTrue(crd, apiextensionsv1.Established)
 }
 
 // crdStates reads CRDs from the cache (the CRD watch notices them coming

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apiextensions-apiserver/pkg/apihelpers"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -117,20 +118,11 @@ func Apply(ctx context.Context, c client.Client, interval time.Duration, logf fu
 			return false, err
 		}
 		missing = Missing(&got, want, want.Spec.Versions[0].Name)
-		return established(&got) && len(missing) == 0, nil
+		return apihelpers.IsCRDConditionTrue(&got, apiextensionsv1.Established) && len(missing) == 0, nil
 	})
 	if err != nil {
 		return fmt.Errorf("CRD %s applied, but not served established with every field (still missing %v): %w", want.Name, missing, err)
 	}
 	logf("CRD %s is established with every field", want.Name)
 	return nil
-}
-
-func established(c *apiextensionsv1.CustomResourceDefinition) bool {
-	for _, cond := range c.Status.Conditions {
-		if cond.Type == apiextensionsv1.Established && cond.Status == apiextensionsv1.ConditionTrue {
-			return true
-		}
-	}
-	return false
 }
