@@ -468,11 +468,7 @@ func dashboardDelivered(in render.Input, rendered render.Rendered, c *observed.C
 			if o.Name != render.NamesFor(in.Owner.Name).Dashboard() {
 				continue
 			}
-			sidecar := in.DashboardLabels
-			if len(sidecar) == 0 {
-				sidecar = render.DefaultDashboardLabels
-			}
-			parts = append(parts, fmt.Sprintf("ConfigMap %s/%s holds it for Grafana's dashboard sidecar (%s)", o.Namespace, o.Name, labels.FormatLabels(sidecar)))
+			parts = append(parts, fmt.Sprintf("ConfigMap %s/%s holds it for Grafana's dashboard sidecar (%s)", o.Namespace, o.Name, labels.FormatLabels(in.SidecarLabels())))
 		case *grafana.GrafanaDashboard:
 			board = o
 			parts = append(parts, fmt.Sprintf("GrafanaDashboard %s/%s for the Grafana objects matching %s", o.Namespace, o.Name, metav1.FormatLabelSelector(o.Spec.InstanceSelector)))

@@ -85,18 +85,17 @@ func variable(name, label, description, query, regex, allValue string) cog.Build
 		Multi(true).IncludeAll(true).AllValue(allValue).Current(grafana.VariableOption{Text: grafana.StringOrArrayOfString{String: ptr.To("All")}, Value: grafana.StringOrArrayOfString{String: ptr.To("$__all")}})
 }
 
-// dashboardRows are the dashboard's rows, in order, with their panels.
-func dashboardRows() []struct {
+// dashboardRow is a row of the dashboard and its panels.
+type dashboardRow struct {
 	title  string
 	panels []cog.Builder[grafana.Panel]
-} {
-	type row = struct {
-		title  string
-		panels []cog.Builder[grafana.Panel]
-	}
-	connUsage := "antrea_agent_conntrack_total_connection_count{A} / (antrea_agent_conntrack_max_connection_count{A} > 0)"
+}
+
+// dashboardRows are the dashboard's rows, in order.
+func dashboardRows() []dashboardRow {
+	connUsage := conntrackUsage("{A}")
 	flowErrors := "sum by (instance) (rate(antrea_agent_ovs_flow_ops_error_count{A}[$__rate_interval]))"
-	return []row{
+	return []dashboardRow{
 		{"Fleet", []cog.Builder[grafana.Panel]{
 			single("Agents up", "Antrea agents Prometheus scraped successfully at the last scrape, of the agents it discovered (one per Node).",
 				q("sum(up{A})", "up"), q("count(up{A})", "discovered")),
@@ -105,7 +104,7 @@ func dashboardRows() []struct {
 			single("Controllers up", "Antrea controllers scraped successfully at the last scrape; 0 means NetworkPolicies are not computed (alert AntreaControllerDown).",
 				q("sum(up{C}) or vector(0)", "up")),
 			single("Nodes with conntrack > 90%", "Nodes whose conntrack table is more than 90% full (the threshold of alert AntreaConntrackTableNearlyFull); needs the FlowExporter feature.",
-				q("count("+connUsage+" > 0.9) or vector(0)", "Nodes")),
+				q(fmt.Sprintf("count(%s > %v) or vector(0)", connUsage, conntrackNearlyFull), "Nodes")),
 			single("Nodes with OVS flow errors", "Nodes where OVS flow operations failed during the last rate interval (alert AntreaOVSFlowOperationErrors).",
 				q("count("+flowErrors+" > 0) or vector(0)", "Nodes")),
 			single("Local Pods", "Pods on the chosen Nodes whose networking Antrea manages.",

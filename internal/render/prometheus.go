@@ -202,18 +202,23 @@ const DashboardKey = "antrea.json"
 // kube-prometheus-stack configures it by default.
 var DefaultDashboardLabels = map[string]string{"grafana_dashboard": "1"}
 
+// SidecarLabels are the labels the dashboard's ConfigMap carries for
+// Grafana's sidecar: DashboardLabels, or DefaultDashboardLabels.
+func (in Input) SidecarLabels() map[string]string {
+	if len(in.DashboardLabels) == 0 {
+		return DefaultDashboardLabels
+	}
+	return in.DashboardLabels
+}
+
 // dashboards are the dashboard's ConfigMap in ns, labelled and annotated
 // for Grafana's sidecar, and its GrafanaDashboard when asked for and
 // grafana-operator's CRD is served.
 func dashboards(in Input, ns string) []client.Object {
-	labels := in.DashboardLabels
-	if len(labels) == 0 {
-		labels = DefaultDashboardLabels
-	}
 	name := NamesFor(in.Owner.Name).Dashboard()
 	out := []client.Object{&corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: maps.Clone(labels), Annotations: maps.Clone(in.DashboardAnnotations)},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: maps.Clone(in.SidecarLabels()), Annotations: maps.Clone(in.DashboardAnnotations)},
 		Data:       map[string]string{DashboardKey: DashboardJSON()},
 	}}
 	if g := in.GrafanaOperator; g != nil && in.GrafanaDashboardServed {

@@ -52,10 +52,8 @@ func alertRules() []alertRule {
 			"OVS flow {{ $labels.operation }} operations fail on {{ $labels.instance }}",
 			"The Antrea agent {{ $labels.instance }} reports {{ $value | humanize }} failed OVS flow {{ $labels.operation }} operations per second for 10 minutes.",
 			"antrea_agent_ovs_flow_ops_error_count"),
-		// The two gauges move only while the flow exporter polls conntrack;
-		// the maximum is 0 until the first poll.
 		rule("AntreaConntrackTableNearlyFull",
-			"antrea_agent_conntrack_total_connection_count / (antrea_agent_conntrack_max_connection_count > 0) > 0.9", "10m", "warning",
+			fmt.Sprintf("%s > %v", conntrackUsage(""), conntrackNearlyFull), "10m", "warning",
 			"The conntrack table on {{ $labels.instance }} is {{ $value | humanizePercentage }} full",
 			"New connections on {{ $labels.instance }} will be dropped when the conntrack table is full.",
 			"antrea_agent_conntrack_total_connection_count", "antrea_agent_conntrack_max_connection_count"),
@@ -90,6 +88,19 @@ func alertRules() []alertRule {
 			"Half or more of the job's targets fail, or the job has no target at all: check the AntreaMonitoring's TargetsHealthy condition and status.targets."),
 	}
 }
+
+// conntrackUsage is the fraction of a Node's conntrack table in use, of
+// the series that selector (a "{...}" of matchers, or "") picks. The two
+// gauges move only while the flow exporter polls conntrack, and the
+// maximum is 0 until the first poll: the guard keeps that from 0/0. The
+// rule and the dashboard read it alike.
+func conntrackUsage(selector string) string {
+	return "antrea_agent_conntrack_total_connection_count" + selector + " / (antrea_agent_conntrack_max_connection_count" + selector + " > 0)"
+}
+
+// conntrackNearlyFull is the usage AntreaConntrackTableNearlyFull fires
+// above, and the dashboard counts Nodes above.
+const conntrackNearlyFull = 0.9
 
 // AlertRules are the alerts shipped for Antrea a: its components down, the
 // scrape failing, OVS flow operation errors, NetworkPolicy sync slow, and,
